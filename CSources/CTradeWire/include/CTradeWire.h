@@ -1,0 +1,10 @@
+#ifndef CTRADEWIRE_H
+#define CTRADEWIRE_H
+#include "tw_error.h"
+#include "tw_frame.h"
+#include "tw_utf8.h"
+#include "tw_http.h"
+#include "tw_ws.h"
+#include "tw_loop.h"
+#include "tw_cert.h"
+#endif

@@ -1,0 +1,233 @@
+/* The HTTP/1.1 opening handshake (RFC 6455 §4), client and server side. */
+#include "tw_internal.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <openssl/evp.h>
+
+#define MAX_HEAD 16384
+
+static bool header_is(const struct tw_http_head *h, const char *name, const char *token)
+{
+    const struct tw_http_header *x = tw_http_find(h, name);
+    return x && tw_http_has_token(x->value, x->value_len, token);
+}
+
+/* Caller headers must be whole "Name: value\r\n" lines: no smuggled blank line or bare CR/LF. */
+static bool extra_headers_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return true;
+    if (n < 2 || s[n - 2] != '\r' || s[n - 1] != '\n' || strstr(s, "\r\n\r\n") || s[0] == '\r')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r' && s[i + 1] != '\n')
+            return false;
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            return false;
+    }
+    return true;
+}
+
+int tw_upgrade_client_request(tw_conn *c, const struct tw_connect_options *o)
+{
+    const char *target = o->target && *o->target ? o->target : "/";
+    const char *extra = o->extra_headers ? o->extra_headers : "";
+    if (target[0] != '/' || strpbrk(target, " \r\n") || !extra_headers_ok(extra)) {
+        snprintf(c->err_text, sizeof c->err_text, "invalid request target or caller headers");
+        return TW_ERR_INVALID_ARGUMENT;
+    }
+    uint8_t raw[16];
+    if (getrandom(raw, sizeof raw, 0) != sizeof raw)
+        return -errno;
+    char key[25];
+    EVP_EncodeBlock((unsigned char *)key, raw, sizeof raw);
+    int r = tw_ws_accept_key(key, 24, c->accept_expected);
+    if (r < 0)
+        return r;
+    bool v6 = strchr(o->host, ':') != NULL;
+    bool default_port = o->port == (o->tls.enabled ? 443 : 80);
+    char port[8] = "";
+    if (!default_port)
+        snprintf(port, sizeof port, ":%u", o->port);
+    if (asprintf(&c->upgrade_request,
+                 "GET %s HTTP/1.1\r\nHost: %s%s%s%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+                 target, v6 ? "[" : "", o->host, v6 ? "]" : "", port, key, extra) < 0) {
+        c->upgrade_request = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int refuse(tw_conn *c, int err, const char *fmt, const char *detail)
+{
+    snprintf(c->err_text, sizeof c->err_text, fmt, detail);
+    tw_conn_finish(c, err);
+    return err;
+}
+
+static void emit_open(tw_conn *c, void *user)
+{
+    struct tw_event ev = { .type = TW_EV_OPEN, .conn = c, .user = user, .recv_ns = tw_now_ns() };
+    tw_loop_emit(c->loop, &ev);
+}
+
+int tw_upgrade_client_response(tw_conn *c, bool eof)
+{
+    struct tw_http_head h;
+    const char *buf = (const char *)c->rx.p + c->rx.start;
+    size_t avail = c->rx.end - c->rx.start;
+    int r = tw_http_parse_response(buf, avail, &h);
+    if (r == TW_PARTIAL) {
+        if (eof)
+            return refuse(c, TW_ERR_EOF, "%s", "connection closed during the opening handshake");
+        if (avail > MAX_HEAD)
+            return refuse(c, TW_ERR_HTTP_MALFORMED, "%s", "upgrade response head over 16 KiB");
+        return TW_PARTIAL;
+    }
+    if (r < 0)
+        return refuse(c, TW_ERR_HTTP_MALFORMED, "%s", "malformed upgrade response");
+    if (h.status != 101) {
+        /* Keep an excerpt of the body: wait for Content-Length bytes (capped) unless the peer closed. */
+        size_t body = avail - (size_t)r, want = 0;
+        const struct tw_http_header *cl = tw_http_find(&h, "Content-Length");
+        if (cl) {
+            char tmp[24] = {0};
+            memcpy(tmp, cl->value, cl->value_len < 23 ? cl->value_len : 23);
+            want = (size_t)strtoull(tmp, NULL, 10);
+        }
+        if (want > sizeof c->http_body - 1)
+            want = sizeof c->http_body - 1;
+        if (!eof && body < want)
+            return TW_PARTIAL;
+        c->http_status = h.status;
+        c->http_body_len = body < sizeof c->http_body - 1 ? body : sizeof c->http_body - 1;
+        memcpy(c->http_body, buf + r, c->http_body_len);
+        c->http_body[c->http_body_len] = 0;
+        snprintf(c->err_text, sizeof c->err_text, "upgrade refused: HTTP %d: %.*s", h.status,
+                 (int)(c->http_body_len > 200 ? 200 : c->http_body_len), c->http_body);
+        tw_conn_finish(c, TW_ERR_HTTP_STATUS);
+        return TW_ERR_HTTP_STATUS;
+    }
+    if (!header_is(&h, "Upgrade", "websocket"))
+        return refuse(c, TW_ERR_BAD_UPGRADE, "%s", "101 response without Upgrade: websocket");
+    if (!header_is(&h, "Connection", "upgrade"))
+        return refuse(c, TW_ERR_BAD_UPGRADE, "%s", "101 response without Connection: Upgrade");
+    const struct tw_http_header *acc = tw_http_find(&h, "Sec-WebSocket-Accept");
+    if (!acc || acc->value_len != 28 || memcmp(acc->value, c->accept_expected, 28) != 0)
+        return refuse(c, TW_ERR_BAD_ACCEPT, "%s", "Sec-WebSocket-Accept missing or not the expected value");
+    if (tw_http_find(&h, "Sec-WebSocket-Extensions") || tw_http_find(&h, "Sec-WebSocket-Protocol"))
+        return refuse(c, TW_ERR_BAD_UPGRADE, "%s", "server chose an extension or subprotocol that was not offered");
+    c->rx.start += (size_t)r;           /* frames may follow the head in the same read */
+    c->state = TW_CS_OPEN;
+    c->deadline_ns = 0;
+    free(c->upgrade_request);
+    c->upgrade_request = NULL;
+    emit_open(c, c->user);
+    return 0;
+}
+
+/* Answer a refused upgrade and drop the connection once the answer is out. */
+static int reject(tw_conn *c, int status, const char *reason, const char *extra, int err)
+{
+    char resp[512];
+    const char *body = reason;
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
+                     status, status == 426 ? "Upgrade Required" : "Bad Request", strlen(body), extra, body);
+    snprintf(c->err_text, sizeof c->err_text, "refused upgrade: %s", reason);
+    if (tw_conn_send_raw(c, resp, (size_t)n) < 0 || !c->send_len) {
+        tw_conn_finish(c, err);
+        return err;
+    }
+    c->shut_after_send = true;
+    c->shut_error = err;
+    c->failing = true;
+    return err;
+}
+
+int tw_upgrade_server_request(tw_conn *c)
+{
+    if (c->failing)
+        return TW_ERR_CLOSED;
+    if (!c->req_head && !(c->req_head = malloc(sizeof *c->req_head)))
+        return refuse(c, -ENOMEM, "%s", "out of memory");
+    struct tw_http_head *h = c->req_head;
+    const char *buf = (const char *)c->rx.p + c->rx.start;
+    size_t avail = c->rx.end - c->rx.start;
+    int r = tw_http_parse_request(buf, avail, h);
+    if (r == TW_PARTIAL)
+        return avail > MAX_HEAD ? reject(c, 400, "request head over 16 KiB", "", TW_ERR_HTTP_MALFORMED) : TW_PARTIAL;
+    if (r < 0)
+        return reject(c, 400, "malformed request", "", TW_ERR_HTTP_MALFORMED);
+    if (h->method_len != 3 || memcmp(h->method, "GET", 3) != 0 || h->minor_version < 1)
+        return reject(c, 400, "the upgrade must be an HTTP/1.1 GET", "", TW_ERR_BAD_UPGRADE);
+    if (!header_is(h, "Upgrade", "websocket") || !header_is(h, "Connection", "upgrade"))
+        return reject(c, 400, "missing Upgrade: websocket / Connection: Upgrade", "", TW_ERR_BAD_UPGRADE);
+    const struct tw_http_header *ver = tw_http_find(h, "Sec-WebSocket-Version");
+    if (!ver || ver->value_len != 2 || memcmp(ver->value, "13", 2) != 0)
+        return reject(c, 426, "unsupported WebSocket version", "Sec-WebSocket-Version: 13\r\n", TW_ERR_BAD_UPGRADE);
+    const struct tw_http_header *key = tw_http_find(h, "Sec-WebSocket-Key");
+    unsigned char raw[20];
+    if (!key || key->value_len != 24 || key->value[22] != '=' || key->value[23] != '=' ||
+        EVP_DecodeBlock(raw, (const unsigned char *)key->value, 24) != 18)
+        return reject(c, 400, "Sec-WebSocket-Key must be 16 bytes in base64", "", TW_ERR_BAD_UPGRADE);
+    char accept[29];
+    if (tw_ws_accept_key(key->value, 24, accept) < 0)
+        return reject(c, 400, "internal error", "", TW_ERR_TLS);
+    char resp[160];
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+    int s = tw_conn_send_raw(c, resp, (size_t)n);
+    if (s < 0) {
+        tw_conn_finish(c, s);
+        return s;
+    }
+    c->state = TW_CS_OPEN;
+    c->deadline_ns = 0;
+    c->refs++;                          /* the caller's reference, handed over with OPEN */
+    c->announced = true;
+    c->req_valid = true;
+    emit_open(c, c->listener_user);
+    c->req_valid = false;
+    c->rx.start += (size_t)r;
+    return 0;
+}
+
+const char *tw_conn_request_target(const tw_conn *c, size_t *len)
+{
+    if (!c->req_valid)
+        return NULL;
+    *len = c->req_head->target_len;
+    return c->req_head->target;
+}
+
+const char *tw_conn_request_header(const tw_conn *c, const char *name, size_t *len)
+{
+    if (!c->req_valid)
+        return NULL;
+    const struct tw_http_header *h = tw_http_find(c->req_head, name);
+    if (!h)
+        return NULL;
+    *len = h->value_len;
+    return h->value;
+}
+
+int tw_conn_request_header_at(const tw_conn *c, size_t i, const char **name, size_t *name_len,
+                              const char **value, size_t *value_len)
+{
+    if (!c->req_valid || i >= c->req_head->num_headers)
+        return -1;
+    const struct tw_http_header *h = &c->req_head->headers[i];
+    *name = h->name;
+    *name_len = h->name_len;
+    *value = h->value;
+    *value_len = h->value_len;
+    return 0;
+}

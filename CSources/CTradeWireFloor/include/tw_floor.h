@@ -1,0 +1,30 @@
+#ifndef TW_FLOOR_H
+#define TW_FLOOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The raw-socket floor for benchmarks: what a hand-written client does with no
+ * library at all. Blocking (or non-blocking spin) send of a pre-encoded,
+ * pre-masked frame and recv of the reply. Not for production use: it skips
+ * everything the real client validates.
+ */
+
+/* Connect, send a fixed upgrade request, read the 101. Returns fd or -errno / -1 on a bad answer. */
+int twf_connect(const char *host, uint16_t port, const char *target, int nonblocking);
+
+/* Encode one masked client text frame into out (cap >= len + 14). Returns the frame length. */
+size_t twf_encode_masked(const uint8_t *payload, size_t len, uint8_t *out);
+
+/*
+ * Send frame[0..frame_len) and read until one complete server frame is in buf.
+ * spin: the socket is non-blocking and recv is retried without sleeping.
+ * Returns the reply payload length, or -errno / -1 (closed).
+ */
+long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin);
+
+uint64_t twf_now_ns(void);
+void twf_close(int fd);
+
+#endif

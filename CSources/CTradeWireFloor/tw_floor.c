@@ -1,0 +1,152 @@
+#define _GNU_SOURCE
+#include "tw_floor.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t twf_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int twf_connect(const char *host, uint16_t port, const char *target, int nonblocking)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
+    char ps[8];
+    snprintf(ps, sizeof ps, "%u", port);
+    if (getaddrinfo(host, ps, &hints, &ai) != 0)
+        return -EHOSTUNREACH;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        int e = -errno;
+        freeaddrinfo(ai);
+        if (fd >= 0)
+            close(fd);
+        return e;
+    }
+    freeaddrinfo(ai);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                     target, host, port);
+    if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+        close(fd);
+        return -EIO;
+    }
+    /* Read byte by byte up to the blank line so no frame byte is swallowed. */
+    char head[4096];
+    size_t h = 0;
+    while (h < sizeof head - 1) {
+        if (recv(fd, head + h, 1, 0) != 1) {
+            close(fd);
+            return -ECONNRESET;
+        }
+        h++;
+        if (h >= 4 && memcmp(head + h - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    head[h] = 0;
+    if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (nonblocking)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+size_t twf_encode_masked(const uint8_t *payload, size_t len, uint8_t *out)
+{
+    static const uint8_t key[4] = { 0x12, 0x34, 0x56, 0x78 };
+    size_t h = 0;
+    out[h++] = 0x81;
+    if (len < 126) {
+        out[h++] = 0x80 | (uint8_t)len;
+    } else if (len <= 0xffff) {
+        out[h++] = 0x80 | 126;
+        out[h++] = (uint8_t)(len >> 8);
+        out[h++] = (uint8_t)len;
+    } else {
+        out[h++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--)
+            out[h++] = (uint8_t)((uint64_t)len >> (8 * i));
+    }
+    memcpy(out + h, key, 4);
+    h += 4;
+    for (size_t i = 0; i < len; i++)
+        out[h + i] = payload[i] ^ key[i & 3];
+    return h + len;
+}
+
+/* Bytes a complete unmasked server frame needs, or 0 if the header is incomplete. */
+static size_t frame_need(const uint8_t *b, size_t n, size_t *hl)
+{
+    if (n < 2)
+        return 0;
+    uint64_t len = b[1] & 0x7f;
+    size_t h = 2;
+    if (len == 126) {
+        if (n < 4)
+            return 0;
+        len = ((uint64_t)b[2] << 8) | b[3];
+        h = 4;
+    } else if (len == 127) {
+        if (n < 10)
+            return 0;
+        len = 0;
+        for (int i = 0; i < 8; i++)
+            len = (len << 8) | b[2 + i];
+        h = 10;
+    }
+    *hl = h;
+    return h + (size_t)len;
+}
+
+long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin)
+{
+    size_t sent = 0;
+    while (sent < frame_len) {
+        ssize_t r = send(fd, frame + sent, frame_len - sent, MSG_NOSIGNAL);
+        if (r < 0) {
+            if (spin && (errno == EAGAIN || errno == EWOULDBLOCK))
+                continue;
+            return -errno;
+        }
+        sent += (size_t)r;
+    }
+    size_t got = 0, need = 0, hl = 0;
+    for (;;) {
+        ssize_t r = recv(fd, buf + got, cap - got, 0);
+        if (r < 0) {
+            if (spin && (errno == EAGAIN || errno == EWOULDBLOCK))
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            return -1;
+        got += (size_t)r;
+        if (!need)
+            need = frame_need(buf, got, &hl);
+        if (need && need > cap)
+            return -EMSGSIZE;
+        if (need && got >= need)
+            return (long)(need - hl);
+    }
+}
+
+void twf_close(int fd)
+{
+    close(fd);
+}

@@ -1,0 +1,50 @@
+# TradeWire: `make demo` and `make test` work on a fresh Debian machine (they install what is missing).
+SHELL := /bin/bash
+SWIFT ?= swift
+FUZZ_SECONDS ?= 15
+CLANG ?= clang
+
+.PHONY: deps build demo test test-swift fuzz fuzz-build bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product tradewire
+
+demo: build
+	.build/release/tradewire demo
+
+test: deps
+	$(SWIFT) build --build-tests
+	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+bench: build
+	.build/release/tradewire bench --floor
+	.build/release/tradewire bench --floor --busy-poll
+
+# libFuzzer targets (frame parser, upgrade parser); FUZZ_SECONDS each.
+FUZZ_SRC := CSources/CTradeWire/tw_frame.c CSources/CTradeWire/tw_ws.c CSources/CTradeWire/tw_utf8.c \
+            CSources/CTradeWire/tw_http.c CSources/CTradeWire/tw_error.c
+FUZZ_FLAGS := -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -ICSources/CTradeWire/include
+FUZZ_TARGETS := fuzz_frame fuzz_upgrade
+
+fuzz-build: $(addprefix .build/fuzz/,$(FUZZ_TARGETS))
+
+.build/fuzz/%: Fuzz/%.c $(FUZZ_SRC)
+	@mkdir -p .build/fuzz
+	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRC) -lcrypto -o $@
+
+fuzz: deps fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build/fuzz/corpus-$$t; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  .build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	     .build/fuzz/corpus-$$t Fuzz/corpus/$$t 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|crash" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+clean:
+	rm -rf .build .venv

@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+// TradeWire: low-latency trading WebSocket client. Linux only (io_uring, epoll).
+import PackageDescription
+
+let package = Package(
+    name: "TradeWire",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TradeWire", targets: ["TradeWire"]),
+        .executable(name: "tradewire", targets: ["tradewire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibURing", path: "CSources/CLibURing", pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "CSources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "CTradeWire",
+            dependencies: ["CLibURing", "COpenSSL"],
+            path: "CSources/CTradeWire",
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])]),
+        .target(
+            name: "CTradeWireFloor",
+            path: "CSources/CTradeWireFloor",
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(["-O2"])]),
+        .target(
+            name: "TradeWire",
+            dependencies: [
+                "CTradeWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "tradewire",
+            dependencies: [
+                "TradeWire", "CTradeWireFloor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
+            name: "TradeWireTests",
+            dependencies: ["TradeWire", "CTradeWire"],
+            resources: [.copy("Peers")]),
+    ]
+)

@@ -1,0 +1,229 @@
+internal import CTradeWire
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One thread, one io_uring (or the epoll fallback), any number of connections.
+///
+/// Connections and their callbacks live on the loop's thread. Work from other
+/// threads reaches it through `execute` (or the async API), which wakes the
+/// loop through an eventfd.
+public final class EventLoop: @unchecked Sendable {
+    public let configuration: EventLoopConfiguration
+    /// The backend in use: `.ioUring` or `.posix`.
+    public private(set) var backend: Backend = .automatic
+    /// Why `.automatic` fell back to `.posix`, if it did.
+    public private(set) var fallbackReason: String?
+
+    let logger: Logger
+    // Loop-thread state.
+    var handle: OpaquePointer?
+    private var connections: [ObjectIdentifier: WebSocketConnection] = [:]
+    private var servers: [ObjectIdentifier: WebSocketServer] = [:]
+    private var timers: [Timer] = []
+    private var nextTimerID = 0
+
+    private let tasks = Mutex<[@Sendable () -> Void]>([])
+    private let stopRequested = Atomic<Bool>(false)
+    private let started = Mutex<(done: Bool, result: Int32)>((false, 0))
+    private var thread = pthread_t()
+    private var loopThreadID = pthread_t()
+    private let finished = Atomic<Bool>(false)
+
+    private struct Timer {
+        let id: Int
+        let deadline: UInt64
+        let action: () -> Void
+    }
+
+    /// Start a loop thread. Throws if the requested backend cannot be set up.
+    public init(configuration: EventLoopConfiguration = .init(),
+                logger: Logger = Logger(label: "tradewire.loop")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        let r = pthread_create(&thread, &attr, { arg in
+            let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
+            loop.threadMain()
+            return nil
+        }, box)
+        pthread_attr_destroy(&attr)
+        if r != 0 {
+            Unmanaged<EventLoop>.fromOpaque(box).release()
+            throw TradeWireError(cCode: -r, detail: "pthread_create")
+        }
+        // Wait for the ring to be created on the loop thread (pinning applies to it).
+        while true {
+            let s = started.withLock { $0 }
+            if s.done {
+                if s.result != 0 {
+                    pthread_join(thread, nil)
+                    throw TradeWireError(cCode: s.result, detail: "event loop setup")
+                }
+                break
+            }
+            sched_yield()
+        }
+        if let reason = fallbackReason {
+            logger.warning("io_uring unavailable, using the posix backend", metadata: ["reason": "\(reason)"])
+        }
+    }
+
+    private func threadMain() {
+        var opts = tw_loop_options()
+        switch configuration.backend {
+        case .automatic: opts.backend = TW_BACKEND_AUTO
+        case .ioUring: opts.backend = TW_BACKEND_IO_URING
+        case .posix: opts.backend = TW_BACKEND_POSIX
+        }
+        opts.wait_mode = configuration.waitMode == .busyPoll ? TW_WAIT_BUSY_POLL : TW_WAIT_BLOCK
+        opts.cpu = Int32(configuration.cpu ?? -1)
+        var h: OpaquePointer?
+        let r = tw_loop_new(&opts, &h)
+        if r == 0, let h {
+            handle = h
+            loopThreadID = pthread_self()
+            backend = tw_loop_backend(h) == TW_BACKEND_IO_URING ? .ioUring : .posix
+            if let reason = tw_loop_fallback_reason(h) { fallbackReason = String(cString: reason) }
+        }
+        started.withLock { $0 = (true, r) }
+        guard r == 0, let h else { return }
+        run(h)
+    }
+
+    private func run(_ h: OpaquePointer) {
+        let ctx = Unmanaged.passUnretained(self).toOpaque()
+        while !stopRequested.load(ordering: .acquiring) {
+            runTasks()
+            let timeout = timerTimeout()
+            _ = tw_loop_poll(h, timeout, eventTrampoline, ctx)
+            runTimers()
+        }
+        // Shutdown: end every connection so each handler sees its close, then free the ring.
+        runTasks()
+        for server in servers.values { server.closeOnLoop() }
+        for conn in connections.values { conn.abortOnLoop() }
+        var rounds = 0
+        while !connections.isEmpty && rounds < 200 {
+            _ = tw_loop_poll(h, 10_000_000, eventTrampoline, ctx)
+            rounds += 1
+        }
+        tw_loop_free(h)
+        handle = nil
+        finished.store(true, ordering: .releasing)
+    }
+
+    /// True on the loop's own thread.
+    public var inEventLoop: Bool { pthread_equal(pthread_self(), loopThreadID) != 0 }
+
+    /// Run `task` on the loop thread, soon.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        tasks.withLock { $0.append(task) }
+        if let handle { _ = tw_loop_wake(handle) }
+    }
+
+    /// Run `body` on the loop thread and wait for its result (directly if already there).
+    public func runSync<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        if inEventLoop { return try body() }
+        let result = Mutex<Result<T, Error>?>(nil)
+        execute { let r = Result { try body() }; result.withLock { $0 = r } }
+        while true {
+            if let r = result.withLock({ $0 }) { return try r.get() }
+            if finished.load(ordering: .acquiring) { throw TradeWireError(code: .closed, detail: "event loop stopped") }
+            sched_yield()
+        }
+    }
+
+    /// Run `body` on the loop thread and await its result.
+    public func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            execute { cont.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Stop the loop: every connection is aborted (its handler sees the close), then the thread ends.
+    public func shutdown() {
+        guard !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let handle { _ = tw_loop_wake(handle) }
+        if !inEventLoop { pthread_join(thread, nil) }
+    }
+
+    deinit {
+        // The thread holds no reference to a loop that is being deinitialized; nothing to join.
+    }
+
+    // MARK: timers (loop thread)
+
+    /// Run `action` on the loop thread after `delay`. Returns an id for `cancelTimer`.
+    @discardableResult
+    public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> Int {
+        let (s, atto) = delay.components
+        let ns = UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
+        nextTimerID += 1
+        timers.append(Timer(id: nextTimerID, deadline: tw_now_ns() + ns, action: action))
+        return nextTimerID
+    }
+
+    public func cancelTimer(_ id: Int) {
+        timers.removeAll { $0.id == id }
+    }
+
+    private func timerTimeout() -> Int64 {
+        if !tasks.withLock({ $0.isEmpty }) { return 0 }
+        guard let first = timers.min(by: { $0.deadline < $1.deadline }) else { return -1 }
+        let now = tw_now_ns()
+        return first.deadline > now ? Int64(first.deadline - now) : 0
+    }
+
+    private func runTimers() {
+        guard !timers.isEmpty else { return }
+        let now = tw_now_ns()
+        let due = timers.filter { $0.deadline <= now }
+        guard !due.isEmpty else { return }
+        timers.removeAll { $0.deadline <= now }
+        for t in due { t.action() }
+    }
+
+    private func runTasks() {
+        let batch = tasks.withLock { t -> [@Sendable () -> Void] in
+            if t.isEmpty { return [] }
+            let b = t
+            t.removeAll(keepingCapacity: true)
+            return b
+        }
+        for task in batch { task() }
+    }
+
+    // MARK: registry (loop thread)
+
+    func register(_ c: WebSocketConnection) { connections[ObjectIdentifier(c)] = c }
+    func unregister(_ c: WebSocketConnection) { connections[ObjectIdentifier(c)] = nil }
+    func register(_ s: WebSocketServer) { servers[ObjectIdentifier(s)] = s }
+    func unregister(_ s: WebSocketServer) { servers[ObjectIdentifier(s)] = nil }
+
+    /// Called by the C core for every event, on the loop thread.
+    fileprivate func dispatch(_ ev: UnsafePointer<tw_event>) {
+        let type = UInt32(ev.pointee.type)
+        if type == TW_EV_OPEN.rawValue, let conn = ev.pointee.conn, tw_conn_role(conn) == TW_ROLE_SERVER {
+            guard let user = ev.pointee.user else { tw_conn_release(conn); return }
+            Unmanaged<WebSocketServer>.fromOpaque(user).takeUnretainedValue().accept(conn)
+            return
+        }
+        guard let user = ev.pointee.user else { return }
+        let c = Unmanaged<WebSocketConnection>.fromOpaque(user).takeUnretainedValue()
+        switch type {
+        case TW_EV_OPEN.rawValue: c.didOpen()
+        case TW_EV_MESSAGE.rawValue: c.didReceive(ev)
+        case TW_EV_CLOSED.rawValue: c.didClose(ev)
+        default: break
+        }
+    }
+}
+
+private let eventTrampoline: tw_event_fn = { ctx, ev in
+    Unmanaged<EventLoop>.fromOpaque(ctx!).takeUnretainedValue().dispatch(ev!)
+}

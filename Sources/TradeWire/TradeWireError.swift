@@ -1,0 +1,120 @@
+internal import CTradeWire
+
+/// Every failure TradeWire reports: a code to match on, plus the detail captured
+/// where it happened (OpenSSL's error queue, the HTTP status and body of a refused
+/// upgrade, the close code of the peer).
+public struct TradeWireError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for matching: `error.code == .tlsVerification`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Kind: Hashable, Sendable {
+            case system, protocolViolation, invalidUTF8, messageTooBig, malformedHandshake
+            case upgradeRejected, badAccept, badUpgrade, tls, tlsVerification, closed
+            case noSpace, invalidArgument, timeout, connectionLost, resolve, unsupported
+            case invalidURL, notOnEventLoop
+        }
+        fileprivate let kind: Kind
+
+        /// A system call failed; `errno` holds which.
+        public static let system = Code(kind: .system)
+        /// The peer broke RFC 6455 (the connection was failed with close code 1002).
+        public static let protocolViolation = Code(kind: .protocolViolation)
+        /// A text message or close reason was not UTF-8 (close code 1007).
+        public static let invalidUTF8 = Code(kind: .invalidUTF8)
+        /// A frame or message was over the configured limit (close code 1009).
+        public static let messageTooBig = Code(kind: .messageTooBig)
+        /// The upgrade response could not be parsed.
+        public static let malformedHandshake = Code(kind: .malformedHandshake)
+        /// The server answered the upgrade with a status other than 101 (`httpStatus`, `httpBody`).
+        public static let upgradeRejected = Code(kind: .upgradeRejected)
+        /// `Sec-WebSocket-Accept` was missing or wrong.
+        public static let badAccept = Code(kind: .badAccept)
+        /// The 101 response lacked `Upgrade`/`Connection`, or chose what was not offered.
+        public static let badUpgrade = Code(kind: .badUpgrade)
+        /// TLS failed (handshake, record layer).
+        public static let tls = Code(kind: .tls)
+        /// The certificate chain or host name did not verify.
+        public static let tlsVerification = Code(kind: .tlsVerification)
+        /// The connection is closed or closing.
+        public static let closed = Code(kind: .closed)
+        /// A fixed-capacity buffer or table is full.
+        public static let noSpace = Code(kind: .noSpace)
+        /// An argument was not acceptable.
+        public static let invalidArgument = Code(kind: .invalidArgument)
+        /// A deadline expired (opening or closing handshake).
+        public static let timeout = Code(kind: .timeout)
+        /// The peer dropped TCP without a close frame.
+        public static let connectionLost = Code(kind: .connectionLost)
+        /// The host name could not be resolved.
+        public static let resolve = Code(kind: .resolve)
+        /// The requested backend is not available here.
+        public static let unsupported = Code(kind: .unsupported)
+        /// The URL is not a ws:// or wss:// URL.
+        public static let invalidURL = Code(kind: .invalidURL)
+        /// A loop-confined call was made from another thread.
+        public static let notOnEventLoop = Code(kind: .notOnEventLoop)
+
+        public var description: String { "\(kind)" }
+    }
+
+    public let code: Code
+    /// The system error, when `code == .system`.
+    public let errno: Errno?
+    /// Human-readable detail captured at the failure (never a secret).
+    public let detail: String
+    /// HTTP status of a refused upgrade.
+    public let httpStatus: Int?
+    /// An excerpt of the body of a refused upgrade.
+    public let httpBody: String?
+    /// The close code the peer sent, if the failure came with one.
+    public let closeCode: UInt16?
+
+    init(code: Code, detail: String, errno: Errno? = nil, httpStatus: Int? = nil,
+         httpBody: String? = nil, closeCode: UInt16? = nil) {
+        self.code = code
+        self.errno = errno
+        self.detail = detail
+        self.httpStatus = httpStatus
+        self.httpBody = httpBody
+        self.closeCode = closeCode
+    }
+
+    /// Map a code of the C core's contract (negative errno or `tw_err`) to an error.
+    init(cCode: Int32, detail: String = "") {
+        let kind: Code.Kind
+        var errno: Errno? = nil
+        switch cCode {
+        case TW_ERR_PROTOCOL.rawValue: kind = .protocolViolation
+        case TW_ERR_INVALID_UTF8.rawValue: kind = .invalidUTF8
+        case TW_ERR_TOO_BIG.rawValue: kind = .messageTooBig
+        case TW_ERR_HTTP_MALFORMED.rawValue: kind = .malformedHandshake
+        case TW_ERR_HTTP_STATUS.rawValue: kind = .upgradeRejected
+        case TW_ERR_BAD_ACCEPT.rawValue: kind = .badAccept
+        case TW_ERR_BAD_UPGRADE.rawValue: kind = .badUpgrade
+        case TW_ERR_TLS.rawValue: kind = .tls
+        case TW_ERR_TLS_VERIFY.rawValue: kind = .tlsVerification
+        case TW_ERR_CLOSED.rawValue: kind = .closed
+        case TW_ERR_NO_SPACE.rawValue: kind = .noSpace
+        case TW_ERR_INVALID_ARGUMENT.rawValue: kind = .invalidArgument
+        case TW_ERR_TIMEOUT.rawValue: kind = .timeout
+        case TW_ERR_EOF.rawValue: kind = .connectionLost
+        case TW_ERR_RESOLVE.rawValue: kind = .resolve
+        case TW_ERR_UNSUPPORTED.rawValue: kind = .unsupported
+        default:
+            kind = .system
+            errno = Errno(rawValue: -cCode)
+        }
+        let base = String(cString: tw_strerror(cCode))
+        self.init(code: Code(kind: kind), detail: detail.isEmpty ? base : "\(base): \(detail)", errno: errno)
+    }
+
+    static func invalidURL(_ s: String) -> TradeWireError {
+        TradeWireError(code: .invalidURL, detail: "not a ws:// or wss:// URL: \(s)")
+    }
+
+    public var description: String {
+        var s = "TradeWireError.\(code): \(detail)"
+        if let errno { s += " [errno \(errno.rawValue)]" }
+        if let closeCode { s += " [close \(closeCode)]" }
+        return s
+    }
+}

@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+import TradeWire
+
+/// Percentiles over a sample of nanosecond latencies (sorted copy).
+struct LatencySummary {
+    let count: Int
+    let p50, p90, p99, p999, max: Double   // µs
+
+    init(_ samplesNs: [UInt64]) {
+        let s = samplesNs.sorted()
+        count = s.count
+        func at(_ q: Double) -> Double {
+            guard !s.isEmpty else { return 0 }
+            let i = Swift.min(s.count - 1, Int((q * Double(s.count)).rounded(.up)) - 1)
+            return Double(s[Swift.max(0, i)]) / 1000
+        }
+        p50 = at(0.50); p90 = at(0.90); p99 = at(0.99); p999 = at(0.999)
+        max = Double(s.last ?? 0) / 1000
+    }
+
+    func row(_ name: String) -> String {
+        func f(_ v: Double) -> String { String(format: "%9.1f", v) }
+        return "\(name.padding(toLength: 28, withPad: " ", startingAt: 0))\(f(p50))\(f(p90))\(f(p99))\(f(p999))\(f(max))"
+    }
+
+    static let header = "\("".padding(toLength: 28, withPad: " ", startingAt: 0))      p50      p90      p99    p99.9      max  (µs)"
+}
+
+/// Waits on the calling thread for a connection to end; the handler runs on the loop.
+final class Completion: @unchecked Sendable {
+    private let sem = DispatchSemaphore(value: 0)
+    func signal() { sem.signal() }
+    func wait() { sem.wait() }
+    func wait(seconds: Double) -> Bool { sem.wait(timeout: .now() + seconds) == .success }
+}
+
+/// A 200-byte order-like JSON payload, the size the benchmarks use.
+func orderPayload(id: Int, size: Int = 200) -> [UInt8] {
+    var s = #"{"method":"add_order","params":{"order_type":"limit","side":"buy","limit_price":26500.4,"order_qty":1.25,"symbol":"BTC/USD","cl_ord_id":"tw-"# + String(id) + #""},"req_id":"# + String(id) + "}"
+    if s.count < size { s.insert(contentsOf: String(repeating: " ", count: size - s.count), at: s.index(before: s.endIndex)) }
+    return Array(s.utf8)
+}
+

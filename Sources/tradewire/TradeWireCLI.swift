@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct TradeWireCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tradewire",
+        abstract: "Low-latency trading WebSocket client: demo, benchmarks, conformance.",
+        subcommands: [Demo.self, EchoServer.self, Bench.self, Autobahn.self],
+        defaultSubcommand: Demo.self)
+}
