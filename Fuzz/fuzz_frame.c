@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
-done:
+done:;
     /* Header decoding alone, on the raw input. */
     struct tw_frame_header h;
     (void)tw_frame_parse_header(data, size, &h);

@@ -63,7 +63,8 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
 }
 
 /// The raw-socket floor: a pre-encoded masked frame over a blocking (or spinning) socket.
-struct FloorClient {
+/// It runs on the loop thread (between TradeWire chunks) so both see the same CPU and wake-ups.
+final class FloorClient: @unchecked Sendable {
     let fd: Int32
     let frame: [UInt8]
     let spin: Bool
@@ -83,7 +84,7 @@ struct FloorClient {
         samples.reserveCapacity(capacity)
     }
 
-    mutating func run(_ n: Int, record: Bool) throws {
+    func run(_ n: Int, record: Bool) throws {
         let cap = buffer.count
         for _ in 0..<n {
             let t0 = twf_now_ns()
@@ -141,8 +142,8 @@ struct Bench: ParsableCommand {
         if let c = driver.closeInfo { throw ValidationError("connection failed: \(c)") }
 
         let doFloor = floor && !wsURL.secure
-        var blocking = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: false, capacity: count) : nil
-        var spinning = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: true, capacity: count) : nil
+        let blocking = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: false, capacity: count) : nil
+        let spinning = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: true, capacity: count) : nil
 
         func tradewire(_ n: Int, record: Bool) throws {
             let box = UnsafeBox(conn)
@@ -150,17 +151,21 @@ struct Bench: ParsableCommand {
             driver.chunkDone.wait()
             if let c = driver.closeInfo { throw ValidationError("connection closed during the run: \(c)") }
         }
+        func floorRun(_ f: FloorClient?, _ n: Int, record: Bool) throws {
+            guard let f else { return }
+            try loop.runSync { try f.run(n, record: record) }
+        }
         // Warm-up for everyone, then interleaved chunks so drift hits all clients alike.
         try tradewire(warmup, record: false)
-        try blocking?.run(warmup, record: false)
-        try spinning?.run(warmup, record: false)
+        try floorRun(blocking, warmup, record: false)
+        try floorRun(spinning, warmup, record: false)
         let start = Date()
         var done = 0
         while done < count {
             let n = min(chunk, count - done)
             try tradewire(n, record: true)
-            try blocking?.run(n, record: true)
-            try spinning?.run(n, record: true)
+            try floorRun(blocking, n, record: true)
+            try floorRun(spinning, n, record: true)
             done += n
         }
         let elapsed = Date().timeIntervalSince(start)
