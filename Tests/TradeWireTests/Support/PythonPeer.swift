@@ -1,0 +1,113 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The independent peer (Python `websockets` + a raw scripted server), as a child process.
+final class PythonPeer: @unchecked Sendable {
+    let process = Process()
+    let wsPort: UInt16
+    let rawPort: UInt16
+    private let output = Locked<[String]>([])
+
+    static var python: String {
+        if let p = ProcessInfo.processInfo.environment["TRADEWIRE_PYTHON"], !p.isEmpty { return p }
+        // `swift test` from the package root: use the venv `make test` creates.
+        let venv = FileManager.default.currentDirectoryPath + "/.venv/bin/python"
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
+    }
+
+    init(cert: String? = nil, key: String? = nil) throws {
+        guard let script = Bundle.module.path(forResource: "ws_peer", ofType: "py", inDirectory: "Peers") else {
+            throw PeerError("ws_peer.py missing from the test bundle")
+        }
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        var args = ["-u", script]
+        if let cert, let key { args += ["--cert", cert, "--key", key] }
+        process.arguments = args
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        // Read lines on a background thread; the first must be READY.
+        let ready = Locked<(UInt16, UInt16)?>(nil)
+        let lines = output
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return }
+                pending.append(chunk)
+                while let nl = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...nl)
+                    let parts = line.split(separator: " ")
+                    if parts.first == "READY", parts.count == 3, let a = UInt16(parts[1]), let b = UInt16(parts[2]) {
+                        ready.withLock { $0 = (a, b) }
+                    } else {
+                        lines.withLock { $0.append(line) }
+                    }
+                }
+            }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while ready.withLock({ $0 }) == nil {
+            if !process.isRunning || Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw PeerError("python peer did not start (\(Self.python)); run `make test` to create .venv")
+            }
+            usleep(10_000)
+        }
+        (wsPort, rawPort) = ready.withLock { $0! }
+    }
+
+    /// Wait (bounded) for an output line with this prefix.
+    func waitLine(prefix: String, seconds: Double = 10) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let l = output.withLock({ $0.first { $0.hasPrefix(prefix) } }) { return l }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    /// Wait (bounded) until `count` lines with this prefix arrived; returns them in order.
+    func allLines(prefix: String, count: Int, seconds: Double = 10) -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var found: [String] = []
+        repeat {
+            found = output.withLock { $0.filter { $0.hasPrefix(prefix) } }
+            if found.count >= count { break }
+            usleep(5_000)
+        } while Date() < deadline
+        return found
+    }
+
+    deinit {
+        // SIGKILL: Foundation's terminate() did not end the asyncio peer reliably.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+struct PeerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// A temporary directory removed at deinit.
+final class TempDir: Sendable {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "tradewire-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A Mutex in a class, so escaping closures can share it.
+final class Locked<T: Sendable>: Sendable {
+    private let m: Mutex<T>
+    init(_ v: T) { m = Mutex(v) }
+    func withLock<R>(_ body: (inout sending T) -> sending R) -> sending R { m.withLock(body) }
+}
