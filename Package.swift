@@ -43,9 +43,10 @@ let package = Package(
                 "TradeWire", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "CTradeWire"],
+            dependencies: ["TradeWire", "CTradeWire", "CMallocCounter"],
             resources: [.copy("Peers")]),
     ]
 )

@@ -318,10 +318,8 @@ void tw_conn_on_send(tw_conn *c, int res)
 int tw_conn_send_raw(tw_conn *c, const void *data, size_t len)
 {
     if (c->ssl) {
-        if (SSL_write(c->ssl, data, (int)len) <= 0)
+        if (SSL_write(c->ssl, data, (int)len) <= 0)   /* ciphertext lands in the send queue */
             return TW_ERR_TLS;
-        if (tw_tls_drain_wbio(c) < 0)
-            return -ENOMEM;
     } else {
         struct tw_buf *b = tw_conn_wbuf(c);
         if (tw_buf_reserve(b, len) < 0)
@@ -354,8 +352,6 @@ static int commit(tw_conn *c, uint8_t opcode, size_t len, uint64_t *submit_ns)
     if (c->ssl) {
         if (SSL_write(c->ssl, frame, (int)flen) <= 0)
             return TW_ERR_TLS;
-        if (tw_tls_drain_wbio(c) < 0)
-            return -ENOMEM;
     } else if (b->start == b->end) {
         b->start = (size_t)(frame - b->p);   /* empty buffer: send from the frame start, no copy */
         b->end = b->start + flen;
@@ -536,7 +532,6 @@ static void tls_progress(tw_conn *c, uint64_t now)
 {
     if (c->state == TW_CS_TLS_HANDSHAKE) {
         int r = SSL_do_handshake(c->ssl);
-        tw_tls_drain_wbio(c);
         tw_conn_flush(c, NULL);
         if (r != 1) {
             int e = SSL_get_error(c->ssl, r);
@@ -570,8 +565,7 @@ static void tls_progress(tw_conn *c, uint64_t now)
         int n = SSL_read(c->ssl, c->rx.p + c->rx.end, (int)(c->rx.cap - c->rx.end));
         if (n <= 0) {
             int e = SSL_get_error(c->ssl, n);
-            tw_tls_drain_wbio(c);       /* TLS 1.3 may answer key updates */
-            tw_conn_flush(c, NULL);
+            tw_conn_flush(c, NULL);     /* TLS 1.3 may have answered a key update */
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
                 return;
             if (e == SSL_ERROR_ZERO_RETURN) {   /* close_notify: like a TCP FIN */
@@ -607,9 +601,8 @@ static void arm_recv(tw_conn *c)
     struct tw_buf *b = &c->rx;
     size_t want = RECV_CHUNK / 4;
     if (c->ssl) {
-        b = &c->crx;
-        b->start = b->end = 0;          /* everything went to the read BIO */
-        want = RECV_CHUNK;
+        b = &c->crx;                    /* a partial record may remain: keep it */
+        want = RECV_CHUNK / 4;
     } else if (c->state >= TW_CS_OPEN) {
         uint64_t need = tw_ws_wanted(c->ws), have = b->end - b->start;
         if (need > have && need - have > want)
@@ -639,10 +632,7 @@ void tw_conn_on_recv(tw_conn *c, int res, uint64_t now)
         return;
     }
     if (c->ssl) {
-        if (BIO_write(c->rbio, c->crx.p + c->crx.end, res) != res) {
-            tw_conn_finish(c, -ENOMEM);
-            return;
-        }
+        c->crx.end += (size_t)res;      /* OpenSSL reads it through the conn BIO */
         tls_progress(c, now);
     } else {
         c->rx.end += (size_t)res;

@@ -48,7 +48,7 @@ struct tw_conn {
     bool pending_listed;
 
     struct tw_buf rx;              /* plaintext in (frames parsed in place) */
-    struct tw_buf crx;             /* TLS: ciphertext in */
+    struct tw_buf crx;             /* TLS: ciphertext in, read by OpenSSL through the conn BIO */
     struct tw_buf tx[2];           /* bytes for the socket (ciphertext with TLS): tx[txi] is the
                                       one in flight, the other collects what is sent meanwhile */
     int txi;
@@ -64,7 +64,6 @@ struct tw_conn {
 
     SSL_CTX *ssl_ctx;
     SSL *ssl;
-    BIO *rbio, *wbio;
 
     tw_ws *ws;
     struct sockaddr_storage addr;
@@ -169,12 +168,11 @@ void tw_loop_defer(tw_loop *loop, tw_conn *c);
 uint32_t tw_loop_mask_key(tw_loop *loop);
 void tw_loop_unlink(tw_loop *loop, tw_conn *c);
 
-/* TLS glue over memory BIOs. */
+/* TLS glue over a custom BIO (tw_tls.c). */
 SSL_CTX *tw_tls_client_ctx(const struct tw_tls_options *o, char *err, size_t err_len);
 SSL_CTX *tw_tls_server_ctx(const struct tw_tls_options *o, char *err, size_t err_len);
 int tw_tls_attach(tw_conn *c, const char *host, bool verify);
 void tw_tls_error_text(tw_conn *c, int ssl_ret, char *out, size_t out_len);
-int tw_tls_drain_wbio(tw_conn *c);
 struct tw_buf *tw_conn_wbuf(tw_conn *c);
 
 /* Opening handshakes (tw_upgrade.c). */

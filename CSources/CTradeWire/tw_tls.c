@@ -1,4 +1,9 @@
-/* TLS over memory BIOs: OpenSSL never owns the socket; ciphertext moves through the loop. */
+/*
+ * TLS over a custom BIO: OpenSSL never owns the socket. Its reads take
+ * ciphertext straight from the connection's receive buffer (filled by the
+ * loop's recv) and its writes append straight to the send queue, so no
+ * OpenSSL-side buffer is allocated or copied per record.
+ */
 #include "tw_internal.h"
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -90,20 +95,71 @@ fail:
     return NULL;
 }
 
+static int bio_write(BIO *b, const char *data, int len)
+{
+    tw_conn *c = BIO_get_data(b);
+    struct tw_buf *q = tw_conn_wbuf(c);
+    if (tw_buf_reserve(q, (size_t)len) < 0)
+        return -1;
+    memcpy(q->p + q->end, data, (size_t)len);
+    q->end += (size_t)len;
+    return len;
+}
+
+static int bio_read(BIO *b, char *out, int len)
+{
+    tw_conn *c = BIO_get_data(b);
+    size_t avail = c->crx.end - c->crx.start;
+    BIO_clear_retry_flags(b);
+    if (avail == 0) {
+        BIO_set_retry_read(b);           /* "no data yet", not EOF */
+        return -1;
+    }
+    size_t n = avail < (size_t)len ? avail : (size_t)len;
+    memcpy(out, c->crx.p + c->crx.start, n);
+    c->crx.start += n;
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b; (void)num; (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;                        /* the loop flushes the send queue itself */
+    case BIO_CTRL_PENDING:
+    case BIO_CTRL_WPENDING:
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static BIO_METHOD *conn_bio_method(void)
+{
+    static BIO_METHOD *m;                /* made once; all loops share it read-only */
+    if (!m) {
+        BIO_METHOD *n = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tradewire conn");
+        if (n && BIO_meth_set_write(n, bio_write) && BIO_meth_set_read(n, bio_read) && BIO_meth_set_ctrl(n, bio_ctrl))
+            m = n;
+    }
+    return m;
+}
+
 int tw_tls_attach(tw_conn *c, const char *host, bool verify)
 {
     c->ssl = SSL_new(c->ssl_ctx);
-    c->rbio = BIO_new(BIO_s_mem());
-    c->wbio = BIO_new(BIO_s_mem());
-    if (!c->ssl || !c->rbio || !c->wbio) {
-        BIO_free(c->rbio);
-        BIO_free(c->wbio);
-        c->rbio = c->wbio = NULL;
+    BIO_METHOD *method = conn_bio_method();
+    BIO *bio = method ? BIO_new(method) : NULL;
+    if (!c->ssl || !bio) {
+        BIO_free(bio);
         queue_text(c->err_text, sizeof c->err_text);
         return TW_ERR_TLS;
     }
-    BIO_set_mem_eof_return(c->rbio, -1); /* empty = "retry", not EOF */
-    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+    BIO_set_data(bio, c);
+    BIO_set_init(bio, 1);
+    BIO_up_ref(bio);                     /* SSL_set_bio takes one reference per direction */
+    SSL_set_bio(c->ssl, bio, bio);
     if (c->role == TW_ROLE_SERVER) {
         SSL_set_accept_state(c->ssl);
         return 0;
@@ -135,17 +191,3 @@ void tw_tls_error_text(tw_conn *c, int ssl_ret, char *out, size_t out_len)
     queue_text(out, out_len);
 }
 
-int tw_tls_drain_wbio(tw_conn *c)
-{
-    size_t pending;
-    while ((pending = BIO_ctrl_pending(c->wbio)) > 0) {
-        struct tw_buf *b = tw_conn_wbuf(c);
-        if (tw_buf_reserve(b, pending) < 0)
-            return -12;
-        int n = BIO_read(c->wbio, b->p + b->end, (int)pending);
-        if (n <= 0)
-            break;
-        b->end += (size_t)n;
-    }
-    return 0;
-}

@@ -1,0 +1,6 @@
+#ifndef MALLOC_COUNTER_H
+#define MALLOC_COUNTER_H
+#include <stdint.h>
+/* Heap allocations (malloc, calloc, realloc, memalign family) made by the calling thread so far. */
+uint64_t tw_test_thread_allocations(void);
+#endif

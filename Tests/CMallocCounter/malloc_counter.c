@@ -1,0 +1,35 @@
+/*
+ * Counts heap allocations per thread by interposing the allocator in the test
+ * executable (its definitions win over libc's for every shared library too).
+ * Each wrapper forwards to glibc's exported __libc_* implementation.
+ */
+#include "malloc_counter.h"
+#include <errno.h>
+#include <stddef.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static __thread uint64_t allocations;
+
+uint64_t tw_test_thread_allocations(void) { return allocations; }
+
+void *malloc(size_t n) { allocations++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { allocations++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { allocations++; return __libc_realloc(p, n); }
+void free(void *p) { __libc_free(p); }
+void *memalign(size_t a, size_t n) { allocations++; return __libc_memalign(a, n); }
+void *aligned_alloc(size_t a, size_t n) { allocations++; return __libc_memalign(a, n); }
+
+int posix_memalign(void **out, size_t a, size_t n)
+{
+    allocations++;
+    void *p = __libc_memalign(a, n);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
