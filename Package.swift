@@ -7,11 +7,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TradeWire", targets: ["TradeWire"]),
+        .library(name: "TradeWireKraken", targets: ["TradeWireKraken"]),
         .executable(name: "tradewire", targets: ["tradewire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,17 +38,24 @@ let package = Package(
             dependencies: [
                 "CTradeWire",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
+        .target(
+            name: "TradeWireKraken",
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "TradeWireSimulator",
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tradewire",
             dependencies: [
-                "TradeWire", "CTradeWireFloor",
+                "TradeWire", "TradeWireKraken", "TradeWireSimulator", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "CTradeWire", "CMallocCounter"],
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
             resources: [.copy("Peers")]),
     ]
 )

@@ -11,6 +11,7 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
             case upgradeRejected, badAccept, badUpgrade, tls, tlsVerification, closed
             case noSpace, invalidArgument, timeout, connectionLost, resolve, unsupported
             case invalidURL, notOnEventLoop
+            case rateLimited, requestTimeout, venueRejected, malformedResponse, alreadyCreated, notCreated
         }
         fileprivate let kind: Kind
 
@@ -52,6 +53,18 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
         public static let invalidURL = Code(kind: .invalidURL)
         /// A loop-confined call was made from another thread.
         public static let notOnEventLoop = Code(kind: .notOnEventLoop)
+        /// A request was over a rate limit (`detail` names it) and the policy is fail-fast.
+        public static let rateLimited = Code(kind: .rateLimited)
+        /// No response before the request's deadline. For an order: outcome unknown.
+        public static let requestTimeout = Code(kind: .requestTimeout)
+        /// The venue answered with an error (`detail` holds its text).
+        public static let venueRejected = Code(kind: .venueRejected)
+        /// A venue message could not be decoded (wrong types, missing fields, bad JSON).
+        public static let malformedResponse = Code(kind: .malformedResponse)
+        /// A venue client was created twice.
+        public static let alreadyCreated = Code(kind: .alreadyCreated)
+        /// A venue client was fetched before it was created.
+        public static let notCreated = Code(kind: .notCreated)
 
         public var description: String { "\(kind)" }
     }
@@ -68,7 +81,7 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
     /// The close code the peer sent, if the failure came with one.
     public let closeCode: UInt16?
 
-    init(code: Code, detail: String, errno: Errno? = nil, httpStatus: Int? = nil,
+    public init(code: Code, detail: String, errno: Errno? = nil, httpStatus: Int? = nil,
          httpBody: String? = nil, closeCode: UInt16? = nil) {
         self.code = code
         self.errno = errno

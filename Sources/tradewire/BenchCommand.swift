@@ -3,6 +3,8 @@ import CTradeWireFloor
 import Foundation
 import Synchronization
 import TradeWire
+import TradeWireKraken
+import TradeWireSimulator
 
 /// Sequential round trips on one connection, driven from the loop thread:
 /// each reply triggers the next send inside the callback (the hot path).
@@ -62,6 +64,43 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
     }
 }
 
+/// Sequential Kraken `add_order` round trips: each ack's callback issues the next order.
+final class KrakenRoundTrips: @unchecked Sendable {
+    let client: KrakenClient
+    let request: KrakenRequest
+    var samples: [UInt64] = []
+    var errors = 0
+    private var remaining = 0
+    private var record = false
+    let chunkDone = Completion()
+
+    init(client: KrakenClient, order: Order, capacity: Int) {
+        self.client = client
+        request = .addOrder(KrakenAddOrder(order))
+        samples.reserveCapacity(capacity)
+        client.onResponse = { [unowned self] _, _, _, result, latency in
+            switch result {
+            case .success: if record { samples.append(latency.nanoseconds) }
+            case .failure: errors += 1
+            }
+            remaining -= 1
+            if remaining > 0 { issue() } else { chunkDone.signal() }
+        }
+        client.onConnection = { [unowned self] up, _ in if !up { errors += 1; chunkDone.signal() } }
+    }
+
+    /// On the loop thread.
+    func start(_ n: Int, record: Bool) {
+        remaining = n
+        self.record = record
+        issue()
+    }
+
+    private func issue() {
+        do { try client.send(request) } catch { errors += 1; chunkDone.signal() }
+    }
+}
+
 /// The raw-socket floor: a pre-encoded masked frame over a blocking (or spinning) socket.
 /// It runs on the loop thread (between TradeWire chunks) so both see the same CPU and wake-ups.
 final class FloorClient: @unchecked Sendable {
@@ -107,7 +146,9 @@ struct Bench: ParsableCommand {
         runs in-process on its own loop thread.
         """)
 
-    @Option(help: "ws:// or wss:// echo server; default: an embedded one.") var url: String?
+    @Option(help: "ws:// or wss:// server; default: an embedded one (echo, or the simulator's Kraken dialect).") var url: String?
+    @Option(help: "What to send: kraken (add_order round trips, acks matched by req_id) or echo.") var venue = "kraken"
+    @Option(help: "Embedded server only: delay every Kraken ack by this many µs.") var ackDelayUs = 0
     @Option(help: "Recorded round trips.") var count = 20_000
     @Option(help: "Round trips before recording.") var warmup = 2_000
     @Option(help: "Payload bytes.") var size = 200
@@ -121,15 +162,19 @@ struct Bench: ParsableCommand {
     @Flag(help: "End with one JSON line.") var json = false
 
     func run() throws {
-        let payload = orderPayload(id: 1, size: size)
+        guard venue == "kraken" || venue == "echo" else { throw ValidationError("--venue is kraken or echo") }
+        let kraken = venue == "kraken"
+        let order = Order.limit("BTC/USD", .buy, quantity: "1.25", price: "26500.4")
+        let payload = kraken ? Self.encoded(.addOrder(KrakenAddOrder(order)), id: 1) : orderPayload(id: 1, size: size)
         var serverLoop: EventLoop? = nil
         var wsURL: WebSocketURL
         if let url {
             wsURL = try WebSocketURL(url)
         } else {
             let sl = try EventLoop()
-            let server = try WebSocketServer.listen(on: sl, port: 0) { _, _ in EchoHandler() }
-            wsURL = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/")
+            let sim = KrakenVenue(options: .init(ackDelay: .microseconds(ackDelayUs)))
+            let server = try WebSocketServer.listen(on: sl, port: 0) { _, _ in kraken ? sim.handler() : EchoHandler() }
+            wsURL = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: kraken ? "/v2" : "/")
             serverLoop = sl
         }
         let be: Backend = backend == "posix" ? .posix : backend == "io-uring" ? .ioUring : .automatic
@@ -137,16 +182,40 @@ struct Bench: ParsableCommand {
         var tls = insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
         if let ca { tls.additionalTrust.append(.caFile(ca)) }
         let driver = RoundTripDriver(payload: payload, capacity: count)
-        let conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tls), handler: driver)
-        driver.opened.wait()
-        if let c = driver.closeInfo { throw ValidationError("connection failed: \(c)") }
+        var krakenDriver: KrakenRoundTrips? = nil
+        var conn: WebSocketConnection? = nil
+        if kraken {
+            let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, tls: tls, rateLimiter: nil))
+            krakenDriver = KrakenRoundTrips(client: client, order: order, capacity: count)
+            let up = Completion()
+            client.onConnection = { [weak krakenDriver] ok, close in
+                if !ok { krakenDriver?.errors += 1; krakenDriver?.chunkDone.signal() }
+                up.signal()
+                if let close { print("connection: \(close)") }
+            }
+            try client.connect()
+            up.wait()
+            guard client.isConnected else { throw ValidationError("could not connect to \(wsURL)") }
+            client.onConnection = { [weak krakenDriver] ok, _ in if !ok { krakenDriver?.errors += 1; krakenDriver?.chunkDone.signal() } }
+        } else {
+            conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tls), handler: driver)
+            driver.opened.wait()
+            if let c = driver.closeInfo { throw ValidationError("connection failed: \(c)") }
+        }
 
         let doFloor = floor && !wsURL.secure
         let blocking = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: false, capacity: count) : nil
         let spinning = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: true, capacity: count) : nil
 
         func tradewire(_ n: Int, record: Bool) throws {
-            let box = UnsafeBox(conn)
+            if let k = krakenDriver {
+                let box = UnsafeBox(k)
+                loop.execute { box.value.start(n, record: record) }
+                k.chunkDone.wait()
+                if k.errors > 0 { throw ValidationError("\(k.errors) requests failed during the run") }
+                return
+            }
+            let box = UnsafeBox(conn!)
             loop.execute { driver.start(n, record: record, on: box.value) }
             driver.chunkDone.wait()
             if let c = driver.closeInfo { throw ValidationError("connection closed during the run: \(c)") }
@@ -170,14 +239,17 @@ struct Bench: ParsableCommand {
         }
         let elapsed = Date().timeIntervalSince(start)
 
-        let tw = LatencySummary(driver.samples)
+        let samples = krakenDriver?.samples ?? driver.samples
+        let errors = krakenDriver?.errors ?? driver.errors
+        let tw = LatencySummary(samples)
         let mode = busyPoll ? "busy-poll" : "wait"
-        print("TradeWire bench: \(count) round trips of \(size) B to \(wsURL), \(mode), backend \(loop.backend)")
+        let what = kraken ? "Kraken add_order (\(payload.count) B request)" : "echo of \(size) B"
+        print("TradeWire bench: \(count) round trips, \(what), to \(wsURL), \(mode), backend \(loop.backend)")
         print("latency = frame handed to the kernel -> reap of the completion holding the reply's last byte")
         print(LatencySummary.header)
         print(tw.row("tradewire (\(mode))"))
         var fields: [String: Double] = ["p50_us": tw.p50, "p90_us": tw.p90, "p99_us": tw.p99, "p999_us": tw.p999,
-                                        "max_us": tw.max, "count": Double(tw.count), "errors": Double(driver.errors)]
+                                        "max_us": tw.max, "count": Double(tw.count), "errors": Double(errors)]
         if let b = blocking, let s = spinning {
             let fb = LatencySummary(b.samples), fs = LatencySummary(s.samples)
             print(fb.row("raw blocking socket"))
@@ -198,7 +270,7 @@ struct Bench: ParsableCommand {
             print("(no raw floor for wss:// in this build)")
         }
         let clients = doFloor ? 3.0 : 1.0
-        print(String(format: "msgs/s (all clients, interleaved): %.0f   errors: %d", Double(count) * clients / elapsed, driver.errors))
+        print(String(format: "msgs/s (all clients, interleaved): %.0f   errors: %d", Double(count) * clients / elapsed, errors))
         if json {
             let body = fields.keys.sorted().map { k in
                 let v = fields[k]!
@@ -208,7 +280,18 @@ struct Bench: ParsableCommand {
         }
         loop.shutdown()
         serverLoop?.shutdown()
-        if driver.errors > 0 { throw ExitCode(1) }
+        if errors > 0 { throw ExitCode(1) }
+    }
+
+    /// A Kraken request as the client would encode it, for the raw floor to send as is.
+    static func encoded(_ r: KrakenRequest, id: UInt64) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 1024)
+        let n = buf.withUnsafeMutableBytes { b -> Int in
+            var w = JSONWriter(b)
+            KrakenEncoder.encode(r, id: id, token: nil, into: &w)
+            return w.count
+        }
+        return Array(buf[..<n])
     }
 }
 

@@ -1,0 +1,70 @@
+/// Up to 64 bytes of UTF-8 stored inline: ids and short venue texts decoded
+/// from a response without touching the heap. Longer input is cut at 64 bytes
+/// (on a character boundary) and `truncated` is set.
+public struct InlineText: Sendable, Hashable, CustomStringConvertible {
+    public static let capacity = 64
+    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    public private(set) var count = 0
+    public private(set) var truncated = false
+
+    public init() {}
+
+    public init(_ s: String) {
+        var s = s
+        s.withUTF8 { self = InlineText(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    public init(bytes: UnsafeRawBufferPointer) {
+        var n = Swift.min(bytes.count, Self.capacity)
+        if n < bytes.count {
+            truncated = true
+            while n > 0 && bytes[n] & 0xC0 == 0x80 { n -= 1 }   // do not split a character
+        }
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<n])) }
+        count = n
+    }
+
+    /// From a JSON string value (escapes decoded).
+    public init?(json v: JSONValue) {
+        guard v.kind == .string else { return nil }
+        var k = 0
+        var cut = false
+        withUnsafeMutableBytes(of: &storage) { out in
+            v.forEachDecodedByte { b in
+                if k == Self.capacity { cut = true; return false }
+                out[k] = b
+                k += 1
+                return true
+            }
+        }
+        if cut { while k > 0 && withUnsafeBytes(of: storage, { $0[k] }) & 0xC0 == 0x80 { k -= 1 } }
+        count = k
+        truncated = cut
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    public var description: String { withBytes { String(decoding: $0, as: UTF8.self) } }
+
+    public static func == (a: InlineText, b: InlineText) -> Bool {
+        a.count == b.count && a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+    }
+
+    public func hash(into h: inout Hasher) { withBytes { h.combine(bytes: $0) } }
+
+    public func hasPrefix(_ p: StaticString) -> Bool {
+        withBytes { b in
+            b.count >= p.utf8CodeUnitCount && (0..<p.utf8CodeUnitCount).allSatisfy { b[$0] == p.utf8Start[$0] }
+        }
+    }
+}
+
+extension JSONWriter {
+    /// An inline text as a JSON string.
+    public mutating func string(_ t: InlineText) { t.withBytes { string($0) } }
+    public mutating func string(_ id: ClientOrderID) { id.withBytes { string($0) } }
+}

@@ -1,0 +1,113 @@
+/// How a request ended. Every request ends exactly once, with one of these.
+public enum RequestOutcomeKind: Sendable, Equatable {
+    /// The venue answered with success.
+    case acknowledged
+    /// The venue answered with an error (text in the response).
+    case venueError
+    /// No answer before the request's deadline. For orders: outcome unknown.
+    case timedOut
+    /// The connection ended first. For orders: outcome unknown.
+    case connectionLost
+}
+
+/// The in-flight requests of one client: fixed capacity, allocated once.
+///
+/// An entry is registered before its frame is sent and removed by exactly one
+/// of `complete`, `expire` or `failAll`, each of which hands it back once, so a
+/// request cannot end twice or be forgotten. Request ids are per client and
+/// increase; the slot is `id % capacity`, and an id whose slot is still taken
+/// is refused with `.noSpace` rather than overwriting.
+public struct RequestTable: ~Copyable {
+    public struct Entry: Sendable {
+        public let id: UInt64
+        /// Index into the client's method list (see `LatencyRecorder.index(of:)`).
+        public let method: Int
+        public var submitNs: UInt64
+        public let deadlineNs: UInt64
+        /// Caller's tag (e.g. an index into a table of async continuations).
+        public let tag: Int
+    }
+
+    private let slots: UnsafeMutablePointer<Entry?>
+    public let capacity: Int
+    public private(set) var inFlight = 0
+    private var nextID: UInt64
+    /// Earliest deadline among entries, to skip most expiry scans.
+    private var earliestDeadline: UInt64 = .max
+
+    public init(capacity: Int, firstID: UInt64 = 1) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: nil, count: capacity)
+        nextID = firstID
+    }
+
+    deinit {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    /// Register a request that is about to be sent; returns its id.
+    public mutating func register(method: Int, deadlineNs: UInt64, tag: Int = 0) throws(TradeWireError) -> UInt64 {
+        let id = nextID
+        let s = Int(id % UInt64(capacity))
+        guard slots[s] == nil else {
+            throw TradeWireError(code: .noSpace, detail: "request table full (\(capacity) in flight)")
+        }
+        nextID += 1
+        slots[s] = Entry(id: id, method: method, submitNs: 0, deadlineNs: deadlineNs, tag: tag)
+        inFlight += 1
+        if deadlineNs < earliestDeadline { earliestDeadline = deadlineNs }
+        return id
+    }
+
+    /// Record when the request's frame went to the kernel.
+    public mutating func markSent(_ id: UInt64, submitNs: UInt64) {
+        let s = Int(id % UInt64(capacity))
+        if slots[s]?.id == id { slots[s]!.submitNs = submitNs }
+    }
+
+    /// Remove and return the entry a response answers; nil for an unknown,
+    /// late (already timed out) or duplicate response.
+    public mutating func complete(_ id: UInt64) -> Entry? {
+        let s = Int(id % UInt64(capacity))
+        guard let e = slots[s], e.id == id else { return nil }
+        slots[s] = nil
+        inFlight -= 1
+        return e
+    }
+
+    /// Look at an entry without removing it.
+    public func peek(_ id: UInt64) -> Entry? {
+        let e = slots[Int(id % UInt64(capacity))]
+        return e?.id == id ? e : nil
+    }
+
+    /// Remove every entry whose deadline has passed, handing each to body once.
+    public mutating func expire(now: UInt64, _ body: (Entry) -> Void) {
+        guard inFlight > 0, now >= earliestDeadline else { return }
+        var next: UInt64 = .max
+        for s in 0..<capacity {
+            guard let e = slots[s] else { continue }
+            if e.deadlineNs <= now {
+                slots[s] = nil
+                inFlight -= 1
+                body(e)
+            } else if e.deadlineNs < next {
+                next = e.deadlineNs
+            }
+        }
+        earliestDeadline = next
+    }
+
+    /// Remove every entry (connection lost), handing each to body once, oldest first.
+    public mutating func failAll(_ body: (Entry) -> Void) {
+        guard inFlight > 0 else { return }
+        var all: [Entry] = []
+        for s in 0..<capacity { if let e = slots[s] { all.append(e); slots[s] = nil } }
+        inFlight = 0
+        earliestDeadline = .max
+        for e in all.sorted(by: { $0.id < $1.id }) { body(e) }
+    }
+}

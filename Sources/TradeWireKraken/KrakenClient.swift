@@ -1,0 +1,343 @@
+import Logging
+import TradeWire
+
+/// An acknowledged Kraken request with its latency.
+public struct KrakenAck: Sendable {
+    public let requestID: UInt64
+    public let response: KrakenResponse
+    public let latency: RequestLatency
+}
+
+/// A Kraken Spot WS v2 client: typed requests, request correlation by `req_id`,
+/// per-request latency (HDR histogram per method), rate control, and a
+/// callback `(requestID, method, request, result, latency)` on the loop thread.
+///
+/// Loop-thread API (`send`) is the hot path: no allocation per request.
+/// The async API (`placeOrder`, …) can be called from any task.
+public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var url: WebSocketURL
+        /// The WebSocket token (REST `GetWebSocketsToken`), sent in every request's params.
+        public var token: String?
+        public var tls: TLSConfiguration
+        public var requestTimeout: Duration
+        /// In-flight request capacity.
+        public var capacity: Int
+        /// Print each completed request in the seed's form.
+        public var logRequests: Bool
+        public var rateLimiter: VenueRateLimiter?
+
+        public init(url: WebSocketURL, token: String? = nil, tls: TLSConfiguration = .default,
+                    requestTimeout: Duration = .seconds(5), capacity: Int = 1024, logRequests: Bool = false,
+                    rateLimiter: VenueRateLimiter? = KrakenClient.sharedRateLimiter) {
+            self.url = url
+            self.token = token
+            self.tls = tls
+            self.requestTimeout = requestTimeout
+            self.capacity = capacity
+            self.logRequests = logRequests
+            self.rateLimiter = rateLimiter
+        }
+    }
+
+    public typealias Callback = (_ requestID: UInt64, _ method: KrakenMethod, _ request: KrakenRequest,
+                                 _ result: Result<KrakenResponse, TradeWireError>, _ latency: RequestLatency) -> Void
+
+    /// Kraken's per-pair order counter, shared by every Kraken client in the process.
+    public static let sharedRateLimiter = VenueRateLimiter(KrakenOrderCounter(), policy: .wait)
+
+    public let loop: EventLoop
+    public let configuration: Configuration
+    public let latency = LatencyRecorder()
+    public var logger = Logger(label: "tradewire.kraken")
+    /// Called for every completed request, on the loop thread.
+    public var onResponse: Callback?
+    /// Called for channel messages (status, heartbeat, executions…), on the loop thread.
+    public var onPush: ((KrakenPush) -> Void)?
+    /// Called when the connection opens / closes.
+    public var onConnection: ((Bool, WebSocketClose?) -> Void)?
+
+    private var connection: WebSocketConnection?
+    private var table: RequestTable
+    private var requests: [KrakenRequest?]
+    private var waiters: [UInt64: CheckedContinuation<KrakenAck, Error>] = [:]
+    private var methodIndex: [Int] = []
+    private var queued: [UInt64] = []          // rate-limited, waiting in issue order
+    private var expiryTimer: Int?
+    private var drainTimer: Int?
+    private var opened: CheckedContinuation<Void, Error>?
+    private let timeoutNs: UInt64
+
+    public init(loop: EventLoop, configuration: Configuration) {
+        self.loop = loop
+        self.configuration = configuration
+        table = RequestTable(capacity: configuration.capacity)
+        requests = [KrakenRequest?](repeating: nil, count: configuration.capacity)
+        let (s, a) = configuration.requestTimeout.components
+        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
+        methodIndex = KrakenMethod.allCases.map { latency.index(of: $0.rawValue) }
+    }
+
+    // MARK: connection
+
+    /// Connect (from the loop thread or any other); completion through `onConnection`.
+    public func connect() throws {
+        try loop.runSync { [self] in
+            connection = try WebSocketConnection.connect(
+                on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self)
+        }
+    }
+
+    /// Connect and wait for the upgrade.
+    public func connect() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            loop.execute { [self] in
+                opened = c
+                do {
+                    connection = try WebSocketConnection.connect(
+                        on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self)
+                } catch {
+                    opened = nil
+                    c.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public var isConnected: Bool { connection?.state == .open }
+
+    public func close() {
+        loop.execute { [self] in try? connection?.close(code: 1000, reason: "client closing") }
+    }
+
+    public func webSocketDidOpen(_ c: WebSocketConnection) {
+        opened?.resume()
+        opened = nil
+        onConnection?(true, nil)
+    }
+
+    public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+        connection = nil
+        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code) \(close.reason)"))
+        opened = nil
+        // Every request in flight ends now, once: outcome unknown for orders.
+        let detail = "connection lost (\(close)); an order's outcome is unknown"
+        table.failAll { e in finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0) }
+        queued.removeAll()
+        onConnection?(false, close)
+    }
+
+    // MARK: sending (loop thread)
+
+    /// Issue a request. Returns its request id; the outcome arrives exactly once
+    /// through `onResponse` (and the async waiter, if any). Throws only when the
+    /// request could not be issued at all (invalid, table full, rate-limited with
+    /// a fail-fast policy, not connected): then no outcome follows.
+    @discardableResult
+    public func send(_ request: KrakenRequest, timeout: Duration? = nil) throws -> UInt64 {
+        guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "KrakenClient.send runs on its loop") }
+        guard connection?.state == .open else { throw TradeWireError(code: .closed, detail: "Kraken connection is not open") }
+        try KrakenEncoder.check(request)
+        let now = MonotonicClock.nanoseconds()
+        var deadline = now + timeoutNs
+        if let timeout { let (s, a) = timeout.components; deadline = now + UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000) }
+        // Rate control: requests leave in issue order, so once one waits, all later ones wait too.
+        var mustQueue = !queued.isEmpty
+        if !mustQueue, let limiter = configuration.rateLimiter,
+           let over = limiter.acquire(cost: 1, key: request.rateKey, now: now) {
+            if limiter.policy == .failFast {
+                throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
+            }
+            mustQueue = true
+            armDrain(after: over.retryAfterNs)
+        }
+        let id = try table.register(method: methodIndex[KrakenMethod.allCases.firstIndex(of: request.method)!], deadlineNs: deadline)
+        requests[Int(id % UInt64(table.capacity))] = request
+        armExpiry()
+        if mustQueue {
+            queued.append(id)
+            return id
+        }
+        transmit(id, request)
+        return id
+    }
+
+    private func transmit(_ id: UInt64, _ request: KrakenRequest) {
+        guard let conn = connection else { return }
+        do {
+            var capacity = 512
+            var submitted: UInt64 = 0
+            while true {
+                var overflow = false
+                submitted = try conn.send(.text, capacity: capacity) { buf in
+                    var w = JSONWriter(buf)
+                    KrakenEncoder.encode(request, id: id, token: configuration.token, into: &w)
+                    overflow = w.overflowed
+                    return overflow ? 0 : w.count
+                }
+                if !overflow { break }
+                capacity *= 4    // a large batch: try again with room (the empty frame above is harmless to no one: not sent)
+            }
+            table.markSent(id, submitNs: submitted)
+        } catch {
+            if let e = table.complete(id) {
+                finish(e, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")), ns: 0, decodeNs: 0)
+            }
+        }
+    }
+
+    private func armDrain(after ns: UInt64) {
+        guard drainTimer == nil else { return }
+        drainTimer = loop.schedule(after: .nanoseconds(Int64(ns))) { [self] in
+            drainTimer = nil
+            drainQueue()
+        }
+    }
+
+    private func drainQueue() {
+        while let id = queued.first {
+            guard let entry = table.peek(id), let req = requests[Int(id % UInt64(table.capacity))] else {
+                queued.removeFirst()          // it timed out while waiting: already completed
+                continue
+            }
+            _ = entry
+            if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: 1, key: req.rateKey) {
+                armDrain(after: over.retryAfterNs)
+                return
+            }
+            queued.removeFirst()
+            transmit(id, req)
+        }
+    }
+
+    private func armExpiry() {
+        guard expiryTimer == nil else { return }
+        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
+            expiryTimer = nil
+            let now = MonotonicClock.nanoseconds()
+            table.expire(now: now) { e in
+                let sent = e.submitNs != 0
+                finish(e, .failure(TradeWireError(code: .requestTimeout, detail: sent
+                    ? "no response in time; an order's outcome is unknown"
+                    : "not sent: still waiting for the rate limit at its deadline")), ns: 0, decodeNs: 0)
+            }
+            if table.inFlight > 0 { armExpiry() }
+        }
+    }
+
+    // MARK: receiving (loop thread)
+
+    public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
+        guard message.opcode == .text else { return }
+        let t0 = MonotonicClock.nanoseconds()
+        let inbound: KrakenInbound
+        do {
+            inbound = try KrakenDecoder.decode(message.bytes)
+        } catch {
+            // A malformed answer to a known request completes it (with the error) rather than leaving it to time out.
+            if let id = Self.requestID(in: message.bytes), let e = table.complete(id) {
+                finish(e, .failure(error), ns: message.receivedAt &- e.submitNs, decodeNs: 0)
+            } else {
+                logger.warning("undecodable Kraken message", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        let decodeNs = MonotonicClock.nanoseconds() - t0
+        switch inbound {
+        case .response(let r):
+            guard let e = table.complete(r.requestID) else {
+                logger.debug("response to an unknown or finished request", metadata: ["req_id": "\(r.requestID)"])
+                return
+            }
+            let ns = e.submitNs == 0 ? 0 : message.receivedAt &- e.submitNs
+            let result: Result<KrakenResponse, TradeWireError> = r.success
+                ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected"))
+            latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
+            finish(e, result, ns: ns, decodeNs: decodeNs, response: r)
+        case .push(let p):
+            onPush?(p)
+        }
+    }
+
+    static func requestID(in bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard let doc = try? JSONDocument(validating: bytes), let v = doc.root["req_id"]?.int64, v >= 0 else { return nil }
+        return UInt64(v)
+    }
+
+    private func finish(_ e: RequestTable.Entry, _ result: Result<KrakenResponse, TradeWireError>, ns: UInt64,
+                        decodeNs: UInt64, response: KrakenResponse? = nil) {
+        let slot = Int(e.id % UInt64(table.capacity))
+        guard let request = requests[slot] else { return }
+        requests[slot] = nil
+        let method = request.method
+        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: decodeNs)
+        onResponse?(e.id, method, request, result, lat)
+        if configuration.logRequests {
+            logger.info("WebSocket Request - ID: \(e.id) | Method: \(method.rawValue) | Latency: \(lat.microseconds)µs")
+        }
+        if let w = waiters.removeValue(forKey: e.id) {
+            switch result {
+            case .success(let r): w.resume(returning: KrakenAck(requestID: e.id, response: r, latency: lat))
+            case .failure(let err): w.resume(throwing: err)
+            }
+        }
+    }
+
+    // MARK: async API (any thread)
+
+    /// Send a request and await its acknowledgement (a venue error throws `.venueRejected`).
+    public func request(_ r: KrakenRequest, timeout: Duration? = nil) async throws -> KrakenAck {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<KrakenAck, Error>) in
+            loop.execute { [self] in
+                do {
+                    let id = try send(r, timeout: timeout)
+                    waiters[id] = c
+                } catch {
+                    c.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func placeOrder(_ order: Order) async throws -> KrakenAck { try await request(.addOrder(KrakenAddOrder(order))) }
+    public func cancelOrder(_ target: KrakenCancelTarget) async throws -> KrakenAck { try await request(.cancelOrder(target)) }
+    public func cancelAll() async throws -> KrakenAck { try await request(.cancelAll) }
+
+    /// Round-trip percentiles of a method (`"add_order"`).
+    public func latencyStats(for method: String) -> LatencyStats? {
+        (try? loop.runSync { [self] in latency.stats(for: method) }) ?? nil
+    }
+}
+
+/// `TradeWire.create(.kraken, …)` / `TradeWire.client(.kraken)`, as in seed 001.
+public struct KrakenVenue: Sendable {
+    public static let kraken = KrakenVenue()
+    public static let name = "kraken"
+}
+
+extension TradeWire {
+    /// Create the process's Kraken client (once).
+    @discardableResult
+    public static func create(_ venue: KrakenVenue, loop: EventLoop, configuration: KrakenClient.Configuration) throws -> KrakenClient {
+        let c = KrakenClient(loop: loop, configuration: configuration)
+        try register(c, venue: KrakenVenue.name)
+        return c
+    }
+
+    /// The Kraken client created earlier.
+    public static func client(_ venue: KrakenVenue) throws -> KrakenClient {
+        try client(KrakenVenue.name, as: KrakenClient.self)
+    }
+}
+
+extension KrakenClient {
+    /// Let `TradeWire.createAll(configJSON:)` create Kraken clients from `ws_apis` entries.
+    public static func registerFactory() {
+        TradeWire.registerFactory(venue: KrakenVenue.name) { c, loop in
+            var tls = c.insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
+            if let ca = c.caFile { tls.additionalTrust.append(.caFile(ca)) }
+            return KrakenClient(loop: loop, configuration: .init(
+                url: try WebSocketURL(c.url ?? "wss://ws-auth.kraken.com/v2"), token: c.token, tls: tls))
+        }
+    }
+}

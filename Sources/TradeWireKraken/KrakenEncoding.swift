@@ -1,0 +1,90 @@
+import TradeWire
+
+/// Writes Kraken WS v2 requests straight into the send buffer.
+public enum KrakenEncoder {
+    /// Validate what the venue would refuse anyway, before anything is sent.
+    public static func check(_ r: KrakenRequest) throws(TradeWireError) {
+        switch r {
+        case .addOrder(let a):
+            if a.order.type.needsLimitPrice && a.order.limitPrice == nil {
+                throw TradeWireError(code: .invalidArgument, detail: "a \(a.order.type) order needs a limit price")
+            }
+            if a.orderUserref != nil && a.order.clientOrderID != nil {
+                throw TradeWireError(code: .invalidArgument, detail: "Kraken: cl_ord_id cannot be combined with order_userref")
+            }
+            if a.order.timeInForce == .fok {
+                throw TradeWireError(code: .invalidArgument, detail: "Kraken spot WS: fok is not a supported time_in_force")
+            }
+        case .cancelOrder(let t):
+            let empty: Bool
+            switch t {
+            case .orderIDs(let v): empty = v.isEmpty
+            case .clientOrderIDs(let v): empty = v.isEmpty
+            case .userrefs(let v): empty = v.isEmpty
+            }
+            if empty { throw TradeWireError(code: .invalidArgument, detail: "cancel_order needs at least one id") }
+        case .cancelAllOrdersAfter(let t):
+            if t < 0 || t > 86_400 { throw TradeWireError(code: .invalidArgument, detail: "timeout must be 0...86400 s") }
+        default:
+            break
+        }
+    }
+
+    /// `{"method":…,"params":{…,"token":…},"req_id":id}`
+    public static func encode(_ r: KrakenRequest, id: UInt64, token: String?, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("method"); w.value(r.method.wireName)
+        switch r {
+        case .ping:
+            break
+        case .addOrder(let a):
+            w.key("params"); w.beginObject()
+            let o = a.order
+            w.key("order_type"); w.value(o.type.krakenName)
+            w.key("side"); w.value(o.side == .buy ? "buy" : "sell")
+            w.key("order_qty"); w.value(o.quantity.value)
+            w.key("symbol"); w.string(o.symbol)
+            if let p = o.limitPrice { w.key("limit_price"); w.value(p.value) }
+            if let t = o.triggerPrice {
+                w.key("triggers"); w.beginObject()
+                w.key("reference"); w.value("last")
+                w.key("price"); w.value(t.value)
+                w.endObject()
+            }
+            switch o.timeInForce {
+            case .gtc: break                     // the venue's default: not sent
+            case .ioc: w.key("time_in_force"); w.value("ioc")
+            case .gtd: w.key("time_in_force"); w.value("gtd")
+            case .fok: w.key("time_in_force"); w.value("fok")   // refused by check()
+            }
+            if o.postOnly { w.key("post_only"); w.value(true) }
+            if o.reduceOnly { w.key("reduce_only"); w.value(true) }
+            if let c = o.clientOrderID { w.key("cl_ord_id"); w.string(c) }
+            if let u = a.orderUserref { w.key("order_userref"); w.value(u) }
+            if let d = a.deadline { w.key("deadline"); w.string(d) }
+            if a.validate { w.key("validate"); w.value(true) }
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        case .cancelOrder(let t):
+            w.key("params"); w.beginObject()
+            switch t {
+            case .orderIDs(let ids): w.key("order_id"); w.beginArray(); ids.forEach { w.string($0) }; w.endArray()
+            case .clientOrderIDs(let ids): w.key("cl_ord_id"); w.beginArray(); ids.forEach { w.string($0) }; w.endArray()
+            case .userrefs(let refs): w.key("order_userref"); w.beginArray(); refs.forEach { w.value($0) }; w.endArray()
+            }
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        case .cancelAll:
+            w.key("params"); w.beginObject()
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        case .cancelAllOrdersAfter(let timeout):
+            w.key("params"); w.beginObject()
+            w.key("timeout"); w.value(timeout)
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        }
+        w.key("req_id"); w.value(Int64(bitPattern: id))
+        w.endObject()
+    }
+}
