@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(
             name: "TradeWireTests",
             dependencies: ["TradeWire", "TradeWireKraken", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
-            resources: [.copy("Peers")]),
+            resources: [.copy("Peers"), .copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,223 @@
+import Foundation
+import Testing
+@testable import TradeWire
+
+/// Turn our reading of a document into Foundation-shaped values, to compare with JSONSerialization.
+func foundationShape(_ v: JSONValue) -> Any {
+    switch v.kind {
+    case .object:
+        var d: [String: Any] = [:]
+        v.forEachMember { k, x in d[k.string!] = foundationShape(x); return true }
+        return d
+    case .array:
+        var a: [Any] = []
+        v.forEachElement { a.append(foundationShape($0)); return true }
+        return a
+    case .string: return v.string!
+    case .number: return v.double!
+    case .bool: return v.bool!
+    case .null: return NSNull()
+    }
+}
+
+func sameShape(_ a: Any, _ b: Any) -> Bool {
+    switch (a, b) {
+    case let (x as [String: Any], y as [String: Any]):
+        return x.count == y.count && x.allSatisfy { k, v in y[k].map { sameShape(v, $0) } ?? false }
+    case let (x as [Any], y as [Any]):
+        return x.count == y.count && zip(x, y).allSatisfy { sameShape($0, $1) }
+    case let (x as String, y as String): return x == y
+    case let (x as Double, y as NSNumber):
+        if isBoolean(y) { return false }
+        let d = y.doubleValue
+        return x == d || abs(x - d) <= abs(d) * 1e-12
+    case let (x as Bool, y as NSNumber): return isBoolean(y) && x == y.boolValue
+    case let (x as Bool, y as Bool): return x == y
+    case (is NSNull, is NSNull): return true
+    default: return false
+    }
+}
+
+/// JSONSerialization's booleans are NSNumbers of type char ("c").
+func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
+func readOurs(_ bytes: [UInt8]) -> Any? {
+    bytes.withUnsafeBytes { raw in (try? JSONDocument(validating: raw)).map { foundationShape($0.root) } }
+}
+
+func readFoundation(_ bytes: [UInt8]) -> Any? {
+    try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+}
+
+/// Where Foundation and RFC 8259 part ways (checked, not skipped):
+/// Foundation accepts one trailing comma (`[1,]`, `{"a":1,}`), which RFC 8259
+/// forbids; and refuses numbers outside Double's range, which the grammar allows
+/// (our `decimal`/`int64` return nil for them instead).
+func knownDifference(_ doc: [UInt8], ours: Any?, theirs: Any?) -> Bool {
+    let text = String(decoding: doc, as: UTF8.self)
+    if ours == nil, theirs != nil, text.range(of: #",\s*[\]}]"#, options: .regularExpression) != nil {
+        return true
+    }
+    if ours != nil, theirs == nil, text.range(of: #"[0-9][eE][+]?[0-9]{3,}"#, options: .regularExpression) != nil {
+        return true
+    }
+    return false
+}
+
+@Suite("JSON reader and writer")
+struct JSONTests {
+    static var corpus: [[UInt8]] {
+        var docs: [[UInt8]] = []
+        let dir = Bundle.module.resourcePath! + "/Fixtures/protocols"
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir))?.sorted() ?? [] {
+            docs.append(Array(FileManager.default.contents(atPath: dir + "/" + f)!))
+        }
+        let handmade = [
+            #"{"a":[1,2.5,-3e10,0.000001,1E+2,-0],"b":{"c":null,"d":true,"e":false},"s":"x\"y\\z\/\b\f\n\r\t"}"#,
+            #"["\u00e9\u20ac\ud83d\ude00", "\u0000", "é€😀"]"#, #"  42  "#, #""just a string""#, "[]", "{}", "[[[[[]]]]]",
+            #"{"price":"26500.40","qty":1.25000000}"#, #"{"dup":1,"dup":2}"#,
+            // Refused by both:
+            #"{"a":1,}"#, #"[1,2"#, #"{"a" 1}"#, #"01"#, #"1."#, #".5"#, #"-"#, #"1e"#, #"+1"#, #"NaN"#, #"[tru]"#,
+            #""\ud800""#, #""\udc00\ud800""#, #""\x""#, "\"tab\there\"", #"{"a":1}{"#, "", " ", #"[1,,2]"#, #"{,}"#,
+            #"{"a":"\u12"}"#, "\"\u{7f}\"",
+        ]
+        docs += handmade.map { Array($0.utf8) }
+        docs.append([0x22, 0xff, 0x22])      // invalid UTF-8 inside a string
+        docs.append([0x22, 0xc3, 0x22])      // truncated UTF-8
+        return docs
+    }
+
+    /// Every fixture of protocols.md and the edge cases: we accept exactly what
+    /// Foundation accepts, and read the same values.
+    @Test func agreesWithJSONSerialization() {
+        var checked = 0
+        for doc in Self.corpus {
+            let ours = readOurs(doc), theirs = readFoundation(doc)
+            if knownDifference(doc, ours: ours, theirs: theirs) { checked += 1; continue }
+            #expect((ours == nil) == (theirs == nil), "\(String(decoding: doc, as: UTF8.self))")
+            if let ours, let theirs {
+                #expect(sameShape(ours, theirs), "\(String(decoding: doc, as: UTF8.self))")
+            }
+            checked += 1
+        }
+        #expect(checked > 60)
+    }
+
+    /// Mutated fixtures (bytes dropped, flipped, truncated): still the same verdict and values.
+    @Test func agreesOnMutations() {
+        var rng = SystemRandomNumberGenerator()
+        var disagreements: [String] = []
+        for doc in Self.corpus where doc.count > 2 {
+            for _ in 0..<40 {
+                var m = doc
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: m.removeSubrange(Int.random(in: 0..<m.count, using: &rng)...)
+                case 1: m[Int.random(in: 0..<m.count, using: &rng)] = [UInt8(ascii: "\""), UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: "\\"), 0x20, UInt8(ascii: "1"), UInt8(ascii: "e")].randomElement(using: &rng)!
+                case 2: m.remove(at: Int.random(in: 0..<m.count, using: &rng))
+                default: m.insert(UInt8.random(in: 0x20...0x7e, using: &rng), at: Int.random(in: 0..<m.count, using: &rng))
+                }
+                let ours = readOurs(m), theirs = readFoundation(m)
+                if knownDifference(m, ours: ours, theirs: theirs) { continue }
+                if (ours == nil) != (theirs == nil) || (ours != nil && !sameShape(ours!, theirs!)) {
+                    disagreements.append(String(decoding: m, as: UTF8.self))
+                }
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+    }
+
+    @Test func theKnownDifferencesAreWhatWeSayTheyAre() {
+        for t in [#"{"a":1,}"#, #"[1,2,]"#] {
+            #expect(readOurs(Array(t.utf8)) == nil && readFoundation(Array(t.utf8)) != nil, "\(t)")
+        }
+        let big = Array(#"{"a":1e400}"#.utf8)
+        #expect(readOurs(big) != nil && readFoundation(big) == nil)
+        big.withUnsafeBytes { raw in
+            #expect((try? JSONDocument(validating: raw))?.root["a"]?.decimal == nil)
+        }
+    }
+
+    @Test func depthIsBounded() {
+        let deep = Array(String(repeating: "[", count: 10_000).utf8) + Array(String(repeating: "]", count: 10_000).utf8)
+        #expect(readOurs(deep) == nil)
+    }
+
+    @Test func keysMatchWithoutAllocationAndThroughEscapes() throws {
+        let text = Array(#"{"m\u0065thod":"add_order","req_id":7,"result":{"order_id":"OABC"},"x":[1,{"y":2}]}"#.utf8)
+        try text.withUnsafeBytes { raw in
+            let doc = try JSONDocument(validating: raw)
+            #expect(doc.root["method"]?.stringEquals("add_order") == true)
+            #expect(doc.root["req_id"]?.int64 == 7)
+            #expect(doc.root["result"]?["order_id"]?.rawStringBytes.map { Array($0) } == Array("OABC".utf8))
+            #expect(doc.root["missing"] == nil)
+            #expect(doc.root["x"]?.elementCount == 2)
+        }
+    }
+
+    @Test func writerOutputIsValidJSONWithEscapes() throws {
+        var buf = [UInt8](repeating: 0, count: 512)
+        let n = buf.withUnsafeMutableBytes { b -> Int in
+            var w = JSONWriter(b)
+            w.beginObject()
+            w.key("s"); w.string("q\"uote\\ tab\t nl\n ctl\u{01} é")
+            w.key("n"); w.value(Int64.min)
+            w.key("d"); w.value(FixedDecimal("-0.00012")!)
+            w.key("a"); w.beginArray(); w.value(true); w.null(); w.beginObject(); w.endObject(); w.value(3); w.endArray()
+            w.key("e"); w.beginArray(); w.endArray()
+            w.endObject()
+            let overflowed = w.overflowed
+            #expect(!overflowed)
+            return w.count
+        }
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(buf[..<n])) as? [String: Any])
+        #expect(obj["s"] as? String == "q\"uote\\ tab\t nl\n ctl\u{01} é")
+        #expect((obj["n"] as? NSNumber)?.int64Value == Int64.min)
+        #expect(String(decoding: buf[..<n], as: UTF8.self).contains(#""d":-0.00012"#))
+        #expect((obj["a"] as? [Any])?.count == 4)
+    }
+
+    @Test func writerReportsOverflowInsteadOfWritingPastTheEnd() {
+        var buf = [UInt8](repeating: 0xAA, count: 20)
+        buf.withUnsafeMutableBytes { b in
+            var w = JSONWriter(UnsafeMutableRawBufferPointer(rebasing: b[..<10]))
+            w.beginObject(); w.key("long_key_here"); w.value(123456789); w.endObject()
+            let overflowed = w.overflowed, count = w.count
+            #expect(overflowed)
+            #expect(count <= 10)
+        }
+        #expect(buf[10...].allSatisfy { $0 == 0xAA })
+    }
+}
+
+@Suite("Fixed-point decimals")
+struct DecimalTests {
+    @Test(arguments: ["0", "1", "-1", "26500.4", "0.00000001", "1.20", "123456789012.123456", "-0.5", "1000000"])
+    func roundTripsExactly(_ s: String) {
+        #expect(FixedDecimal(s)?.description == s)
+    }
+
+    @Test func exponentsAndNumericEquality() {
+        #expect(FixedDecimal("1e-3")?.description == "0.001")
+        #expect(FixedDecimal("2.5E+2")?.description == "250")
+        #expect(FixedDecimal("1.20") == FixedDecimal("1.2"))
+        #expect(FixedDecimal("1.20")?.hashValue == FixedDecimal("1.2")?.hashValue)
+        #expect(FixedDecimal("0.1")! < FixedDecimal("0.11")!)
+        let a: Price = "26500.4", b: Price = "26500.39"
+        #expect(a > b)
+    }
+
+    @Test(arguments: ["", "-", ".", "1.2.3", "abc", "1e", "99999999999999999999", "1e-30", "1 ", "0x10"])
+    func refusesWhatItCannotHoldExactly(_ s: String) {
+        #expect(FixedDecimal(s) == nil)
+    }
+
+    @Test func readFromJSONNumbersAndStrings() throws {
+        let t = Array(#"{"a":26500.4,"b":"0.00012","c":true}"#.utf8)
+        try t.withUnsafeBytes { raw in
+            let d = try JSONDocument(validating: raw)
+            #expect(d.root["a"]?.decimal == FixedDecimal("26500.4"))
+            #expect(d.root["b"]?.decimal == FixedDecimal("0.00012"))
+            #expect(d.root["c"]?.decimal == nil)
+        }
+    }
+}
