@@ -24,6 +24,8 @@ public final class EventLoop: @unchecked Sendable {
     private var servers: [ObjectIdentifier: WebSocketServer] = [:]
     private var timers: [Timer] = []
     private var nextTimerID = 0
+    /// Earliest timer deadline (.max when none): the per-iteration check is one comparison.
+    private var earliestTimer: UInt64 = .max
 
     private let tasks = Mutex<[@Sendable () -> Void]>([])
     private let stopRequested = Atomic<Bool>(false)
@@ -164,27 +166,37 @@ public final class EventLoop: @unchecked Sendable {
         let (s, atto) = delay.components
         let ns = UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
         nextTimerID += 1
-        timers.append(Timer(id: nextTimerID, deadline: tw_now_ns() + ns, action: action))
+        let deadline = tw_now_ns() + ns
+        timers.append(Timer(id: nextTimerID, deadline: deadline, action: action))
+        earliestTimer = min(earliestTimer, deadline)
         return nextTimerID
     }
 
     public func cancelTimer(_ id: Int) {
         timers.removeAll { $0.id == id }
+        recomputeEarliest()
+    }
+
+    private func recomputeEarliest() {
+        var e = UInt64.max
+        for t in timers where t.deadline < e { e = t.deadline }
+        earliestTimer = e
     }
 
     private func timerTimeout() -> Int64 {
         if !tasks.withLock({ $0.isEmpty }) { return 0 }
-        guard let first = timers.min(by: { $0.deadline < $1.deadline }) else { return -1 }
+        if earliestTimer == .max { return -1 }
         let now = tw_now_ns()
-        return first.deadline > now ? Int64(first.deadline - now) : 0
+        return earliestTimer > now ? Int64(earliestTimer - now) : 0
     }
 
+    /// Run due timers; allocation-free when none is due (the common case).
     private func runTimers() {
-        guard !timers.isEmpty else { return }
+        guard earliestTimer != .max, tw_now_ns() >= earliestTimer else { return }
         let now = tw_now_ns()
         let due = timers.filter { $0.deadline <= now }
-        guard !due.isEmpty else { return }
         timers.removeAll { $0.deadline <= now }
+        recomputeEarliest()
         for t in due { t.action() }
     }
 

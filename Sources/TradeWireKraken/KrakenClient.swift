@@ -67,11 +67,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var drainTimer: Int?
     private var opened: CheckedContinuation<Void, Error>?
     private let timeoutNs: UInt64
+    /// The table's capacity, kept apart: completions run inside the table's own mutating calls.
+    private let slots: Int
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
         table = RequestTable(capacity: configuration.capacity)
+        slots = configuration.capacity
         requests = [KrakenRequest?](repeating: nil, count: configuration.capacity)
         let (s, a) = configuration.requestTimeout.components
         timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
@@ -151,8 +154,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             mustQueue = true
             armDrain(after: over.retryAfterNs)
         }
-        let id = try table.register(method: methodIndex[KrakenMethod.allCases.firstIndex(of: request.method)!], deadlineNs: deadline)
-        requests[Int(id % UInt64(table.capacity))] = request
+        let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline)
+        requests[Int(id % UInt64(slots))] = request
         armExpiry()
         if mustQueue {
             queued.append(id)
@@ -196,7 +199,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     private func drainQueue() {
         while let id = queued.first {
-            guard let entry = table.peek(id), let req = requests[Int(id % UInt64(table.capacity))] else {
+            guard let entry = table.peek(id), let req = requests[Int(id % UInt64(slots))] else {
                 queued.removeFirst()          // it timed out while waiting: already completed
                 continue
             }
@@ -266,7 +269,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     private func finish(_ e: RequestTable.Entry, _ result: Result<KrakenResponse, TradeWireError>, ns: UInt64,
                         decodeNs: UInt64, response: KrakenResponse? = nil) {
-        let slot = Int(e.id % UInt64(table.capacity))
+        let slot = Int(e.id % UInt64(slots))
         guard let request = requests[slot] else { return }
         requests[slot] = nil
         let method = request.method

@@ -23,8 +23,39 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         }
     }
 
+    /// Position in `allCases`, without building the array (no allocation).
+    var ordinal: Int {
+        switch self {
+        case .addOrder: return 0
+        case .amendOrder: return 1
+        case .cancelOrder: return 2
+        case .cancelAll: return 3
+        case .cancelAllOrdersAfter: return 4
+        case .batchAdd: return 5
+        case .ping: return 6
+        }
+    }
+
+    static func at(ordinal i: Int) -> KrakenMethod? {
+        switch i {
+        case 0: return .addOrder
+        case 1: return .amendOrder
+        case 2: return .cancelOrder
+        case 3: return .cancelAll
+        case 4: return .cancelAllOrdersAfter
+        case 5: return .batchAdd
+        case 6: return .ping
+        default: return nil
+        }
+    }
+
+    /// Match a JSON string against the wire names; no array, no allocation even unoptimized.
     init?(json v: JSONValue) {
-        for m in Self.allCases where v.stringEquals(m.wireName) { self = m; return }
+        var i = 0
+        while let m = Self.at(ordinal: i) {
+            if v.stringEquals(m.wireName) { self = m; return }
+            i += 1
+        }
         return nil
     }
 }
