@@ -29,13 +29,21 @@ FUZZ_SRC := CSources/CTradeWire/tw_frame.c CSources/CTradeWire/tw_ws.c CSources/
             CSources/CTradeWire/tw_http.c CSources/CTradeWire/tw_error.c
 FUZZ_FLAGS := -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -ICSources/CTradeWire/include
-FUZZ_TARGETS := fuzz_frame fuzz_upgrade
+FUZZ_TARGETS := fuzz_frame fuzz_upgrade fuzz_json
+JSON_SRC := Sources/TradeWire/JSON/JSONReader.swift Sources/TradeWire/JSON/JSONValue.swift Sources/TradeWire/Orders/FixedDecimal.swift
 
 fuzz-build: $(addprefix .build/fuzz/,$(FUZZ_TARGETS))
 
 .build/fuzz/%: Fuzz/%.c $(FUZZ_SRC)
 	@mkdir -p .build/fuzz
 	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_SRC) -lcrypto -o $@
+
+# The JSON reader is Swift: built with swiftc's libFuzzer support, the C UTF-8 validator linked in.
+.build/fuzz/fuzz_json: Fuzz/fuzz_json.swift $(JSON_SRC) CSources/CTradeWire/tw_utf8.c
+	@mkdir -p .build/fuzz
+	$(CLANG) -g -O1 -fsanitize=fuzzer-no-link,address -ICSources/CTradeWire/include -c CSources/CTradeWire/tw_utf8.c -o .build/fuzz/tw_utf8.o
+	swiftc -g -O -sanitize=fuzzer,address -use-ld=lld -parse-as-library -module-name FuzzJSON -I Fuzz/modules/CTradeWire \
+	    Fuzz/fuzz_json.swift $(JSON_SRC) .build/fuzz/tw_utf8.o -o $@
 
 fuzz: deps fuzz-build
 	@for t in $(FUZZ_TARGETS); do \

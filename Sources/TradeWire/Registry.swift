@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// API credentials. Never printed: `description` redacts them.
 public struct Credentials: Sendable, CustomStringConvertible {
@@ -92,6 +95,23 @@ public enum TradeWire {
             created.append(c.exchange)
         }
         return created
+    }
+
+    /// `createAll(configJSON:)` from a file.
+    @discardableResult
+    public static func createAll(configFile path: String, loop: EventLoop) throws -> [String] {
+        guard let f = fopen(path, "rb") else {
+            throw TradeWireError(code: .system, detail: "cannot open \(path)", errno: Errno(rawValue: errno))
+        }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        return try createAll(configJSON: bytes, loop: loop)
     }
 
     private static func findWsApis(_ v: JSONValue) -> JSONValue? {

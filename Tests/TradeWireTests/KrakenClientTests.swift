@@ -190,7 +190,10 @@ struct RegistryTests {
         let loop = try EventLoop.forTest(.automatic)
         defer { loop.shutdown() }
         let config = #"{"service.mm_demo":{"class_name":"MMDemoService","setting":{"ws_apis":[{"exchange":"kraken","api_key":"k","api_secret":"s","url":"ws://127.0.0.1:9/v2"}]}}}"#
-        let made = try TradeWire.createAll(configJSON: Array(config.utf8), loop: loop)
+        let dir = try TempDir()
+        let path = dir.path + "/service.json"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        let made = try TradeWire.createAll(configFile: path, loop: loop)
         #expect(made == ["kraken"])
         #expect(try TradeWire.client(.kraken).configuration.url.port == 9)
         #expect(throws: TradeWireError.self) {

@@ -25,7 +25,7 @@ public struct JSONDocument {
         if tw_utf8_validate(&st, base, bytes.count) != 0 || st != 0 {
             throw JSONError(offset: 0, reason: "invalid UTF-8")
         }
-        var v = JSONValidator(p: base, n: bytes.count)
+        let v = JSONValidator(p: base, n: bytes.count)
         let start = v.skipSpace(0)
         let end = try v.value(start, depth: 0)
         if v.skipSpace(end) != bytes.count { throw JSONError(offset: end, reason: "trailing characters") }
