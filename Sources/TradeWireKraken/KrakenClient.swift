@@ -54,6 +54,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public var onResponse: Callback?
     /// Called for channel messages (status, heartbeat, executions…), on the loop thread.
     public var onPush: ((KrakenPush) -> Void)?
+    /// Called when an `executions` frame's sequence is not the previous one plus one: (expected, received).
+    public var onSequenceGap: ((Int64, Int64) -> Void)?
+    private var lastSequence: Int64?
     /// Called when the connection opens / closes.
     public var onConnection: ((Bool, WebSocketClose?) -> Void)?
 
@@ -121,6 +124,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         connection = nil
+        lastSequence = nil
         opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code) \(close.reason)"))
         opened = nil
         // Every request in flight ends now, once: outcome unknown for orders.
@@ -147,7 +151,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         // Rate control: requests leave in issue order, so once one waits, all later ones wait too.
         var mustQueue = !queued.isEmpty
         if !mustQueue, let limiter = configuration.rateLimiter,
-           let over = limiter.acquire(cost: 1, key: request.rateKey, now: now) {
+           let over = limiter.acquire(cost: request.rateCost, key: request.rateKey, now: now) {
             if limiter.policy == .failFast {
                 throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
             }
@@ -204,7 +208,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 continue
             }
             _ = entry
-            if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: 1, key: req.rateKey) {
+            if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: req.rateCost, key: req.rateKey) {
                 armDrain(after: over.retryAfterNs)
                 return
             }
@@ -258,6 +262,15 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
             finish(e, result, ns: ns, decodeNs: decodeNs, response: r)
         case .push(let p):
+            if case .executions(let x) = p, let seq = x.sequence {
+                if x.isSnapshot { lastSequence = seq } else {
+                    if let last = lastSequence, seq != last + 1 {
+                        logger.warning("executions sequence gap", metadata: ["expected": "\(last + 1)", "received": "\(seq)"])
+                        onSequenceGap?(last + 1, seq)
+                    }
+                    lastSequence = seq
+                }
+            }
             onPush?(p)
         }
     }
@@ -305,6 +318,13 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public func placeOrder(_ order: Order) async throws -> KrakenAck { try await request(.addOrder(KrakenAddOrder(order))) }
     public func cancelOrder(_ target: KrakenCancelTarget) async throws -> KrakenAck { try await request(.cancelOrder(target)) }
     public func cancelAll() async throws -> KrakenAck { try await request(.cancelAll) }
+    public func amendOrder(_ amend: KrakenAmendOrder) async throws -> KrakenAck { try await request(.amendOrder(amend)) }
+    public func batchAdd(symbol: String, _ orders: [Order], validate: Bool = false) async throws -> KrakenAck {
+        try await request(.batchAdd(symbol: symbol, orders: orders.map { KrakenAddOrder($0) }, validate: validate))
+    }
+    public func subscribeExecutions(snapOrders: Bool = true, snapTrades: Bool = false) async throws -> KrakenAck {
+        try await request(.subscribeExecutions(snapOrders: snapOrders, snapTrades: snapTrades))
+    }
 
     /// Round-trip percentiles of a method (`"add_order"`).
     public func latencyStats(for method: String) -> LatencyStats? {

@@ -31,8 +31,21 @@ public enum KrakenDecoder {
             var orderID: InlineText? = nil, clOrdID: InlineText? = nil
             var userref: Int64? = nil, count: Int64? = nil
             var warnings = false
-            if let r = root["result"] {
+            var amendID: InlineText? = nil
+            var batch: [KrakenBatchRow]? = nil
+            if let r = root["result"], r.kind == .array, method == .batchAdd {
+                var rows: [KrakenBatchRow] = []
+                r.forEachElement { row in
+                    rows.append(KrakenBatchRow(orderID: row["order_id"].flatMap { InlineText(json: $0) },
+                                               orderUserref: row["order_userref"]?.int64,
+                                               clientOrderID: row["cl_ord_id"].flatMap { InlineText(json: $0) },
+                                               error: row["error"].flatMap { InlineText(json: $0) }))
+                    return true
+                }
+                batch = rows
+            } else if let r = root["result"] {
                 guard r.kind == .object else { throw malformed("result is not an object") }
+                if let v = r["amend_id"] { guard let t = InlineText(json: v) else { throw malformed("amend_id is not a string") }; amendID = t }
                 if let v = r["order_id"] { guard let t = InlineText(json: v) else { throw malformed("order_id is not a string") }; orderID = t }
                 if let v = r["cl_ord_id"] { guard let t = InlineText(json: v) else { throw malformed("cl_ord_id is not a string") }; clOrdID = t }
                 if let v = r["order_userref"] { guard let n = v.int64 else { throw malformed("order_userref is not an integer") }; userref = n }
@@ -41,15 +54,19 @@ public enum KrakenDecoder {
             }
             if success && error != nil { throw malformed("success with an error") }
             if !success && error == nil { error = InlineText("(no error text)") }
-            return .response(KrakenResponse(
+            var response = KrakenResponse(
                 method: method, requestID: UInt64(id), success: success, error: error,
                 orderID: orderID, clientOrderID: clOrdID, orderUserref: userref, count: count,
                 timeIn: root["time_in"].flatMap { InlineText(json: $0) },
-                timeOut: root["time_out"].flatMap { InlineText(json: $0) }, hasWarnings: warnings))
+                timeOut: root["time_out"].flatMap { InlineText(json: $0) }, hasWarnings: warnings)
+            response.amendID = amendID
+            response.batch = batch
+            return .response(response)
         }
         if let ch = root["channel"] {
             guard ch.kind == .string else { throw malformed("channel is not a string") }
             if ch.stringEquals("heartbeat") { return .push(.heartbeat) }
+            if ch.stringEquals("executions") { return .push(.executions(try executions(root))) }
             if ch.stringEquals("status") {
                 var system = InlineText(), version = InlineText()
                 root["data"]?.forEachElement { d in
@@ -62,6 +79,10 @@ public enum KrakenDecoder {
             return .push(.other(channel: InlineText(json: ch) ?? InlineText()))
         }
         throw malformed("neither a response nor a channel message")
+    }
+
+    static func malformed(_ why: StaticString) -> TradeWireError {
+        TradeWireError(code: .malformedResponse, detail: "Kraken: \(why)")
     }
 
     static func malformed(_ why: String) -> TradeWireError {

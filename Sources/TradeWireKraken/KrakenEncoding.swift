@@ -15,6 +15,20 @@ public enum KrakenEncoder {
             if a.order.timeInForce == .fok {
                 throw TradeWireError(code: .invalidArgument, detail: "Kraken spot WS: fok is not a supported time_in_force")
             }
+        case .amendOrder(let a):
+            if a.quantity == nil && a.limitPrice == nil && a.postOnly == nil {
+                throw TradeWireError(code: .invalidArgument, detail: "amend_order needs a new quantity, price or post_only")
+            }
+        case .batchAdd(let symbol, let orders, _):
+            guard (2...15).contains(orders.count) else {
+                throw TradeWireError(code: .invalidArgument, detail: "batch_add takes 2 to 15 orders, not \(orders.count)")
+            }
+            for o in orders {
+                if o.order.symbol != symbol {
+                    throw TradeWireError(code: .invalidArgument, detail: "batch_add orders must all be for \(symbol)")
+                }
+                try check(.addOrder(o))
+            }
         case .cancelOrder(let t):
             let empty: Bool
             switch t {
@@ -25,7 +39,7 @@ public enum KrakenEncoder {
             if empty { throw TradeWireError(code: .invalidArgument, detail: "cancel_order needs at least one id") }
         case .cancelAllOrdersAfter(let t):
             if t < 0 || t > 86_400 { throw TradeWireError(code: .invalidArgument, detail: "timeout must be 0...86400 s") }
-        default:
+        case .cancelAll, .ping, .subscribeExecutions:
             break
         }
     }
@@ -39,30 +53,34 @@ public enum KrakenEncoder {
             break
         case .addOrder(let a):
             w.key("params"); w.beginObject()
-            let o = a.order
-            w.key("order_type"); w.value(o.type.krakenName)
-            w.key("side"); w.value(o.side == .buy ? "buy" : "sell")
-            w.key("order_qty"); w.value(o.quantity.value)
-            w.key("symbol"); w.string(o.symbol)
-            if let p = o.limitPrice { w.key("limit_price"); w.value(p.value) }
-            if let t = o.triggerPrice {
-                w.key("triggers"); w.beginObject()
-                w.key("reference"); w.value("last")
-                w.key("price"); w.value(t.value)
-                w.endObject()
+            orderFields(a, symbol: true, into: &w)
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        case .amendOrder(let a):
+            w.key("params"); w.beginObject()
+            switch a.target {
+            case .orderID(let id): w.key("order_id"); w.string(id)
+            case .clientOrderID(let c): w.key("cl_ord_id"); w.string(c)
             }
-            switch o.timeInForce {
-            case .gtc: break                     // the venue's default: not sent
-            case .ioc: w.key("time_in_force"); w.value("ioc")
-            case .gtd: w.key("time_in_force"); w.value("gtd")
-            case .fok: w.key("time_in_force"); w.value("fok")   // refused by check()
-            }
-            if o.postOnly { w.key("post_only"); w.value(true) }
-            if o.reduceOnly { w.key("reduce_only"); w.value(true) }
-            if let c = o.clientOrderID { w.key("cl_ord_id"); w.string(c) }
-            if let u = a.orderUserref { w.key("order_userref"); w.value(u) }
-            if let d = a.deadline { w.key("deadline"); w.string(d) }
-            if a.validate { w.key("validate"); w.value(true) }
+            if let q = a.quantity { w.key("order_qty"); w.value(q.value) }
+            if let p = a.limitPrice { w.key("limit_price"); w.value(p.value) }
+            if let p = a.postOnly { w.key("post_only"); w.value(p) }
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        case .batchAdd(let symbol, let orders, let validate):
+            w.key("params"); w.beginObject()
+            w.key("symbol"); w.string(symbol)
+            if validate { w.key("validate"); w.value(true) }
+            w.key("orders"); w.beginArray()
+            for o in orders { w.beginObject(); orderFields(o, symbol: false, into: &w); w.endObject() }
+            w.endArray()
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
+        case .subscribeExecutions(let snapOrders, let snapTrades):
+            w.key("params"); w.beginObject()
+            w.key("channel"); w.value("executions")
+            w.key("snap_orders"); w.value(snapOrders)
+            w.key("snap_trades"); w.value(snapTrades)
             token.map { w.key("token"); w.string($0) }
             w.endObject()
         case .cancelOrder(let t):
@@ -86,5 +104,33 @@ public enum KrakenEncoder {
         }
         w.key("req_id"); w.value(Int64(bitPattern: id))
         w.endObject()
+    }
+
+    /// The fields of one order (add_order params, or a batch_add entry, which has no symbol).
+    static func orderFields(_ a: KrakenAddOrder, symbol: Bool, into w: inout JSONWriter) {
+        let o = a.order
+        w.key("order_type"); w.value(o.type.krakenName)
+        w.key("side"); w.value(o.side == .buy ? "buy" : "sell")
+        w.key("order_qty"); w.value(o.quantity.value)
+        if symbol { w.key("symbol"); w.string(o.symbol) }
+        if let p = o.limitPrice { w.key("limit_price"); w.value(p.value) }
+        if let t = o.triggerPrice {
+            w.key("triggers"); w.beginObject()
+            w.key("reference"); w.value("last")
+            w.key("price"); w.value(t.value)
+            w.endObject()
+        }
+        switch o.timeInForce {
+        case .gtc: break                     // the venue's default: not sent
+        case .ioc: w.key("time_in_force"); w.value("ioc")
+        case .gtd: w.key("time_in_force"); w.value("gtd")
+        case .fok: w.key("time_in_force"); w.value("fok")   // refused by check()
+        }
+        if o.postOnly { w.key("post_only"); w.value(true) }
+        if o.reduceOnly { w.key("reduce_only"); w.value(true) }
+        if let c = o.clientOrderID { w.key("cl_ord_id"); w.string(c) }
+        if let u = a.orderUserref { w.key("order_userref"); w.value(u) }
+        if let d = a.deadline { w.key("deadline"); w.string(d) }
+        if a.validate { w.key("validate"); w.value(true) }
     }
 }

@@ -9,6 +9,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
     case cancelAllOrdersAfter = "cancel_all_orders_after"
     case batchAdd = "batch_add"
     case ping = "ping"
+    case subscribe = "subscribe"
 
     /// The wire name as a static string (for the writer; no allocation).
     public var wireName: StaticString {
@@ -20,6 +21,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         case .cancelAllOrdersAfter: return "cancel_all_orders_after"
         case .batchAdd: return "batch_add"
         case .ping: return "ping"
+        case .subscribe: return "subscribe"
         }
     }
 
@@ -33,6 +35,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         case .cancelAllOrdersAfter: return 4
         case .batchAdd: return 5
         case .ping: return 6
+        case .subscribe: return 7
         }
     }
 
@@ -45,6 +48,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         case 4: return .cancelAllOrdersAfter
         case 5: return .batchAdd
         case 6: return .ping
+        case 7: return .subscribe
         default: return nil
         }
     }

@@ -25,9 +25,29 @@ public enum KrakenCancelTarget: Sendable {
     case userrefs([Int64])
 }
 
+/// `amend_order` (§1.6): in place, keeping queue priority where it can.
+public struct KrakenAmendOrder: Sendable {
+    public enum Target: Sendable { case orderID(String), clientOrderID(ClientOrderID) }
+    public var target: Target
+    public var quantity: Quantity?
+    public var limitPrice: Price?
+    public var postOnly: Bool?
+    public init(_ target: Target, quantity: Quantity? = nil, limitPrice: Price? = nil, postOnly: Bool? = nil) {
+        self.target = target
+        self.quantity = quantity
+        self.limitPrice = limitPrice
+        self.postOnly = postOnly
+    }
+}
+
 /// A Kraken request, typed.
 public enum KrakenRequest: Sendable {
     case addOrder(KrakenAddOrder)
+    case amendOrder(KrakenAmendOrder)
+    /// 2 to 15 orders for one pair (§1.8).
+    case batchAdd(symbol: String, orders: [KrakenAddOrder], validate: Bool)
+    /// The `executions` channel (§1.12).
+    case subscribeExecutions(snapOrders: Bool, snapTrades: Bool)
     case cancelOrder(KrakenCancelTarget)
     case cancelAll
     case cancelAllOrdersAfter(timeoutSeconds: Int)
@@ -36,6 +56,9 @@ public enum KrakenRequest: Sendable {
     public var method: KrakenMethod {
         switch self {
         case .addOrder: return .addOrder
+        case .amendOrder: return .amendOrder
+        case .batchAdd: return .batchAdd
+        case .subscribeExecutions: return .subscribe
         case .cancelOrder: return .cancelOrder
         case .cancelAll: return .cancelAll
         case .cancelAllOrdersAfter: return .cancelAllOrdersAfter
@@ -43,9 +66,21 @@ public enum KrakenRequest: Sendable {
         }
     }
 
+    /// Its cost in Kraken's per-pair counter (§1.14): +1 per order placed or amended.
+    var rateCost: Double {
+        switch self {
+        case .addOrder, .amendOrder, .cancelAllOrdersAfter: return 1
+        case .batchAdd(_, let orders, _): return Double(orders.count)
+        default: return 0
+        }
+    }
+
     /// The pair a request counts against in Kraken's per-pair rate counter.
     var rateKey: String? {
-        if case .addOrder(let a) = self { return a.order.symbol }
-        return nil
+        switch self {
+        case .addOrder(let a): return a.order.symbol
+        case .batchAdd(let symbol, _, _): return symbol
+        default: return nil
+        }
     }
 }

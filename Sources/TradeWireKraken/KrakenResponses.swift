@@ -17,12 +17,25 @@ public struct KrakenResponse: Sendable {
     public let timeOut: InlineText?
     /// The venue sent `warnings` in the result.
     public let hasWarnings: Bool
+    /// `amend_order`: the venue's amend id.
+    public var amendID: InlineText? = nil
+    /// `batch_add`: one row per order, in request order.
+    public var batch: [KrakenBatchRow]? = nil
+}
+
+/// One row of a `batch_add` result.
+public struct KrakenBatchRow: Sendable {
+    public let orderID: InlineText?
+    public let orderUserref: Int64?
+    public let clientOrderID: InlineText?
+    public let error: InlineText?
 }
 
 /// Messages Kraken pushes that do not answer a request.
 public enum KrakenPush: Sendable {
     case status(system: InlineText, version: InlineText)
     case heartbeat
+    case executions(KrakenExecutions)
     case pong(requestID: UInt64?)
     case other(channel: InlineText)
 }

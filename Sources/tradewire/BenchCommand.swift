@@ -172,7 +172,7 @@ struct Bench: ParsableCommand {
             wsURL = try WebSocketURL(url)
         } else {
             let sl = try EventLoop()
-            let sim = KrakenVenue(options: .init(ackDelay: .microseconds(ackDelayUs)))
+            let sim = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs)))
             let server = try WebSocketServer.listen(on: sl, port: 0) { _, _ in kraken ? sim.handler() : EchoHandler() }
             wsURL = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: kraken ? "/v2" : "/")
             serverLoop = sl

@@ -1,80 +1,141 @@
 import ArgumentParser
 import Foundation
 import TradeWire
+import TradeWireKraken
+import TradeWireSimulator
 
-/// Prints each round trip in the form users know from seed 001.
-final class DemoClient: WebSocketHandler, @unchecked Sendable {
-    let total: Int
-    let printFirst: Int
-    var sent = 0
-    var submitted: UInt64 = 0
-    var samples: [UInt64] = []
-    let done = Completion()
-    var failure: WebSocketClose?
-
-    init(total: Int, printFirst: Int) {
-        self.total = total
-        self.printFirst = printFirst
-        samples.reserveCapacity(total)
-    }
-
-    func webSocketDidOpen(_ c: WebSocketConnection) { sendNext(c) }
-
-    private func sendNext(_ c: WebSocketConnection) {
-        sent += 1
-        let p = orderPayload(id: sent)
-        do { submitted = try p.withUnsafeBytes { try c.send(.text, bytes: $0) } } catch { done.signal() }
-    }
-
-    func webSocket(_ c: WebSocketConnection, didReceive m: borrowing WebSocketMessage) {
-        let ns = m.receivedAt - submitted
-        samples.append(ns)
-        if sent <= printFirst {
-            print("WebSocket Request - ID: \(sent) | Method: echo | Latency: \(ns / 1000)µs")
-        }
-        if sent < total { sendNext(c) } else { try? c.close(code: 1000, reason: "demo done") }
-    }
-
-    func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
-        if close.error != nil { failure = close }
-        done.signal()
-    }
-}
-
-struct Demo: ParsableCommand {
+/// The trading demo: the exchange simulator in-process, and the seed flows
+/// (subscribe, place, amend, cancel, an order that fills, a rejected one, a
+/// batch) over Kraken WS v2, each printed in the seed's form with its latency.
+struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start a local server with TradeWire's server role and run a round-trip demo over ws:// and wss://.")
+        abstract: "Run the trading demo against the embedded exchange simulator.")
 
-    @Option(help: "Round trips per transport.") var count = 2_000
-    @Option(help: "How many round trips to print one by one.") var show = 5
+    @Option(help: "Extra add_order/cancel_order round trips for the latency summary.") var count = 2_000
+    @Flag(help: "Busy-poll the client loop.") var busyPoll = false
 
-    func run() throws {
-        let serverLoop = try EventLoop()
+    func run() async throws {
+        let venueLoop = try EventLoop()
+        let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait))
+        defer { loop.shutdown(); venueLoop.shutdown() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradewire-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cert = try GeneratedCertificate.generate(in: dir)
-        let plain = try WebSocketServer.listen(on: serverLoop, port: 0) { _, _ in EchoHandler() }
-        let secure = try WebSocketServer.listen(on: serverLoop, port: 0,
-                                                tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)) { _, _ in EchoHandler() }
-        let clientLoop = try EventLoop()
-        print("TradeWire demo: echo server (TradeWire server role) on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port); backend \(clientLoop.backend)")
-        print("latency = frame handed to the kernel -> reap of the completion holding the reply's last byte\n")
-        var rows: [String] = []
-        for (name, url, tls) in [("ws://", "ws://127.0.0.1:\(plain.port)/echo", TLSConfiguration.default),
-                                 ("wss:// (verified, CA made at start)", "wss://127.0.0.1:\(secure.port)/echo",
-                                  TLSConfiguration(additionalTrust: [.caFile(cert.caFile)]))] {
-            print("== \(name)")
-            let client = DemoClient(total: count, printFirst: show)
-            _ = try WebSocketConnection.connect(on: clientLoop, configuration: .init(url: try WebSocketURL(url), tls: tls), handler: client)
-            client.done.wait()
-            if let f = client.failure { throw ValidationError("\(name) failed: \(f)") }
-            rows.append(LatencySummary(client.samples).row("\(name) (\(client.samples.count))"))
-            print("")
+
+        let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token"))
+        let plain = try WebSocketServer.listen(on: venueLoop, port: 0) { _, _ in kraken.handler() }
+        let secure = try WebSocketServer.listen(
+            on: venueLoop, port: 0, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
+        ) { _, _ in kraken.handler() }
+        print("TradeWire demo: exchange simulator (Kraken WS v2 dialect) on ws://127.0.0.1:\(plain.port)/v2 and wss://127.0.0.1:\(secure.port)/v2")
+        print("backend \(loop.backend), \(busyPoll ? "busy-poll" : "wait") mode; latency = frame handed to the kernel -> reap of the reply\n")
+
+        // One client per venue, created once and fetched anywhere (seed 001).
+        TradeWire.removeAll()
+        // Kraken's Starter tier (60 per pair, -1/s) would hold the summary loop below to ~1 order/s;
+        // the simulator charges no counter, so the demo runs under a Pro-tier-sized one instead.
+        let limiter = VenueRateLimiter(KrakenOrderCounter(threshold: 100_000, decayPerSecond: 3.75), policy: .wait)
+        try TradeWire.create(.kraken, loop: loop, configuration: .init(
+            url: try WebSocketURL("wss://127.0.0.1:\(secure.port)/v2"), token: "demo-ws-token",
+            tls: TLSConfiguration(additionalTrust: [.caFile(cert.caFile)]), rateLimiter: limiter))
+        let trader = try TradeWire.client(.kraken)
+        trader.onResponse = { id, method, request, result, latency in
+            print("WebSocket Request - ID: \(id) | Method: \(method.rawValue) | Latency: \(latency.microseconds)µs")
+            print("Request Params: \(Self.params(request, id: id))")
+            switch result {
+            case .success(let r): print("Response Data: \(Self.describe(r))\n")
+            case .failure(let e): print("Response Error: \(e.detail)\n")
+            }
         }
-        print(LatencySummary.header)
-        rows.forEach { print($0) }
-        clientLoop.shutdown()
-        serverLoop.shutdown()
+        trader.onPush = { push in
+            guard case .executions(let x) = push else { return }
+            for e in x.reports {
+                var line = "  executions \(x.isSnapshot ? "snapshot" : "update") seq=\(x.sequence ?? 0): \(e.execType) \(e.orderID)"
+                if let s = e.orderStatus { line += " status=\(s)" }
+                if let q = e.lastQty, let p = e.lastPrice { line += " fill \(q) @ \(p) (\(e.isMaker == true ? "maker" : "taker"))" }
+                if let r = e.reason { line += " reason=\"\(r)\"" }
+                print(line)
+            }
+        }
+        try await trader.connect()
+        // A second session plays the other side of the book.
+        let maker = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/v2"),
+                                                                  token: "demo-ws-token", rateLimiter: limiter))
+        try await maker.connect()
+
+        print("== subscribe to executions")
+        _ = try await trader.subscribeExecutions()
+        try await Task.sleep(for: .milliseconds(20))
+
+        print("== place a resting limit order, amend it, cancel it")
+        let resting = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.5", price: "25000.0",
+                                                         clientOrderID: ClientOrderID("demo-rest-1")))
+        let restingID = resting.response.orderID!.description
+        _ = try await trader.amendOrder(KrakenAmendOrder(.orderID(restingID), quantity: "0.25", limitPrice: "25100.5"))
+        _ = try await trader.cancelOrder(.orderIDs([restingID]))
+        try await Task.sleep(for: .milliseconds(20))
+
+        print("== an order that fills: the maker rests 0.8 @ 26000, the trader buys 0.8 @ 26010")
+        _ = try await maker.placeOrder(.limit("BTC/USD", .sell, quantity: "0.8", price: "26000"))
+        _ = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.8", price: "26010"))
+        try await Task.sleep(for: .milliseconds(20))
+
+        print("== rejected orders: an unknown pair, and a post-only order that would take")
+        _ = try? await trader.placeOrder(.limit("BTCUSD", .buy, quantity: "1", price: "1"))
+        _ = try await maker.placeOrder(.limit("BTC/USD", .sell, quantity: "1", price: "26500"))
+        _ = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "26600", postOnly: true))
+        try await Task.sleep(for: .milliseconds(20))
+
+        print("== batch_add: three orders for one pair, then cancel_all")
+        _ = try await trader.batchAdd(symbol: "ETH/USD", [
+            .limit("ETH/USD", .buy, quantity: "1.5", price: "1800.10"),
+            .limit("ETH/USD", .buy, quantity: "2", price: "1799.55"),
+            .limit("ETH/USD", .sell, quantity: "0.75", price: "1900"),
+        ])
+        _ = try await trader.cancelAll()
+        try await Task.sleep(for: .milliseconds(20))
+
+        // Quietly, many more round trips for the summary.
+        trader.onResponse = nil
+        trader.onPush = nil
+        for i in 0..<count {
+            let a = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.01", price: "20000"))
+            if i % 2 == 0 { _ = try await trader.cancelOrder(.orderIDs([a.response.orderID!.description])) }
+        }
+        _ = try await trader.cancelAll()
+
+        print("\nLatency per method (HDR histogram, µs), through async/await across threads:")
+        print("method                 count      p50      p90      p99    p99.9      max")
+        for s in trader.latency.allStats {
+            print(s.method.padding(toLength: 20, withPad: " ", startingAt: 0)
+                  + String(format: "%7d %8.1f %8.1f %8.1f %8.1f %8.1f", s.count, s.p50, s.p90, s.p99, s.p999, s.max))
+        }
+        print("\n(for the callback hot path without thread hops: tradewire bench --venue kraken --floor)")
+        maker.close()
+        trader.close()
+        try await Task.sleep(for: .milliseconds(50))
+        TradeWire.removeAll()
+    }
+
+    static func params(_ r: KrakenRequest, id: UInt64) -> String {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = buf.withUnsafeMutableBytes { b -> Int in
+            var w = JSONWriter(b)
+            KrakenEncoder.encode(r, id: id, token: "<token>", into: &w)
+            return w.count
+        }
+        return String(decoding: buf[..<n], as: UTF8.self)
+    }
+
+    static func describe(_ r: KrakenResponse) -> String {
+        var parts = ["success: \(r.success)"]
+        if let v = r.orderID, !v.isEmpty { parts.append("order_id: \(v)") }
+        if let v = r.clientOrderID { parts.append("cl_ord_id: \(v)") }
+        if let v = r.amendID { parts.append("amend_id: \(v)") }
+        if let v = r.count { parts.append("count: \(v)") }
+        if let b = r.batch { parts.append("orders: [\(b.compactMap { $0.orderID?.description }.joined(separator: ", "))]") }
+        if let t = r.timeOut { parts.append("time_out: \(t)") }
+        return "{" + parts.joined(separator: ", ") + "}"
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct TradeWireCLI: ParsableCommand {
+struct TradeWireCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tradewire",
         abstract: "Low-latency trading WebSocket client: demo, benchmarks, conformance.",

@@ -17,7 +17,7 @@ final class KrakenRig: @unchecked Sendable {
          timeout: Duration = .seconds(5), limiter: VenueRateLimiter? = nil) throws {
         serverLoop = try EventLoop.forTest(backend)
         loop = try EventLoop.forTest(backend, mode)
-        let venue = KrakenVenue(options: .init(ackDelay: ackDelay))
+        let venue = KrakenVenueSimulator(options: .init(ackDelay: ackDelay))
         server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
         client = KrakenClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"),

@@ -144,6 +144,37 @@ public struct FixedDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     }
 }
 
+extension FixedDecimal {
+    public static let zero = FixedDecimal(mantissa: 0, scale: 0)
+
+    private static func align(_ a: FixedDecimal, _ b: FixedDecimal) -> (Int64, Int64, UInt8) {
+        var x = a.mantissa, y = b.mantissa, sa = a.scale, sb = b.scale
+        while sa < sb { x *= 10; sa += 1 }
+        while sb < sa { y *= 10; sb += 1 }
+        return (x, y, sa)
+    }
+
+    /// Exact sum (traps on Int64 overflow, like Int).
+    public static func + (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal {
+        let (x, y, s) = align(a, b)
+        return FixedDecimal(mantissa: x + y, scale: s)
+    }
+
+    /// Exact difference.
+    public static func - (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal {
+        let (x, y, s) = align(a, b)
+        return FixedDecimal(mantissa: x - y, scale: s)
+    }
+
+    /// Product, truncated to 18 places.
+    public static func * (a: FixedDecimal, b: FixedDecimal) -> FixedDecimal {
+        var m = a.mantissa * b.mantissa
+        var s = Int(a.scale) + Int(b.scale)
+        while s > Int(maxScale) { m /= 10; s -= 1 }
+        return FixedDecimal(mantissa: m, scale: UInt8(s))
+    }
+}
+
 /// A price, exact. `Price("26500.4")`.
 public struct Price: Sendable, Hashable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let value: FixedDecimal

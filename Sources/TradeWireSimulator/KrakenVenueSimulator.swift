@@ -1,0 +1,414 @@
+import TradeWire
+
+/// The Kraken Spot WS v2 dialect of the simulator (protocols.md §1): trading
+/// requests answered with Kraken's shapes and error strings, a price-time book
+/// per symbol, and order reports and fills on the `executions` channel.
+/// One instance is one venue; `handler()` makes one per connection. Loop-confined.
+public final class KrakenVenueSimulator: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Every answer waits this long (to test latency accounting); zero = at once.
+        public var ackDelay: Duration
+        /// If set, requests must carry this token (`EAPI:Invalid token` otherwise).
+        public var token: String?
+        public init(ackDelay: Duration = .zero, token: String? = nil) {
+            self.ackDelay = ackDelay
+            self.token = token
+        }
+    }
+
+    final class Session {
+        let conn: WebSocketConnection
+        var executions = false
+        var sequence = 0
+        init(_ c: WebSocketConnection) { conn = c }
+    }
+
+    struct OrderInfo {
+        let symbol: String
+        let owner: Int
+        let clOrdID: String?
+        let userref: Int64?
+        let side: Side
+        let type: String
+        let quantity: FixedDecimal
+        let price: FixedDecimal?
+    }
+
+    public let options: Options
+    var books: [String: OrderBook] = [:]
+    var orders: [String: OrderInfo] = [:]        // live orders by id
+    var sessions: [Int: Session] = [:]
+    var nextSession = 0
+    var nextOrder: UInt64 = 0
+    var nextExec: UInt64 = 0
+    var nextTrade: Int64 = 1_000_000
+
+    public init(options: Options = .init()) { self.options = options }
+
+    public func handler() -> any WebSocketHandler { Connection(venue: self) }
+
+    func book(_ symbol: String) -> OrderBook {
+        if let b = books[symbol] { return b }
+        let b = OrderBook(symbol: symbol)
+        books[symbol] = b
+        return b
+    }
+
+    static func krakenID(_ prefix: Character, _ n: UInt64) -> String {
+        // Kraken ids look like OXXXXX-XXXXX-XXXXXX.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var v = n &* 0x9E37_79B9_7F4A_7C15
+        var s = String(prefix)
+        for i in 0..<16 {
+            if i == 5 || i == 10 { s.append("-") }
+            s.append(alphabet[Int(v & 31)])
+            v >>= 5
+            if v == 0 { v = n &* 0xC2B2_AE3D_27D4_EB4F }
+        }
+        return s
+    }
+
+    final class Connection: WebSocketHandler, @unchecked Sendable {
+        let venue: KrakenVenueSimulator
+        var session = -1
+        init(venue: KrakenVenueSimulator) { self.venue = venue }
+
+        func webSocketDidOpen(_ c: WebSocketConnection) {
+            session = venue.nextSession
+            venue.nextSession += 1
+            venue.sessions[session] = Session(c)
+            // Kraken greets every connection with a status frame.
+            c.sendAll([Array(#"{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":\#(session),"system":"online","version":"2.0.10"}]}"#.utf8)])
+        }
+
+        func webSocket(_ c: WebSocketConnection, didReceive m: borrowing WebSocketMessage) {
+            guard m.opcode == .text else { return }
+            var out: [[UInt8]] = []
+            var pushes: [(Int, [UInt8])] = []
+            do {
+                let doc = try JSONDocument(validating: m.bytes)
+                venue.answer(doc.root, session: session, out: &out, pushes: &pushes)
+            } catch {
+                out.append(KrakenVenueSimulator.envelope(method: nil, reqID: nil, error: "EGeneral:Invalid arguments"))
+            }
+            let deliver = { [venue] in
+                c.sendAll(out)
+                for (owner, msg) in pushes { venue.sessions[owner]?.conn.sendAll([msg]) }
+            }
+            if venue.options.ackDelay == .zero { deliver() } else { c.loop.schedule(after: venue.options.ackDelay, deliver) }
+        }
+
+        func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+            venue.sessions[session] = nil
+        }
+    }
+
+    // MARK: messages
+
+    /// `{"error"?, "method", "req_id"?, "result"?, "success", "time_in", "time_out"}`
+    static func envelope(method: String?, reqID: Int64?, error: String? = nil,
+                         result: ((inout JSONWriter) -> Void)? = nil) -> [UInt8] {
+        simJSON { w in
+            w.beginObject()
+            if let error { w.key("error"); w.string(error) }
+            if let method { w.key("method"); w.string(method) }
+            if let reqID { w.key("req_id"); w.value(reqID) }
+            if let result { w.key("result"); result(&w) }
+            w.key("success"); w.value(error == nil)
+            VenueClock.withRFC3339 { t in w.key("time_in"); w.string(t); w.key("time_out"); w.string(t) }
+            w.endObject()
+        }
+    }
+
+    struct Exec {
+        var type: StaticString
+        var status: StaticString
+        var orderID: String
+        var info: OrderInfo
+        var cumQty: FixedDecimal
+        var lastQty: FixedDecimal? = nil
+        var lastPrice: FixedDecimal? = nil
+        var liquidity: StaticString? = nil
+        var reason: String? = nil
+    }
+
+    func execEntry(_ e: Exec, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("exec_type"); w.value(e.type)
+        w.key("order_id"); w.string(e.orderID)
+        if let cl = e.info.clOrdID { w.key("cl_ord_id"); w.string(cl) }
+        w.key("order_userref"); w.value(e.info.userref ?? 0)
+        w.key("symbol"); w.string(e.info.symbol)
+        w.key("side"); w.value(e.info.side == .buy ? "buy" : "sell")
+        w.key("order_type"); w.string(e.info.type)
+        w.key("order_qty"); w.value(e.info.quantity)
+        if let p = e.info.price { w.key("limit_price"); w.value(p) }
+        w.key("order_status"); w.value(e.status)
+        w.key("cum_qty"); w.value(e.cumQty)
+        if let q = e.lastQty, let p = e.lastPrice {
+            nextExec += 1
+            w.key("exec_id"); w.string(Self.krakenID("T", nextExec))
+            nextTrade += 1
+            w.key("trade_id"); w.value(nextTrade)
+            w.key("last_qty"); w.value(q)
+            w.key("last_price"); w.value(p)
+            w.key("cost"); w.value(q * p)
+            if let l = e.liquidity { w.key("liquidity_ind"); w.value(l) }
+        }
+        if let r = e.reason { w.key("reason"); w.string(r) }
+        VenueClock.withRFC3339 { w.key("timestamp"); w.string($0) }
+        w.endObject()
+    }
+
+    /// An `executions` frame for one session (none if it has not subscribed).
+    func executions(_ owner: Int, _ type: StaticString, _ entries: [Exec]) -> [UInt8]? {
+        guard let s = sessions[owner], s.executions else { return nil }
+        s.sequence += 1
+        return simJSON { w in
+            w.beginObject()
+            w.key("channel"); w.value("executions")
+            w.key("type"); w.value(type)
+            w.key("sequence"); w.value(s.sequence)
+            w.key("data"); w.beginArray()
+            for e in entries { execEntry(e, into: &w) }
+            w.endArray()
+            w.endObject()
+        }
+    }
+
+    // MARK: requests
+
+    static let addOrderFields: Set<String> = [
+        "order_type", "side", "order_qty", "symbol", "limit_price", "limit_price_type", "time_in_force", "post_only",
+        "reduce_only", "margin", "cl_ord_id", "order_userref", "deadline", "triggers", "conditional", "display_qty",
+        "fee_preference", "no_mpp", "stp_type", "effective_time", "expire_time", "cash_order_qty", "validate", "token",
+    ]
+
+    func answer(_ root: JSONValue, session: Int, out: inout [[UInt8]], pushes: inout [(Int, [UInt8])]) {
+        let reqID = root["req_id"]?.int64
+        guard let method = root["method"]?.string else {
+            out.append(Self.envelope(method: nil, reqID: reqID, error: "EGeneral:Invalid arguments"))
+            return
+        }
+        func fail(_ e: String) { out.append(Self.envelope(method: method, reqID: reqID, error: e)) }
+        let params = root["params"]
+        if method != "ping", let want = options.token, params?["token"]?.string != want {
+            return fail("EAPI:Invalid token")
+        }
+        switch method {
+        case "ping":
+            out.append(simJSON { w in
+                w.beginObject(); w.key("method"); w.value("pong")
+                if let reqID { w.key("req_id"); w.value(reqID) }
+                VenueClock.withRFC3339 { t in w.key("time_in"); w.string(t); w.key("time_out"); w.string(t) }
+                w.endObject()
+            })
+        case "subscribe":
+            guard let ch = params?["channel"]?.string else { return fail("EGeneral:Invalid arguments:channel") }
+            guard ch == "executions" else { return fail("Channel \(ch) not supported by the simulator") }
+            sessions[session]?.executions = true
+            out.append(Self.envelope(method: method, reqID: reqID) { w in
+                w.beginObject(); w.key("channel"); w.value("executions"); w.key("maxratecount"); w.value(60)
+                w.key("snap_orders"); w.value(true); w.endObject()
+            })
+            // Snapshot: this session's open orders.
+            let open = orders.filter { $0.value.owner == session }.sorted { $0.key < $1.key }.map { id, info -> Exec in
+                let filled = book(info.symbol).find(id: id)?.filled ?? .zero
+                return Exec(type: "new", status: filled > .zero ? "partially_filled" : "new", orderID: id, info: info, cumQty: filled)
+            }
+            if let snap = executions(session, "snapshot", open) { out.append(snap) }
+        case "add_order":
+            guard let p = params, p.kind == .object else { return fail("EGeneral:Invalid arguments") }
+            var none: [(String, Int64?, String?)] = []
+            addOrder(p, symbolOverride: nil, method: method, reqID: reqID, session: session, out: &out, pushes: &pushes,
+                     inBatch: false, batchRows: &none)
+        case "batch_add":
+            guard let p = params, let symbol = p["symbol"]?.string, let list = p["orders"], list.kind == .array else {
+                return fail("EGeneral:Invalid arguments")
+            }
+            let n = list.elementCount
+            guard (2...15).contains(n) else { return fail("EGeneral:Invalid arguments:orders must hold 2 to 15 entries") }
+            // Validate all first: one invalid order rejects the whole batch.
+            var problem: String? = nil
+            list.forEachElement { o in problem = validateOrder(o, symbolOverride: symbol); return problem == nil }
+            if let problem { return fail(problem) }
+            var rows: [(String, Int64?, String?)] = []
+            list.forEachElement { o in
+                addOrder(o, symbolOverride: symbol, method: method, reqID: reqID, session: session, out: &out, pushes: &pushes,
+                         inBatch: true, batchRows: &rows)
+                return true
+            }
+            out.insert(Self.envelope(method: method, reqID: reqID) { w in
+                w.beginArray()
+                for (id, ref, cl) in rows {
+                    w.beginObject(); w.key("order_id"); w.string(id)
+                    if let ref { w.key("order_userref"); w.value(ref) }
+                    if let cl { w.key("cl_ord_id"); w.string(cl) }
+                    w.endObject()
+                }
+                w.endArray()
+            }, at: 0)
+        case "amend_order":
+            guard let p = params else { return fail("EGeneral:Invalid arguments") }
+            let id = p["order_id"]?.string ?? p["cl_ord_id"]?.string.flatMap { cl in orders.first { $0.value.clOrdID == cl }?.key }
+            guard let id, let info = orders[id] else { return fail("EOrder:Unknown order") }
+            let q = p["order_qty"]?.decimal, px = p["limit_price"]?.decimal
+            guard q != nil || px != nil else { return fail("EGeneral:Invalid arguments:nothing to amend") }
+            guard let amended = book(info.symbol).amend(id: id, quantity: q, price: px) else { return fail("EOrder:Unknown order") }
+            let newInfo = OrderInfo(symbol: info.symbol, owner: info.owner, clOrdID: info.clOrdID, userref: info.userref,
+                                    side: info.side, type: info.type, quantity: amended.quantity, price: amended.price)
+            nextExec += 1
+            let amendID = Self.krakenID("A", nextExec)
+            out.append(Self.envelope(method: method, reqID: reqID) { w in
+                w.beginObject(); w.key("amend_id"); w.string(amendID); w.key("order_id"); w.string(id); w.endObject()
+            })
+            if amended.remaining <= .zero {
+                orders[id] = nil
+                if let x = executions(info.owner, "update", [Exec(type: "canceled", status: "canceled", orderID: id, info: newInfo, cumQty: amended.filled, reason: "Order quantity below filled quantity")]) { pushes.append((info.owner, x)) }
+            } else {
+                orders[id] = newInfo
+                if let x = executions(info.owner, "update", [Exec(type: "amended", status: amended.filled > .zero ? "partially_filled" : "new", orderID: id, info: newInfo, cumQty: amended.filled)]) { pushes.append((info.owner, x)) }
+            }
+        case "cancel_order":
+            guard let p = params else { return fail("EGeneral:Invalid arguments") }
+            var ids: [(String, String?)] = []
+            if let list = p["order_id"] { list.forEachElement { v in v.string.map { ids.append(($0, nil)) }; return true } }
+            else if let list = p["cl_ord_id"] {
+                list.forEachElement { v in
+                    if let cl = v.string { ids.append((orders.first { $0.value.clOrdID == cl }?.key ?? "", cl)) }
+                    return true
+                }
+            } else if let list = p["order_userref"] {
+                list.forEachElement { v in
+                    if let r = v.int64 { for (k, o) in orders where o.userref == r { ids.append((k, nil)) } }
+                    return true
+                }
+            } else { return fail("EGeneral:Invalid arguments") }
+            guard !ids.isEmpty else { return fail("EOrder:Invalid order") }
+            for (id, cl) in ids {
+                guard let info = orders[id], let gone = book(info.symbol).remove(id: id) else { fail("EOrder:Invalid order"); continue }
+                orders[id] = nil
+                out.append(Self.envelope(method: method, reqID: reqID) { w in
+                    w.beginObject()
+                    if let cl { w.key("cl_ord_id"); w.string(cl) } else { w.key("order_id"); w.string(id) }
+                    w.endObject()
+                })
+                if let x = executions(info.owner, "update", [Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: gone.filled, reason: "User requested")]) { pushes.append((info.owner, x)) }
+            }
+        case "cancel_all":
+            let mine = orders.filter { $0.value.owner == session }
+            var entries: [Exec] = []
+            for (id, info) in mine.sorted(by: { $0.key < $1.key }) {
+                let filled = book(info.symbol).remove(id: id)?.filled ?? .zero
+                orders[id] = nil
+                entries.append(Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: filled, reason: "User requested"))
+            }
+            out.append(Self.envelope(method: method, reqID: reqID) { w in
+                w.beginObject(); w.key("count"); w.value(mine.count); w.endObject()
+            })
+            if !entries.isEmpty, let x = executions(session, "update", entries) { out.append(x) }
+        case "cancel_all_orders_after":
+            guard let t = params?["timeout"]?.int64, t >= 0, t <= 86_400 else { return fail("EGeneral:Invalid arguments:timeout") }
+            out.append(Self.envelope(method: method, reqID: reqID) { w in
+                w.beginObject()
+                VenueClock.withRFC3339 { w.key("currentTime"); w.string($0) }
+                w.key("triggerTime"); w.string(t == 0 ? "0" : "armed")
+                w.endObject()
+            })
+        default:
+            fail("EGeneral:Invalid arguments:Unknown method")
+        }
+    }
+
+    /// nil if the order is acceptable, else Kraken's error string.
+    func validateOrder(_ p: JSONValue, symbolOverride: String?) -> String? {
+        var unknown: String? = nil
+        p.forEachMember { k, _ in
+            if let name = k.string, !Self.addOrderFields.contains(name) { unknown = name; return false }
+            return true
+        }
+        if let unknown { return "EGeneral:Invalid arguments:Unsupported field: '\(unknown)'" }
+        guard let type = p["order_type"]?.string,
+              ["limit", "market", "iceberg", "stop-loss", "stop-loss-limit", "take-profit", "take-profit-limit",
+               "trailing-stop", "trailing-stop-limit", "settle-position"].contains(type) else {
+            return "EGeneral:Invalid arguments:order_type"
+        }
+        guard let side = p["side"]?.string, side == "buy" || side == "sell" else { return "EGeneral:Invalid arguments:side" }
+        guard let qty = p["order_qty"]?.decimal, qty > .zero else { return "EGeneral:Invalid arguments:order_qty" }
+        guard let symbol = symbolOverride ?? p["symbol"]?.string, symbol.contains("/") else { return "EQuery:Unknown asset pair" }
+        if type.hasSuffix("limit") || type == "iceberg" {
+            guard let px = p["limit_price"]?.decimal, px > .zero else { return "EGeneral:Invalid arguments:limit_price" }
+        }
+        if p["cl_ord_id"] != nil && p["order_userref"] != nil { return "EGeneral:Invalid arguments:cl_ord_id and order_userref" }
+        if let cl = p["cl_ord_id"]?.string, orders.values.contains(where: { $0.clOrdID == cl }) {
+            return "EOrder:Duplicate cl_ord_id"
+        }
+        return nil
+    }
+
+    /// Place one order: ack (unless part of a batch), then its executions, and the makers' fills.
+    func addOrder(_ p: JSONValue, symbolOverride: String?, method: String, reqID: Int64?, session: Int,
+                  out: inout [[UInt8]], pushes: inout [(Int, [UInt8])], inBatch: Bool,
+                  batchRows: inout [(String, Int64?, String?)]) {
+        if !inBatch, let problem = validateOrder(p, symbolOverride: symbolOverride) {
+            out.append(Self.envelope(method: method, reqID: reqID, error: problem))
+            return
+        }
+        let symbol = symbolOverride ?? p["symbol"]!.string!
+        let side: Side = p["side"]!.stringEquals("buy") ? .buy : .sell
+        let type = p["order_type"]!.string!
+        let qty = p["order_qty"]!.decimal!
+        let price = p["limit_price"]?.decimal
+        let cl = p["cl_ord_id"]?.string
+        let userref = p["order_userref"]?.int64
+        let validateOnly = p["validate"]?.bool == true
+        nextOrder += 1
+        let id = validateOnly ? "" : Self.krakenID("O", nextOrder)
+        if inBatch { batchRows.append((id, userref, cl)) } else {
+            out.append(Self.envelope(method: method, reqID: reqID) { w in
+                w.beginObject(); w.key("order_id"); w.string(id)
+                if let cl { w.key("cl_ord_id"); w.string(cl) }
+                if let userref { w.key("order_userref"); w.value(userref) }
+                w.endObject()
+            })
+        }
+        if validateOnly { return }
+        let info = OrderInfo(symbol: symbol, owner: session, clOrdID: cl, userref: userref, side: side, type: type, quantity: qty, price: price)
+        let b = book(symbol)
+        var mine: [Exec] = [Exec(type: "pending_new", status: "pending_new", orderID: id, info: info, cumQty: .zero)]
+        if p["post_only"]?.bool == true, let px = price, b.wouldCross(side: side, price: px) {
+            mine.append(Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: .zero, reason: "Post only order"))
+            if let x = executions(session, "update", mine) { out.append(x) }
+            return
+        }
+        mine.append(Exec(type: "new", status: "new", orderID: id, info: info, cumQty: .zero))
+        let (fills, left) = b.match(side: side, limit: type == "market" ? nil : price, quantity: qty)
+        var cum = FixedDecimal.zero
+        for f in fills {
+            cum = cum + f.quantity
+            mine.append(Exec(type: "trade", status: cum == qty ? "filled" : "partially_filled", orderID: id, info: info,
+                             cumQty: cum, lastQty: f.quantity, lastPrice: f.price, liquidity: "t"))
+            if let maker = orders[f.makerID] {
+                let makerCum = (b.find(id: f.makerID)?.filled) ?? maker.quantity
+                var reports = [Exec(type: "trade", status: f.makerDone ? "filled" : "partially_filled", orderID: f.makerID, info: maker,
+                                    cumQty: makerCum, lastQty: f.quantity, lastPrice: f.price, liquidity: "m")]
+                if f.makerDone {
+                    reports.append(Exec(type: "filled", status: "filled", orderID: f.makerID, info: maker, cumQty: maker.quantity))
+                    orders[f.makerID] = nil
+                }
+                if let x = executions(maker.owner, "update", reports) {
+                    if maker.owner == session { out.append(x) } else { pushes.append((maker.owner, x)) }
+                }
+            }
+        }
+        if left == .zero {
+            mine.append(Exec(type: "filled", status: "filled", orderID: id, info: info, cumQty: qty))
+        } else if type == "market" || p["time_in_force"]?.stringEquals("ioc") == true {
+            mine.append(Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: cum, reason: "No remaining liquidity"))
+        } else {
+            b.rest(id: id, owner: session, clOrdID: cl, userref: userref, side: side, price: price!, quantity: qty, filled: cum)
+            orders[id] = info
+        }
+        if let x = executions(session, "update", mine) { out.append(x) }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import TradeWire
+@testable import TradeWireKraken
+@testable import TradeWireSimulator
+
+/// Collects executions pushes on the loop thread.
+final class ExecutionLog: @unchecked Sendable {
+    let reports = Locked<[KrakenExecution]>([])
+    let sequences = Locked<[Int64]>([])
+    let gaps = Locked<[(Int64, Int64)]>([])
+
+    func attach(_ c: KrakenClient) {
+        c.onPush = { [self] p in
+            guard case .executions(let x) = p else { return }
+            reports.withLock { $0 += x.reports }
+            if let s = x.sequence { sequences.withLock { $0.append(s) } }
+        }
+        c.onSequenceGap = { [self] e, r in gaps.withLock { $0.append((e, r)) } }
+    }
+
+    func wait(_ pred: ([KrakenExecution]) -> Bool) -> [KrakenExecution] {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let r = reports.withLock { $0 }
+            if pred(r) { return r }
+            usleep(1000)
+        }
+        return reports.withLock { $0 }
+    }
+}
+
+@Suite("Kraken flows against the simulator's book", .serialized)
+struct KrakenVenueFlowTests {
+    @Test func fillReportsReachTakerAndMaker() async throws {
+        let rig = try KrakenRig()
+        try await rig.connect()
+        let maker = KrakenClient(loop: rig.loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: rig.server.port, target: "/v2"), rateLimiter: nil))
+        try await maker.connect()
+        let takerLog = ExecutionLog(), makerLog = ExecutionLog()
+        try rig.loop.runSync { takerLog.attach(rig.client); makerLog.attach(maker) }
+        _ = try await rig.client.subscribeExecutions()
+        _ = try await maker.subscribeExecutions()
+        let resting = try await maker.placeOrder(.limit("BTC/USD", .sell, quantity: "0.8", price: "26000"))
+        let taking = try await rig.client.placeOrder(.limit("BTC/USD", .buy, quantity: "1.0", price: "26010"))
+        let t = takerLog.wait { $0.contains { $0.execType == .trade } }
+        let fill = try #require(t.first { $0.execType == .trade })
+        #expect(fill.orderID == taking.response.orderID)
+        #expect(fill.lastQty == FixedDecimal("0.8") && fill.lastPrice == FixedDecimal("26000"))
+        #expect(fill.isMaker == false)
+        #expect(fill.orderStatus == .partiallyFilled)       // 0.2 of 1.0 rests
+        let m = makerLog.wait { $0.contains { $0.execType == .filled } }
+        #expect(m.contains { $0.execType == .trade && $0.isMaker == true && $0.orderID == resting.response.orderID })
+        #expect(m.last?.orderStatus == .filled)
+        // Sequence numbers increase by one per frame.
+        let seqs = takerLog.sequences.withLock { $0 }
+        #expect(seqs == Array((seqs.first ?? 1)...(seqs.first ?? 1) + Int64(seqs.count) - 1))
+        #expect(takerLog.gaps.withLock { $0.isEmpty })
+    }
+
+    @Test func amendBatchPostOnlyAndCancelAll() async throws {
+        let rig = try KrakenRig()
+        try await rig.connect()
+        let log = ExecutionLog()
+        try rig.loop.runSync { log.attach(rig.client) }
+        _ = try await rig.client.subscribeExecutions()
+        let a = try await rig.client.placeOrder(.limit("ETH/USD", .buy, quantity: "2", price: "1800",
+                                                       clientOrderID: ClientOrderID("amend-me")))
+        let amend = try await rig.client.amendOrder(KrakenAmendOrder(.clientOrderID(ClientOrderID("amend-me")!), quantity: "1.5", limitPrice: "1801.25"))
+        #expect(amend.response.amendID != nil)
+        #expect(amend.response.orderID == a.response.orderID)
+        let amended = log.wait { $0.contains { $0.execType == .amended } }.first { $0.execType == .amended }
+        #expect(amended?.orderQty == FixedDecimal("1.5") && amended?.limitPrice == FixedDecimal("1801.25"))
+
+        let batch = try await rig.client.batchAdd(symbol: "ETH/USD", [
+            .limit("ETH/USD", .buy, quantity: "1", price: "1700"), .limit("ETH/USD", .sell, quantity: "1", price: "1900"),
+        ])
+        #expect(batch.response.batch?.count == 2)
+        #expect(batch.response.batch?.allSatisfy { $0.orderID != nil } == true)
+        await #expect(throws: TradeWireError.self) {   // refused before sending: one order is not enough
+            _ = try await rig.client.batchAdd(symbol: "ETH/USD", [.limit("ETH/USD", .buy, quantity: "1", price: "1")])
+        }
+
+        let post = try await rig.client.placeOrder(.limit("ETH/USD", .buy, quantity: "1", price: "1950", postOnly: true))
+        let canceled = log.wait { $0.contains { $0.orderID == post.response.orderID && $0.execType == .canceled } }
+        #expect(canceled.last { $0.orderID == post.response.orderID }?.reason?.description == "Post only order")
+
+        let all = try await rig.client.cancelAll()
+        #expect(all.response.count == 3)                  // the amended order and the two batch orders
+    }
+
+    @Test func simulatorAnswersBadInputWithKrakenErrors() throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        defer { serverLoop.shutdown() }
+        let venue = KrakenVenueSimulator()
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown() }
+        let client = TestClient()
+        let requests = [
+            #"{"method":"add_order","params":{"order_type":"limit","side":"buy","order_qty":1,"symbol":"BTC/USD","limit_price":1,"bogus":1},"req_id":1}"#,
+            #"{"method":"add_order","params":{"order_type":"limit","side":"buy","order_qty":"x","symbol":"BTC/USD","limit_price":1},"req_id":2}"#,
+            #"{"method":"no_such","req_id":3}"#,
+            #"{"method":"add_order","params":{"order_ty"#,
+        ]
+        client.onOpen = { c in for r in requests { _ = try? c.send(text: r) } }
+        _ = try loop.connect("ws://127.0.0.1:\(server.port)/v2", client: client)
+        #expect(client.waitMessages(5))               // status + four answers
+        let answers = client.messages.dropFirst().map(\.text)
+        #expect(answers[0].contains(#""error":"EGeneral:Invalid arguments:Unsupported field: 'bogus'""#))
+        #expect(answers[1].contains(#""error":"EGeneral:Invalid arguments:order_qty""#))
+        #expect(answers[2].contains(#""error":"EGeneral:Invalid arguments:Unknown method""#))
+        #expect(answers[3].contains(#""success":false"#))
+    }
+}
