@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Dispatch
 import TradeWire
 
@@ -20,6 +21,7 @@ struct EchoServer: ParsableCommand {
         }
         let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: tls) { _, _ in EchoHandler() }
         print("echo server on \(tls == nil ? "ws" : "wss")://\(host):\(server.port)/ (backend \(loop.backend))")
-        dispatchMain()
+        fflush(nil)    // the banner must reach a log or pipe at once
+        parkForever()
     }
 }

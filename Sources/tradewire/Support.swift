@@ -42,3 +42,9 @@ func orderPayload(id: Int, size: Int = 200) -> [UInt8] {
     return Array(s.utf8)
 }
 
+
+/// Serve until killed. (Not dispatchMain(): under the async root command it would
+/// pthread_exit the thread running the async main, which libdispatch traps on.)
+func parkForever() -> Never {
+    while true { sleep(3600) }
+}

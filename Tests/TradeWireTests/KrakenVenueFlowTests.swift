@@ -114,3 +114,48 @@ struct KrakenVenueFlowTests {
         #expect(answers[3].contains(#""success":false"#))
     }
 }
+
+@Suite("Simulator with independent clients")
+struct SimulatorInteropTests {
+    /// Python websockets, verifying our generated CA, places and cancels an order on the simulator over wss://.
+    @Test func pythonClientTradesOverWss() throws {
+        let dir = try TempDir()
+        let cert = try GeneratedCertificate.generate(in: dir.path, prefix: "sim")
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown() }
+        let venue = KrakenVenueSimulator()
+        let server = try WebSocketServer.listen(
+            on: loop, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)) { _, _ in venue.handler() }
+        let script = """
+        import asyncio, json, ssl
+        from websockets.asyncio.client import connect
+        async def main():
+            ctx = ssl.create_default_context(cafile="\(cert.caFile)")
+            async with connect("wss://localhost:\(server.port)/v2", ssl=ctx) as ws:
+                status = json.loads(await ws.recv())
+                assert status["channel"] == "status"
+                await ws.send(json.dumps({"method": "add_order", "params": {"order_type": "limit", "side": "sell",
+                    "order_qty": "0.5", "symbol": "BTC/USD", "limit_price": 30000.5, "cl_ord_id": "py-1"}, "req_id": 11}))
+                ack = json.loads(await ws.recv())
+                assert ack["success"] and ack["req_id"] == 11 and ack["result"]["cl_ord_id"] == "py-1", ack
+                await ws.send(json.dumps({"method": "cancel_order", "params": {"cl_ord_id": ["py-1"]}, "req_id": 12}))
+                c = json.loads(await ws.recv())
+                assert c["success"] and c["result"]["cl_ord_id"] == "py-1", c
+                await ws.send(json.dumps({"method": "cancel_order", "params": {"order_id": ["NOPE"]}, "req_id": 13}))
+                e = json.loads(await ws.recv())
+                assert not e["success"] and e["error"] == "EOrder:Invalid order", e
+            print("PY-SIM-OK")
+        asyncio.run(main())
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: PythonPeer.python)
+        p.arguments = ["-c", script]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0)
+        #expect(text.contains("PY-SIM-OK"), "\(text)")
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import TradeWire
+import TradeWireSimulator
+
+struct Simulator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the exchange simulator: a local venue for clients of any WebSocket library.",
+        discussion: """
+        Dialects by path: Kraken Spot WS v2 at /v2 (add_order, amend_order, cancel_order, cancel_all, \
+        cancel_all_orders_after, batch_add, ping, the executions channel). Other paths are refused with \
+        close code 1008. With --tls a certificate is made at start and its CA written to --ca-out.
+        """)
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port.") var port: UInt16 = 9443
+    @Flag(help: "Serve wss:// with a certificate generated at start.") var tls = false
+    @Option(help: "Where to write the CA certificate clients should trust (with --tls).") var caOut = "tradewire-simulator-ca.pem"
+    @Option(help: "Kraken WebSocket token requests must carry (default: any).") var token: String?
+    @Option(help: "Delay every answer by this many µs.") var ackDelayUs = 0
+
+    func run() throws {
+        let loop = try EventLoop()
+        var serverTLS: WebSocketServer.TLS? = nil
+        if tls {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradewire-sim-\(getpid())").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let cert = try GeneratedCertificate.generate(in: dir, dnsName: host == "127.0.0.1" ? "localhost" : host, ip: "127.0.0.1")
+            try? FileManager.default.removeItem(atPath: caOut)    // a CA from an earlier run is stale
+            try FileManager.default.copyItem(atPath: cert.caFile, toPath: caOut)
+            serverTLS = .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
+        }
+        let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token))
+        let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { target, _ in
+            let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+            switch path {
+            case "/v2": return kraken.handler()
+            default: return nil
+            }
+        }
+        let scheme = tls ? "wss" : "ws"
+        print("TradeWire simulator on \(scheme)://\(host):\(server.port)")
+        print("  Kraken WS v2: \(scheme)://\(host):\(server.port)/v2")
+        if tls { print("  trust this CA: \(caOut)") }
+        fflush(nil)    // the banner must reach a log or pipe at once
+        parkForever()
+    }
+}
