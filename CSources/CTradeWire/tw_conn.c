@@ -72,6 +72,7 @@ void tw_conn_maybe_free(tw_conn *c)
     tw_buf_free(&c->stage);
     free(c->upgrade_request);
     free(c->req_head);
+    free(c->reject_body);
     free(c);
 }
 

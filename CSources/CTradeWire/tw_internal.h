@@ -72,6 +72,8 @@ struct tw_conn {
     char accept_expected[29];
     struct tw_http_head *req_head; /* server: parsed request, valid during OPEN */
     bool req_valid;
+    int reject_status;             /* set by tw_conn_reject during UPGRADE */
+    char *reject_body;
     void *listener_user;
 
     bool close_sent, close_received, shut;

@@ -132,16 +132,36 @@ int tw_upgrade_client_response(tw_conn *c, bool eof)
     return 0;
 }
 
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Refused";
+    }
+}
+
 /* Answer a refused upgrade and drop the connection once the answer is out. */
 static int reject(tw_conn *c, int status, const char *reason, const char *extra, int err)
 {
-    char resp[512];
+    char head[256];
     const char *body = reason;
-    int n = snprintf(resp, sizeof resp,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
-                     status, status == 426 ? "Upgrade Required" : "Bad Request", strlen(body), extra, body);
-    snprintf(c->err_text, sizeof c->err_text, "refused upgrade: %s", reason);
-    if (tw_conn_send_raw(c, resp, (size_t)n) < 0 || !c->send_len) {
+    size_t blen = strlen(body);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+                     status, reason_phrase(status), blen, extra);
+    snprintf(c->err_text, sizeof c->err_text, "refused upgrade: %d %s", status, reason);
+    int r = tw_conn_send_raw(c, head, (size_t)n);
+    if (r == 0 && blen)
+        r = tw_conn_send_raw(c, body, blen);
+    if (r < 0 || !c->send_len) {
         tw_conn_finish(c, err);
         return err;
     }
@@ -180,6 +200,20 @@ int tw_upgrade_server_request(tw_conn *c)
     char accept[29];
     if (tw_ws_accept_key(key->value, 24, accept) < 0)
         return reject(c, 400, "internal error", "", TW_ERR_TLS);
+    /* Let the application look at the request (path, bearer token...) and refuse it. */
+    c->refs++;                          /* the caller's reference, handed over with UPGRADE */
+    c->announced = true;
+    c->req_valid = true;
+    struct tw_event ev = { .type = TW_EV_UPGRADE, .conn = c, .user = c->listener_user, .recv_ns = tw_now_ns() };
+    tw_loop_emit(c->loop, &ev);
+    c->req_valid = false;
+    if (c->state == TW_CS_CLOSED)
+        return TW_ERR_CLOSED;           /* released or aborted in the callback */
+    if (c->reject_status) {
+        c->announced = false;           /* the caller gave up its reference: no CLOSED event */
+        c->refs--;
+        return reject(c, c->reject_status, c->reject_body ? c->reject_body : "", "", TW_ERR_HTTP_STATUS);
+    }
     char resp[160];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -191,12 +225,19 @@ int tw_upgrade_server_request(tw_conn *c)
     }
     c->state = TW_CS_OPEN;
     c->deadline_ns = 0;
-    c->refs++;                          /* the caller's reference, handed over with OPEN */
-    c->announced = true;
-    c->req_valid = true;
-    emit_open(c, c->listener_user);
-    c->req_valid = false;
     c->rx.start += (size_t)r;
+    emit_open(c, c->user);
+    return 0;
+}
+
+int tw_conn_reject(tw_conn *c, int status, const char *body)
+{
+    if (!c->req_valid || status < 300 || status > 599)
+        return TW_ERR_INVALID_ARGUMENT;
+    free(c->reject_body);
+    c->reject_body = body ? strdup(body) : NULL;
+    c->reject_status = status;
+    c->user = NULL;
     return 0;
 }
 

@@ -220,9 +220,9 @@ public final class EventLoop: @unchecked Sendable {
     /// Called by the C core for every event, on the loop thread.
     fileprivate func dispatch(_ ev: UnsafePointer<tw_event>) {
         let type = UInt32(ev.pointee.type)
-        if type == TW_EV_OPEN.rawValue, let conn = ev.pointee.conn, tw_conn_role(conn) == TW_ROLE_SERVER {
+        if type == TW_EV_UPGRADE.rawValue, let conn = ev.pointee.conn {
             guard let user = ev.pointee.user else { tw_conn_release(conn); return }
-            Unmanaged<WebSocketServer>.fromOpaque(user).takeUnretainedValue().accept(conn)
+            Unmanaged<WebSocketServer>.fromOpaque(user).takeUnretainedValue().upgrade(conn)
             return
         }
         guard let user = ev.pointee.user else { return }

@@ -82,9 +82,10 @@ public final class WebSocketConnection: @unchecked Sendable {
         loop.register(self)
     }
 
-    /// Server side: wrap a conn the listener accepted (called during its OPEN event).
-    static func accepted(_ conn: OpaquePointer, loop: EventLoop,
-                         makeHandler: (_ target: String, _ headers: [(name: String, value: String)]) -> (any WebSocketHandler)?) {
+    /// Server side, before the 101: let the application decide; wrap the conn if accepted.
+    /// (`didOpen` follows with the OPEN event, once the 101 is out.)
+    static func upgrading(_ conn: OpaquePointer, loop: EventLoop,
+                          decide: (WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision) {
         var len = 0
         let t = tw_conn_request_target(conn, &len)
         let target = t.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: len), as: UTF8.self) } ?? "/"
@@ -97,16 +98,15 @@ public final class WebSocketConnection: @unchecked Sendable {
                             String(decoding: UnsafeRawBufferPointer(start: v, count: vl), as: UTF8.self)))
             i += 1
         }
-        guard let handler = makeHandler(target, headers) else {
-            tw_conn_close(conn, 1008, nil, 0)
-            tw_conn_release(conn)
-            return
+        switch decide(WebSocketServer.UpgradeRequest(target: target, headers: headers)) {
+        case .reject(let status, let body):
+            if tw_conn_reject(conn, Int32(status), body) != 0 { tw_conn_release(conn) }
+        case .accept(let handler):
+            let c = WebSocketConnection(loop: loop, handler: handler, target: target, headers: headers)
+            c.handle = conn
+            tw_conn_set_user(conn, Unmanaged.passRetained(c).toOpaque())
+            loop.register(c)
         }
-        let c = WebSocketConnection(loop: loop, handler: handler, target: target, headers: headers)
-        c.handle = conn
-        tw_conn_set_user(conn, Unmanaged.passRetained(c).toOpaque())
-        loop.register(c)
-        c.didOpen()
     }
 
     // MARK: events from the loop

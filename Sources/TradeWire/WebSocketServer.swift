@@ -8,6 +8,27 @@ import Glibc
 public final class WebSocketServer: @unchecked Sendable {
     public typealias Accept = (_ connectionTarget: String, _ headers: [(name: String, value: String)]) -> (any WebSocketHandler)?
 
+    /// What to do with an upgrade request.
+    public enum Decision {
+        /// Answer 101 and hand the connection to this handler.
+        case accept(any WebSocketHandler)
+        /// Answer with this HTTP status and body (e.g. 401 for a bad bearer token), then close.
+        case reject(status: Int, body: String)
+    }
+
+    /// An upgrade request as the server sees it before answering.
+    public struct UpgradeRequest: Sendable {
+        /// Path and query.
+        public let target: String
+        public let headers: [(name: String, value: String)]
+        /// The path without the query.
+        public var path: String { target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target }
+        /// A header's value (case-insensitive name).
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
     /// Certificate and key (PEM files) for wss://.
     public struct TLS: Sendable {
         public var certificateFile: String
@@ -22,20 +43,28 @@ public final class WebSocketServer: @unchecked Sendable {
     /// The bound port (useful with port 0).
     public private(set) var port: UInt16 = 0
     private var handle: OpaquePointer?
-    private let makeHandler: Accept
+    private let decide: (UpgradeRequest) -> Decision
 
-    private init(loop: EventLoop, makeHandler: @escaping Accept) {
+    private init(loop: EventLoop, decide: @escaping (UpgradeRequest) -> Decision) {
         self.loop = loop
-        self.makeHandler = makeHandler
+        self.decide = decide
     }
 
-    /// Listen on host:port. `accept` runs for each completed upgrade with its
-    /// request target and headers; it returns the handler, or nil to refuse
-    /// (close code 1008).
+    /// Listen on host:port. `accept` runs for each upgrade request with its
+    /// target and headers; it returns the handler, or nil to refuse with 404.
     public static func listen(on loop: EventLoop, host: String = "127.0.0.1", port: UInt16 = 0,
                               tls: TLS? = nil, limits: WebSocketLimits = .init(),
                               accept: @escaping Accept) throws -> WebSocketServer {
-        let server = WebSocketServer(loop: loop, makeHandler: accept)
+        try listen(on: loop, host: host, port: port, tls: tls, limits: limits) { (r: UpgradeRequest) -> Decision in
+            accept(r.target, r.headers).map { .accept($0) } ?? .reject(status: 404, body: "no such endpoint: \(r.path)\n")
+        }
+    }
+
+    /// Listen, deciding each upgrade before it is answered.
+    public static func listen(on loop: EventLoop, host: String = "127.0.0.1", port: UInt16 = 0,
+                              tls: TLS? = nil, limits: WebSocketLimits = .init(),
+                              upgrade: @escaping (UpgradeRequest) -> Decision) throws -> WebSocketServer {
+        let server = WebSocketServer(loop: loop, decide: upgrade)
         let box = UnsafeSendable(server)
         try loop.runSync {
             let server = box.value
@@ -57,8 +86,8 @@ public final class WebSocketServer: @unchecked Sendable {
         return server
     }
 
-    func accept(_ conn: OpaquePointer) {
-        WebSocketConnection.accepted(conn, loop: loop, makeHandler: makeHandler)
+    func upgrade(_ conn: OpaquePointer) {
+        WebSocketConnection.upgrading(conn, loop: loop, decide: decide)
     }
 
     /// Stop accepting; existing connections stay.

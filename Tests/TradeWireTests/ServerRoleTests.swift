@@ -203,3 +203,28 @@ struct LifecycleTests {
         }
     }
 }
+
+@Suite("Server role: refusing upgrades")
+struct UpgradeRefusalTests {
+    @Test(arguments: allBackends)
+    func badBearerGets401AndUnknownPathGets404(_ backend: Backend) throws {
+        let serverLoop = try EventLoop.forTest(backend)
+        let loop = try EventLoop.forTest(backend)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let server = try WebSocketServer.listen(on: serverLoop) { r in
+            guard r.path == "/quotes" else { return .reject(status: 404, body: "no such endpoint\n") }
+            guard r.header("authorization") == "Bearer good" else { return .reject(status: 401, body: "invalid bearer token\n") }
+            return .accept(EchoHandler())
+        }
+        let base = "ws://127.0.0.1:\(server.port)"
+        let (_, bad) = try loop.connect("\(base)/quotes", headers: [("Authorization", "Bearer nope")])
+        let e1 = bad.waitClose()?.error
+        #expect(e1?.code == .upgradeRejected && e1?.httpStatus == 401 && e1?.httpBody == "invalid bearer token\n")
+        let (_, lost) = try loop.connect("\(base)/elsewhere", headers: [("Authorization", "Bearer good")])
+        #expect(lost.waitClose()?.error?.httpStatus == 404)
+        let good = TestClient()
+        good.onOpen = { c in _ = try? c.send(text: "in") }
+        _ = try loop.connect("\(base)/quotes", headers: [("Authorization", "Bearer good")], client: good)
+        #expect(good.waitMessages(1))
+    }
+}

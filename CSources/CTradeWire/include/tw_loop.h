@@ -33,9 +33,11 @@ struct tw_loop_options {
 };
 
 enum tw_event_type {
-    TW_EV_OPEN = 1,           /* handshake done; server role: a new accepted conn */
+    TW_EV_OPEN = 1,           /* handshake done (both roles); user = the conn's user pointer */
     TW_EV_MESSAGE = 2,        /* data message (TEXT/BINARY) or PONG */
     TW_EV_CLOSED = 3,         /* the connection ended; delivered exactly once */
+    TW_EV_UPGRADE = 4,        /* server role, before the 101: a new conn (user = the listener's);
+                                 the request is readable, and tw_conn_reject may refuse it */
 };
 
 /* What the loop hands to the callback. Views (data) are valid during the callback only. */
@@ -135,14 +137,21 @@ const char *tw_conn_error_text(const tw_conn *conn);
 int tw_conn_http_status(const tw_conn *conn);
 const char *tw_conn_http_body(const tw_conn *conn, size_t *len);
 
-/* Server role, valid during the OPEN callback: request target and a header value (NULL if absent). */
+/*
+ * Server role, during the UPGRADE callback only: answer the upgrade with this
+ * HTTP status (e.g. 401) and body instead of 101, then close. Takes over the
+ * caller's reference (no CLOSED event follows). Returns 0 or a negative code.
+ */
+int tw_conn_reject(tw_conn *conn, int status, const char *body);
+
+/* Server role, valid during the UPGRADE callback: request target and a header value (NULL if absent). */
 const char *tw_conn_request_target(const tw_conn *conn, size_t *len);
 const char *tw_conn_request_header(const tw_conn *conn, const char *name, size_t *len);
-/* Server role, during OPEN: the i-th request header. Returns 0, or -1 past the last. */
+/* Server role, during UPGRADE: the i-th request header. Returns 0, or -1 past the last. */
 int tw_conn_request_header_at(const tw_conn *conn, size_t i, const char **name, size_t *name_len,
                               const char **value, size_t *value_len);
 
-/* Server role: listen on host:port (port 0 = any). OPEN events carry `user`. */
+/* Server role: listen on host:port (port 0 = any). UPGRADE events carry `user`. */
 int tw_listen(tw_loop *loop, const char *host, uint16_t port, const struct tw_tls_options *tls,
               struct tw_limits limits, void *user, tw_listener **out);
 uint16_t tw_listener_port(const tw_listener *l);
