@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "TradeWire", targets: ["TradeWire"]),
         .library(name: "TradeWireKraken", targets: ["TradeWireKraken"]),
+        .library(name: "TradeWireQuotes", targets: ["TradeWireQuotes"]),
         .executable(name: "tradewire", targets: ["tradewire"]),
     ],
     dependencies: [
@@ -44,18 +45,21 @@ let package = Package(
             name: "TradeWireKraken",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .target(
+            name: "TradeWireQuotes",
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "TradeWireSimulator",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tradewire",
             dependencies: [
-                "TradeWire", "TradeWireKraken", "TradeWireSimulator", "CTradeWireFloor",
+                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireSimulator", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
             resources: [.copy("Peers"), .copy("Fixtures")]),
     ]
 )

@@ -9,8 +9,10 @@ struct Simulator: ParsableCommand {
         abstract: "Run the exchange simulator: a local venue for clients of any WebSocket library.",
         discussion: """
         Dialects by path: Kraken Spot WS v2 at /v2 (add_order, amend_order, cancel_order, cancel_all, \
-        cancel_all_orders_after, batch_add, ping, the executions channel). Other paths are refused with \
-        close code 1008. With --tls a certificate is made at start and its CA written to --ca-out.
+        cancel_all_orders_after, batch_add, ping, the executions channel); the product-quotes stream at \
+        /quotewebsocket/1.0.0 (bearer token in the handshake, subscribe/unsubscribe/unsubscribeAll/ping, \
+        pq quotes, hb heartbeats). Other paths are refused with HTTP 404. With --tls a certificate is made \
+        at start and its CA written to --ca-out.
         """)
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -18,7 +20,9 @@ struct Simulator: ParsableCommand {
     @Flag(help: "Serve wss:// with a certificate generated at start.") var tls = false
     @Option(help: "Where to write the CA certificate clients should trust (with --tls).") var caOut = "tradewire-simulator-ca.pem"
     @Option(help: "Kraken WebSocket token requests must carry (default: any).") var token: String?
-    @Option(help: "Delay every answer by this many µs.") var ackDelayUs = 0
+    @Option(help: "Delay every Kraken answer by this many µs.") var ackDelayUs = 0
+    @Option(help: "Bearer token the quotes stream requires (default: demo-bearer).") var bearer = "demo-bearer"
+    @Option(help: "Quotes per second per quotes connection.") var quotesPerSecond = 10
 
     func run() throws {
         let loop = try EventLoop()
@@ -32,16 +36,18 @@ struct Simulator: ParsableCommand {
             serverTLS = .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
         }
         let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token))
-        let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { target, _ in
-            let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
-            switch path {
-            case "/v2": return kraken.handler()
-            default: return nil
+        let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
+        let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { r in
+            switch r.path {
+            case "/v2": return .accept(kraken.handler())
+            case "/quotewebsocket/1.0.0": return quotes.decide(r)
+            default: return .reject(status: 404, body: "no such endpoint: \(r.path)\n")
             }
         }
         let scheme = tls ? "wss" : "ws"
         print("TradeWire simulator on \(scheme)://\(host):\(server.port)")
-        print("  Kraken WS v2: \(scheme)://\(host):\(server.port)/v2")
+        print("  Kraken WS v2:   \(scheme)://\(host):\(server.port)/v2")
+        print("  product quotes: \(scheme)://\(host):\(server.port)/quotewebsocket/1.0.0  (Authorization: Bearer \(bearer))")
         if tls { print("  trust this CA: \(caOut)") }
         fflush(nil)    // the banner must reach a log or pipe at once
         parkForever()

@@ -1,0 +1,289 @@
+import Logging
+import TradeWire
+
+/// An answered quotes request with its latency.
+public struct QuotesAck: Sendable {
+    public let requestID: UInt64
+    public let response: QuotesResponse
+    public let latency: RequestLatency
+}
+
+/// A client of the product-quotes stream (seed 002): bearer token in the
+/// handshake, subscribe/unsubscribe/unsubscribeAll/ping with per-request
+/// latency, `pq` quotes and `hb` heartbeats, and the stream's limits enforced
+/// before anything is sent. The stream has no request ids: answers are matched
+/// to requests in order, per operation.
+public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var url: WebSocketURL
+        public var bearerToken: String
+        public var tls: TLSConfiguration
+        public var requestTimeout: Duration
+        public var rateLimiter: VenueRateLimiter?
+
+        public init(url: WebSocketURL, bearerToken: String, tls: TLSConfiguration = .default,
+                    requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = QuotesClient.sharedRateLimiter) {
+            self.url = url
+            self.bearerToken = bearerToken
+            self.tls = tls
+            self.requestTimeout = requestTimeout
+            self.rateLimiter = rateLimiter
+        }
+    }
+
+    public typealias Callback = (_ requestID: UInt64, _ op: QuotesOp, _ request: QuotesRequest,
+                                 _ result: Result<QuotesResponse, TradeWireError>, _ latency: RequestLatency) -> Void
+
+    /// 50 requests/minute, process-wide, failing fast with the limit's name.
+    public static let sharedRateLimiter = VenueRateLimiter(
+        TokenBucket(name: "quotes: \(QuotesLimits.requestsPerMinute) requests/minute", capacity: Double(QuotesLimits.requestsPerMinute),
+                    ratePerSecond: Double(QuotesLimits.requestsPerMinute) / 60), policy: .failFast)
+
+    public let loop: EventLoop
+    public let configuration: Configuration
+    public let latency = LatencyRecorder()
+    public var logger = Logger(label: "tradewire.quotes")
+    public var onResponse: Callback?
+    /// A quote (`pq`), on the loop thread; the name is lent inline, no allocation.
+    public var onQuote: ((_ product: InlineText, _ quote: FixedDecimal, _ timestamp: Int64) -> Void)?
+    public var onHeartbeat: ((Int64) -> Void)?
+    /// Errors the stream sent that answer no pending request.
+    public var onError: ((QuotesError) -> Void)?
+    public var onConnection: ((Bool, WebSocketClose?) -> Void)?
+
+    /// Products the stream confirmed (loop thread).
+    public private(set) var subscriptions: Set<String> = []
+    private var requested = 0                 // names in subscribe requests still unanswered
+    private var connection: WebSocketConnection?
+    private var table = RequestTable(capacity: 4096)
+    private let slots = 4096
+    private var requests: [QuotesRequest?]
+    private var fifo: [QuotesOp: [UInt64]] = [:]
+    private var waiters: [UInt64: (AckGroup, Int)] = [:]
+
+    /// The answers of one async request's parts; resumes its continuation once.
+    final class AckGroup {
+        var acks: [QuotesAck?]
+        var continuation: CheckedContinuation<[QuotesAck], Error>?
+        init(parts: Int, _ c: CheckedContinuation<[QuotesAck], Error>) { acks = Array(repeating: nil, count: parts); continuation = c }
+        func complete(_ i: Int, _ r: Result<QuotesAck, TradeWireError>) {
+            guard let c = continuation else { return }
+            switch r {
+            case .failure(let e): continuation = nil; c.resume(throwing: e)
+            case .success(let a):
+                acks[i] = a
+                if acks.allSatisfy({ $0 != nil }) { continuation = nil; c.resume(returning: acks.map { $0! }) }
+            }
+        }
+    }
+    private var pendingGroup: AckGroup?
+    private var opened: CheckedContinuation<Void, Error>?
+    private var expiryTimer: Int?
+    private let timeoutNs: UInt64
+    private let methodIndex: [QuotesOp: Int]
+
+    public init(loop: EventLoop, configuration: Configuration) {
+        self.loop = loop
+        self.configuration = configuration
+        requests = [QuotesRequest?](repeating: nil, count: 4096)
+        let (s, a) = configuration.requestTimeout.components
+        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
+        var m: [QuotesOp: Int] = [:]
+        for op in [QuotesOp.subscribe, .unsubscribe, .unsubscribeAll, .ping] { m[op] = latency.index(of: op.rawValue) }
+        methodIndex = m
+    }
+
+    // MARK: connection
+
+    public func connect() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            loop.execute { [self] in
+                opened = c
+                do {
+                    connection = try WebSocketConnection.connect(on: loop, configuration: .init(
+                        url: configuration.url, headers: [("Authorization", "Bearer \(configuration.bearerToken)")],
+                        tls: configuration.tls), handler: self)
+                } catch {
+                    opened = nil
+                    c.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func close() { loop.execute { [self] in try? connection?.close() } }
+
+    public func webSocketDidOpen(_ c: WebSocketConnection) {
+        opened?.resume()
+        opened = nil
+        onConnection?(true, nil)
+    }
+
+    public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+        connection = nil
+        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
+        opened = nil
+        table.failAll { e in finish(e.id, .failure(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))")), ns: 0) }
+        fifo.removeAll()
+        requested = 0
+        subscriptions.removeAll()
+        onConnection?(false, close)
+    }
+
+    // MARK: requests (loop thread)
+
+    /// Issue requests. A subscribe of more than 100 names becomes several
+    /// requests (their ids are returned in order). Throws, sending nothing, when
+    /// the 10,000-subscription cap or the rate limit would be exceeded.
+    @discardableResult
+    public func send(_ request: QuotesRequest) throws -> [UInt64] {
+        guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "QuotesClient.send runs on its loop") }
+        guard connection?.state == .open else { throw TradeWireError(code: .closed, detail: "quotes connection is not open") }
+        var parts: [QuotesRequest] = [request]
+        switch request {
+        case .subscribe(let names), .unsubscribe(let names):
+            guard !names.isEmpty else { throw TradeWireError(code: .invalidArgument, detail: "no product names") }
+            if case .subscribe = request {
+                let new = Set(names).subtracting(subscriptions).count
+                if subscriptions.count + requested + new > QuotesLimits.maxSubscriptions {
+                    throw TradeWireError(code: .invalidArgument, detail: "MAX_PRODUCT_SUBSCRIPTIONS_REACHED (client side): \(subscriptions.count) subscribed + \(requested) pending + \(new) new > \(QuotesLimits.maxSubscriptions)")
+                }
+            }
+            let chunks = stride(from: 0, to: names.count, by: QuotesLimits.namesPerRequest).map {
+                Array(names[$0..<min($0 + QuotesLimits.namesPerRequest, names.count)])
+            }
+            if case .subscribe = request { parts = chunks.map { .subscribe($0) } } else { parts = chunks.map { .unsubscribe($0) } }
+        default:
+            break
+        }
+        // All parts pass the rate limit, or none is sent.
+        if let limiter = configuration.rateLimiter {
+            for i in 0..<parts.count {
+                if let over = limiter.acquire(cost: 1) {
+                    throw TradeWireError(code: .rateLimited, detail: "over \(over.limit) (\(i) of \(parts.count) parts would have fit); retry in \(over.retryAfterNs / 1_000_000) ms")
+                }
+            }
+        }
+        var ids: [UInt64] = []
+        for p in parts {
+            let id = try table.register(method: methodIndex[p.op]!, deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
+            requests[Int(id % UInt64(slots))] = p
+            fifo[p.op == .unsubscribeAll ? .unsubscribe : p.op, default: []].append(id)
+            if let g = pendingGroup { waiters[id] = (g, ids.count) }   // before the frame leaves
+            if case .subscribe(let n) = p { requested += n.count }
+            armExpiry()
+            do {
+                let submitted = try connection!.send(.text, capacity: 65_536) { buf in
+                    var w = JSONWriter(buf)
+                    QuotesEncoder.encode(p, into: &w)
+                    return w.overflowed ? 0 : w.count
+                }
+                table.markSent(id, submitNs: submitted)
+            } catch {
+                if table.complete(id) != nil { finish(id, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")), ns: 0) }
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    private func armExpiry() {
+        guard expiryTimer == nil else { return }
+        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
+            expiryTimer = nil
+            table.expire(now: MonotonicClock.nanoseconds()) { e in
+                finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time")), ns: 0)
+            }
+            if table.inFlight > 0 { armExpiry() }
+        }
+    }
+
+    // MARK: receiving (loop thread)
+
+    public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
+        guard message.opcode == .text else { return }
+        let inbound: QuotesInbound
+        do { inbound = try QuotesDecoder.decode(message.bytes) } catch {
+            logger.warning("undecodable quotes message", metadata: ["error": "\(error)"])
+            return
+        }
+        switch inbound {
+        case .quote(let p, let q, let t): onQuote?(p, q, t)
+        case .heartbeat(let t): onHeartbeat?(t)
+        case .response(let r):
+            let op: QuotesOp
+            switch r {
+            case .subscribed: op = .subscribe
+            case .unsubscribed: op = .unsubscribe
+            case .pong: op = .ping
+            }
+            answer(op, .success(r), at: message.receivedAt)
+        case .error(let e):
+            let op: QuotesOp? = e.opRequest.flatMap { $0 == "unsubscribeAll" ? .unsubscribe : QuotesOp(rawValue: $0) }
+            if let op, fifo[op]?.isEmpty == false {
+                answer(op, .failure(TradeWireError(code: .venueRejected, detail: "\(e.code.wireName): \(e.msg)")), at: message.receivedAt)
+            } else {
+                onError?(e)
+            }
+        }
+    }
+
+    /// The oldest pending request of this operation gets the answer.
+    private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64) {
+        while let id = fifo[op]?.first {
+            fifo[op]!.removeFirst()
+            guard let e = table.complete(id) else { continue }      // already timed out
+            let ns = e.submitNs == 0 ? 0 : recvNs &- e.submitNs
+            latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: 0)
+            finish(id, result, ns: ns)
+            return
+        }
+        logger.debug("answer to no pending request", metadata: ["op": "\(op)"])
+    }
+
+    private func finish(_ id: UInt64, _ result: Result<QuotesResponse, TradeWireError>, ns: UInt64) {
+        let slot = Int(id % UInt64(slots))
+        guard let request = requests[slot] else { return }
+        requests[slot] = nil
+        if case .subscribe(let n) = request { requested -= n.count }
+        if case .success(let r) = result {
+            switch r {
+            case .subscribed(_, _, let products): for p in products { subscriptions.insert(p.name) }
+            case .unsubscribed(_, _, let names):
+                if case .unsubscribeAll = request { subscriptions.removeAll() } else { names.forEach { subscriptions.remove($0) } }
+            case .pong: break
+            }
+        }
+        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
+        onResponse?(id, request.op, request, result, lat)
+        if let (group, part) = waiters.removeValue(forKey: id) {
+            group.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: lat) })
+        }
+    }
+
+    // MARK: async API (any thread)
+
+    /// Send and await every part's answer (a subscribe over 100 names has several).
+    public func request(_ r: QuotesRequest) async throws -> [QuotesAck] {
+        let parts: Int
+        switch r {
+        case .subscribe(let n), .unsubscribe(let n): parts = max(1, (n.count + QuotesLimits.namesPerRequest - 1) / QuotesLimits.namesPerRequest)
+        default: parts = 1
+        }
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<[QuotesAck], Error>) in
+            loop.execute { [self] in
+                let group = AckGroup(parts: parts, c)
+                pendingGroup = group
+                defer { pendingGroup = nil }
+                do { _ = try send(r) } catch { group.complete(0, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))) }
+            }
+        }
+    }
+
+    public func subscribe(_ names: [String]) async throws -> [QuotesAck] { try await request(.subscribe(names)) }
+    public func unsubscribe(_ names: [String]) async throws -> [QuotesAck] { try await request(.unsubscribe(names)) }
+    public func unsubscribeAll() async throws -> QuotesAck { try await request(.unsubscribeAll)[0] }
+    public func ping(_ msg: String) async throws -> QuotesAck { try await request(.ping(msg))[0] }
+
+    public func subscriptionCount() async throws -> Int { try await loop.submit { [self] in subscriptions.count } }
+}
