@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TradeWire
 import TradeWireKraken
+import TradeWireQuotes
 import TradeWireSimulator
 
 /// The trading demo: the exchange simulator in-process, and the seed flows
@@ -24,11 +25,18 @@ struct Demo: AsyncParsableCommand {
         let cert = try GeneratedCertificate.generate(in: dir)
 
         let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token"))
-        let plain = try WebSocketServer.listen(on: venueLoop, port: 0) { _, _ in kraken.handler() }
+        let quotesVenue = QuotesVenueSimulator(options: .init(bearer: "demo-bearer", quotesPerSecond: 2_000))
+        let route: (WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision = { r in
+            switch r.path {
+            case "/v2": return .accept(kraken.handler())
+            case "/quotewebsocket/1.0.0": return quotesVenue.decide(r)
+            default: return .reject(status: 404, body: "no such endpoint\n")
+            }
+        }
+        let plain = try WebSocketServer.listen(on: venueLoop, port: 0, upgrade: route)
         let secure = try WebSocketServer.listen(
-            on: venueLoop, port: 0, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
-        ) { _, _ in kraken.handler() }
-        print("TradeWire demo: exchange simulator (Kraken WS v2 dialect) on ws://127.0.0.1:\(plain.port)/v2 and wss://127.0.0.1:\(secure.port)/v2")
+            on: venueLoop, port: 0, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile), upgrade: route)
+        print("TradeWire demo: exchange simulator on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port) (Kraken WS v2 at /v2, product quotes at /quotewebsocket/1.0.0)")
         print("backend \(loop.backend), \(busyPoll ? "busy-poll" : "wait") mode; latency = frame handed to the kernel -> reap of the reply\n")
 
         // One client per venue, created once and fetched anywhere (seed 001).
@@ -95,6 +103,36 @@ struct Demo: AsyncParsableCommand {
         ])
         _ = try await trader.cancelAll()
         try await Task.sleep(for: .milliseconds(20))
+
+        print("== product quotes stream (seed 002): bearer token in the handshake, subscribe, quotes, ping, unsubscribeAll")
+        let quotes = QuotesClient(loop: loop, configuration: .init(
+            url: try WebSocketURL("wss://127.0.0.1:\(secure.port)/quotewebsocket/1.0.0"), bearerToken: "demo-bearer",
+            tls: TLSConfiguration(additionalTrust: [.caFile(cert.caFile)])))
+        let received = Locked(0)
+        quotes.onQuote = { product, quote, ts in
+            let n = received.withLock { $0 += 1; return $0 }
+            if n <= 5 { print("  pq \(product) \(quote) @\(ts)") }
+        }
+        do {
+            let rejected = QuotesClient(loop: loop, configuration: .init(
+                url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/quotewebsocket/1.0.0"), bearerToken: "wrong-token"))
+            try await rejected.connect()
+        } catch let e as TradeWireError {
+            print("  a wrong bearer token is refused in the handshake: HTTP \(e.httpStatus ?? 0)")
+        }
+        try await quotes.connect()
+        for ack in try await quotes.subscribe(["DWC.4.20", "LVS.4.20", "THA.4.20"]) {
+            if case .subscribed(let status, _, let products) = ack.response {
+                print("WebSocket Request - ID: \(ack.requestID) | Method: subscribe | Latency: \(ack.latency.microseconds)µs")
+                print("Response Data: {status: \(status), products: \(products.map { "\($0.name)=\($0.quote.map { "\($0)" } ?? "-")" })}")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let pong = try await quotes.ping("1234")
+        print("WebSocket Request - ID: \(pong.requestID) | Method: ping | Latency: \(pong.latency.microseconds)µs")
+        _ = try await quotes.unsubscribeAll()
+        print("  \(received.withLock { $0 }) quotes received in 200 ms\n")
+        quotes.close()
 
         // Quietly, many more round trips for the summary.
         trader.onResponse = nil

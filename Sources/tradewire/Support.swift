@@ -48,3 +48,11 @@ func orderPayload(id: Int, size: Int = 200) -> [UInt8] {
 func parkForever() -> Never {
     while true { sleep(3600) }
 }
+
+/// A value shared with callbacks on the loop thread.
+final class Locked<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
+}
