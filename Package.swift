@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TradeWire", targets: ["TradeWire"]),
         .library(name: "TradeWireKraken", targets: ["TradeWireKraken"]),
         .library(name: "TradeWireQuotes", targets: ["TradeWireQuotes"]),
+        .library(name: "TradeWireGateway", targets: ["TradeWireGateway"]),
         .executable(name: "tradewire", targets: ["tradewire"]),
     ],
     dependencies: [
@@ -48,18 +49,21 @@ let package = Package(
             name: "TradeWireQuotes",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .target(
+            name: "TradeWireGateway",
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "TradeWireSimulator",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tradewire",
             dependencies: [
-                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireSimulator", "CTradeWireFloor",
+                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireSimulator", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
             resources: [.copy("Peers"), .copy("Fixtures")]),
     ]
 )

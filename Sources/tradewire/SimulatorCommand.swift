@@ -11,7 +11,8 @@ struct Simulator: ParsableCommand {
         Dialects by path: Kraken Spot WS v2 at /v2 (add_order, amend_order, cancel_order, cancel_all, \
         cancel_all_orders_after, batch_add, ping, the executions channel); the product-quotes stream at \
         /quotewebsocket/1.0.0 (bearer token in the handshake, subscribe/unsubscribe/unsubscribeAll/ping, \
-        pq quotes, hb heartbeats). Other paths are refused with HTTP 404. With --tls a certificate is made \
+        pq quotes, hb heartbeats); the broker order gateway at /ws/cotizaciones (orders_subscribe, \
+        send_order with clOrdId, order_ack, order_report in both shapes, subscribe with ticks, ping). Other paths are refused with HTTP 404. With --tls a certificate is made \
         at start and its CA written to --ca-out.
         """)
 
@@ -37,10 +38,12 @@ struct Simulator: ParsableCommand {
         }
         let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token))
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
+        let gateway = GatewayVenueSimulator()
         let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())
             case "/quotewebsocket/1.0.0": return quotes.decide(r)
+            case "/ws/cotizaciones": return .accept(gateway.handler())
             default: return .reject(status: 404, body: "no such endpoint: \(r.path)\n")
             }
         }
@@ -48,6 +51,7 @@ struct Simulator: ParsableCommand {
         print("TradeWire simulator on \(scheme)://\(host):\(server.port)")
         print("  Kraken WS v2:   \(scheme)://\(host):\(server.port)/v2")
         print("  product quotes: \(scheme)://\(host):\(server.port)/quotewebsocket/1.0.0  (Authorization: Bearer \(bearer))")
+        print("  order gateway:  \(scheme)://\(host):\(server.port)/ws/cotizaciones")
         if tls { print("  trust this CA: \(caOut)") }
         fflush(nil)    // the banner must reach a log or pipe at once
         parkForever()

@@ -56,6 +56,21 @@ public struct JSONWriter: ~Copyable {
         afterKey = true
     }
 
+    /// A key known only at run time (escaped as needed).
+    public mutating func key(dynamic name: String) {
+        separator()
+        var name = name
+        name.withUTF8 { quoted(UnsafeRawBufferPointer($0)) }
+        byte(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    /// A value copied as is from a validated document (e.g. to echo part of a request).
+    public mutating func rawValue(_ v: JSONValue) {
+        beforeValue()
+        raw(v.rawBytes)
+    }
+
     @inline(__always) mutating func beforeValue() {
         if afterKey { afterKey = false } else { separator() }
     }
@@ -71,6 +86,11 @@ public struct JSONWriter: ~Copyable {
     /// A string value from UTF-8 bytes, escaped as JSON requires.
     public mutating func string(_ bytes: UnsafeRawBufferPointer) {
         beforeValue()
+        quoted(bytes)
+    }
+
+    /// `"…"` with JSON escapes.
+    @usableFromInline mutating func quoted(_ bytes: UnsafeRawBufferPointer) {
         byte(UInt8(ascii: "\""))
         var start = 0
         for i in 0..<bytes.count {

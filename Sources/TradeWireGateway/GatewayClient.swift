@@ -1,0 +1,221 @@
+import Logging
+import TradeWire
+
+/// An answered gateway request with its latency.
+public struct GatewayAck: Sendable {
+    public let requestID: UInt64
+    public let response: GatewayInbound
+    public let latency: RequestLatency
+}
+
+/// A client of the broker order gateway (seed 000): `orders_subscribe`,
+/// `send_order` with `clOrdId` answered by `order_ack` (matched by the echoed
+/// client id, else in order), `order_report` in both shapes with the client id
+/// carried over to later reports, instrument ticks, ping/pong.
+public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var url: WebSocketURL
+        public var headers: [(name: String, value: String)]
+        public var tls: TLSConfiguration
+        public var requestTimeout: Duration
+        public init(url: WebSocketURL, headers: [(name: String, value: String)] = [], tls: TLSConfiguration = .default,
+                    requestTimeout: Duration = .seconds(5)) {
+            self.url = url
+            self.headers = headers
+            self.tls = tls
+            self.requestTimeout = requestTimeout
+        }
+    }
+
+    public typealias Callback = (_ requestID: UInt64, _ method: String, _ request: GatewayRequest,
+                                 _ result: Result<GatewayInbound, TradeWireError>, _ latency: RequestLatency) -> Void
+
+    public let loop: EventLoop
+    public let configuration: Configuration
+    public let latency = LatencyRecorder()
+    public var logger = Logger(label: "tradewire.gateway")
+    public var onResponse: Callback?
+    /// Order reports; the client id is filled in from earlier reports of the same order.
+    public var onReport: ((GatewayOrderReport) -> Void)?
+    public var onTick: ((GatewayTick) -> Void)?
+    /// `{"type":"error"}` messages.
+    public var onError: ((String) -> Void)?
+
+    private var connection: WebSocketConnection?
+    private var table = RequestTable(capacity: 4096)
+    private let slots = 4096
+    private var requests: [GatewayRequest?]
+    private var fifo: [String: [UInt64]] = [:]
+    private var byClientID: [String: UInt64] = [:]
+    private var clientIDByOrder: [String: String] = [:]
+    private var waiters: [UInt64: CheckedContinuation<GatewayAck, Error>] = [:]
+    private var opened: CheckedContinuation<Void, Error>?
+    private var expiryTimer: Int?
+    private let timeoutNs: UInt64
+
+    public init(loop: EventLoop, configuration: Configuration) {
+        self.loop = loop
+        self.configuration = configuration
+        requests = [GatewayRequest?](repeating: nil, count: 4096)
+        let (s, a) = configuration.requestTimeout.components
+        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
+        for m in ["ping", "orders_subscribe", "send_order"] { _ = latency.index(of: m) }
+    }
+
+    public func connect() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            loop.execute { [self] in
+                opened = c
+                do {
+                    connection = try WebSocketConnection.connect(on: loop, configuration: .init(
+                        url: configuration.url, headers: configuration.headers, tls: configuration.tls), handler: self)
+                } catch {
+                    opened = nil
+                    c.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func close() { loop.execute { [self] in try? connection?.close() } }
+
+    public func webSocketDidOpen(_ c: WebSocketConnection) {
+        opened?.resume()
+        opened = nil
+    }
+
+    public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+        connection = nil
+        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
+        opened = nil
+        table.failAll { e in finish(e.id, .failure(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown")), ns: 0) }
+        fifo.removeAll()
+        byClientID.removeAll()
+    }
+
+    /// Issue a request (loop thread). `subscribe` has no answer and completes when sent.
+    @discardableResult
+    public func send(_ request: GatewayRequest) throws -> UInt64 {
+        guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "GatewayClient.send runs on its loop") }
+        guard let conn = connection, conn.state == .open else { throw TradeWireError(code: .closed, detail: "gateway connection is not open") }
+        if case .ordersSubscribe(let account) = request, account.isEmpty {
+            throw TradeWireError(code: .invalidArgument, detail: "orders_subscribe needs an account")
+        }
+        if case .sendOrder(let id, let o) = request {
+            if o.type != .market && o.price == nil { throw TradeWireError(code: .invalidArgument, detail: "a LIMIT order needs a price") }
+            if byClientID[id.description] != nil { throw TradeWireError(code: .invalidArgument, detail: "clOrdId \(id) is already in flight") }
+        }
+        let tracked: Bool
+        if case .subscribe = request { tracked = false } else { tracked = true }
+        var id: UInt64 = 0
+        if tracked {
+            id = try table.register(method: latency.index(of: request.method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
+            requests[Int(id % UInt64(slots))] = request
+            fifo[request.method, default: []].append(id)
+            if case .sendOrder(let cl, _) = request { byClientID[cl.description] = id }
+            armExpiry()
+        }
+        let submitted = try conn.send(.text, capacity: 4096) { buf in
+            var w = JSONWriter(buf)
+            GatewayEncoder.encode(request, into: &w)
+            return w.overflowed ? 0 : w.count
+        }
+        if tracked { table.markSent(id, submitNs: submitted) }
+        return id
+    }
+
+    private func armExpiry() {
+        guard expiryTimer == nil else { return }
+        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
+            expiryTimer = nil
+            table.expire(now: MonotonicClock.nanoseconds()) { e in
+                finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
+            }
+            if table.inFlight > 0 { armExpiry() }
+        }
+    }
+
+    public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
+        guard message.opcode == .text else { return }
+        let inbound: GatewayInbound
+        do { inbound = try GatewayDecoder.decode(message.bytes) } catch {
+            logger.warning("undecodable gateway message", metadata: ["error": "\(error)"])
+            return
+        }
+        switch inbound {
+        case .connection: break
+        case .pong: answer("ping", nil, inbound, at: message.receivedAt)
+        case .ordersSubscribed: answer("orders_subscribe", nil, inbound, at: message.receivedAt)
+        case .orderAck(let ack): answer("send_order", ack.clientOrderID, inbound, at: message.receivedAt)
+        case .orderReport(var r):
+            if let cl = r.clientOrderID, let oid = r.orderID { clientIDByOrder[oid] = cl }
+            if r.clientOrderID == nil, let oid = r.orderID, let cl = clientIDByOrder[oid] {
+                r = GatewayOrderReport(clientOrderID: cl, orderID: r.orderID, status: r.status, side: r.side, symbol: r.symbol,
+                                       size: r.size, price: r.price, cumQty: r.cumQty, lastQty: r.lastQty, lastPrice: r.lastPrice,
+                                       text: r.text, rawPrimaryShape: r.rawPrimaryShape)
+            }
+            onReport?(r)
+        case .tick(let t): onTick?(t)
+        case .error(let m):
+            // The gateway's errors name no request: the oldest pending order or subscription takes it.
+            if let id = fifo["orders_subscribe"]?.first, table.peek(id) != nil, m.contains("account") {
+                answer("orders_subscribe", nil, nil, error: m, at: message.receivedAt)
+            } else {
+                onError?(m)
+            }
+        }
+    }
+
+    private func answer(_ method: String, _ clientID: String?, _ response: GatewayInbound?, error: String? = nil, at recv: UInt64) {
+        var id: UInt64?
+        if let clientID, let byID = byClientID[clientID] { id = byID }
+        else {
+            while let first = fifo[method]?.first, table.peek(first) == nil { fifo[method]!.removeFirst() }
+            id = fifo[method]?.first
+        }
+        guard let id, let e = table.complete(id) else { logger.debug("answer to no pending request", metadata: ["method": "\(method)"]); return }
+        fifo[method]?.removeAll { $0 == id }
+        let ns = e.submitNs == 0 ? 0 : recv &- e.submitNs
+        latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: 0)
+        var result: Result<GatewayInbound, TradeWireError>
+        if let error { result = .failure(TradeWireError(code: .venueRejected, detail: error)) }
+        else if case .orderAck(let a) = response!, !a.ok { result = .failure(TradeWireError(code: .venueRejected, detail: a.message ?? "rejected")) }
+        else { result = .success(response!) }
+        finish(id, result, ns: ns)
+    }
+
+    private func finish(_ id: UInt64, _ result: Result<GatewayInbound, TradeWireError>, ns: UInt64) {
+        let slot = Int(id % UInt64(slots))
+        guard let request = requests[slot] else { return }
+        requests[slot] = nil
+        if case .sendOrder(let cl, _) = request { byClientID[cl.description] = nil }
+        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
+        onResponse?(id, request.method, request, result, lat)
+        if let w = waiters.removeValue(forKey: id) {
+            switch result {
+            case .success(let r): w.resume(returning: GatewayAck(requestID: id, response: r, latency: lat))
+            case .failure(let e): w.resume(throwing: e)
+            }
+        }
+    }
+
+    /// Send and await the answer (any thread).
+    public func request(_ r: GatewayRequest) async throws -> GatewayAck {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<GatewayAck, Error>) in
+            loop.execute { [self] in
+                do {
+                    let id = try send(r)
+                    if case .subscribe = r { c.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0))) }
+                    else { waiters[id] = c }
+                } catch { c.resume(throwing: error) }
+            }
+        }
+    }
+
+    public func sendOrder(_ order: GatewayOrder, clOrdId: ClientOrderID) async throws -> GatewayAck {
+        try await request(.sendOrder(clOrdId: clOrdId, order: order))
+    }
+    public func ordersSubscribe(account: String) async throws -> GatewayAck { try await request(.ordersSubscribe(account: account)) }
+    public func ping() async throws -> GatewayAck { try await request(.ping) }
+    public func subscribe(instruments: [String]) async throws { _ = try await request(.subscribe(instruments: instruments)) }
+}

@@ -1,0 +1,102 @@
+import TradeWire
+
+/// Requests to the broker order gateway of seed 000 (protocols.md §4.5).
+public enum GatewayRequest: Sendable {
+    case ping
+    /// Market data ticks for these instruments (no answer; ticks follow).
+    case subscribe(instruments: [String])
+    case ordersSubscribe(account: String)
+    /// `send_order` with its client order id.
+    case sendOrder(clOrdId: ClientOrderID, order: GatewayOrder)
+
+    public var method: String {
+        switch self {
+        case .ping: return "ping"
+        case .subscribe: return "subscribe"
+        case .ordersSubscribe: return "orders_subscribe"
+        case .sendOrder: return "send_order"
+        }
+    }
+}
+
+/// The `order` object of `send_order`.
+public struct GatewayOrder: Sendable {
+    public enum TimeInForce: String, Sendable { case day = "DAY", ioc = "IOC", fok = "FOK", gtd = "GTD" }
+    public var symbol: String
+    public var side: Side
+    public var size: Quantity
+    public var price: Price?
+    /// `LIMIT` or `MARKET`.
+    public var type: OrderType
+    public var tif: TimeInForce
+    public var market: String
+
+    public init(symbol: String, side: Side, size: Quantity, price: Price?, type: OrderType = .limit,
+                tif: TimeInForce = .day, market: String = "ROFX") {
+        self.symbol = symbol
+        self.side = side
+        self.size = size
+        self.price = price
+        self.type = type
+        self.tif = tif
+        self.market = market
+    }
+}
+
+/// Broker order status (Primary's values). Order state: an unknown value is an error.
+public enum GatewayOrderStatus: String, Sendable {
+    case pendingNew = "PENDING_NEW", new = "NEW", partiallyFilled = "PARTIALLY_FILLED", filled = "FILLED"
+    case cancelled = "CANCELLED", pendingCancel = "PENDING_CANCEL", rejected = "REJECTED", replaced = "REPLACED"
+    case expired = "EXPIRED"
+}
+
+/// An order report, from either shape the gateway sends (flat, or Primary's raw `or`).
+public struct GatewayOrderReport: Sendable {
+    /// The client id, from `wsClOrdId`, `clOrdId`, `clientId` or `client_order_id` (first report only, in the raw shape).
+    public let clientOrderID: String?
+    public let orderID: String?
+    public let status: GatewayOrderStatus
+    public let side: Side?
+    public let symbol: String?
+    public let size: FixedDecimal?
+    public let price: FixedDecimal?
+    public let cumQty: FixedDecimal?
+    public let lastQty: FixedDecimal?
+    public let lastPrice: FixedDecimal?
+    public let text: String?
+    /// true for `{"type":"or","orderReport":{…}}`.
+    public let rawPrimaryShape: Bool
+}
+
+/// An `order_ack`: the gateway took (or refused) the order.
+public struct GatewayOrderAck: Sendable {
+    public let ok: Bool
+    public let orderID: String?
+    public let status: String?
+    /// The reason of a refusal (`ws_not_connected`, …).
+    public let message: String?
+    public let clientOrderID: String?
+}
+
+/// A market data tick.
+public struct GatewayTick: Sendable {
+    public let symbol: InlineText
+    public let bid: FixedDecimal?
+    public let bidSize: FixedDecimal?
+    public let offer: FixedDecimal?
+    public let offerSize: FixedDecimal?
+    public let last: FixedDecimal?
+    public let lastSize: FixedDecimal?
+    public let tsMs: Int64?
+}
+
+/// Every message the gateway sends.
+public enum GatewayInbound: Sendable {
+    case connection(status: String)
+    case pong
+    case ordersSubscribed(account: String, ok: Bool)
+    case orderAck(GatewayOrderAck)
+    case orderReport(GatewayOrderReport)
+    case tick(GatewayTick)
+    case error(message: String)
+}
