@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TradeWire
+import TradeWireGateway
 import TradeWireKraken
 import TradeWireQuotes
 import TradeWireSimulator
@@ -26,17 +27,19 @@ struct Demo: AsyncParsableCommand {
 
         let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token"))
         let quotesVenue = QuotesVenueSimulator(options: .init(bearer: "demo-bearer", quotesPerSecond: 2_000))
+        let gatewayVenue = GatewayVenueSimulator()
         let route: (WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision = { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())
             case "/quotewebsocket/1.0.0": return quotesVenue.decide(r)
+            case "/ws/cotizaciones": return .accept(gatewayVenue.handler())
             default: return .reject(status: 404, body: "no such endpoint\n")
             }
         }
         let plain = try WebSocketServer.listen(on: venueLoop, port: 0, upgrade: route)
         let secure = try WebSocketServer.listen(
             on: venueLoop, port: 0, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile), upgrade: route)
-        print("TradeWire demo: exchange simulator on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port) (Kraken WS v2 at /v2, product quotes at /quotewebsocket/1.0.0)")
+        print("TradeWire demo: exchange simulator on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port) (Kraken WS v2 at /v2, product quotes at /quotewebsocket/1.0.0, order gateway at /ws/cotizaciones)")
         print("backend \(loop.backend), \(busyPoll ? "busy-poll" : "wait") mode; latency = frame handed to the kernel -> reap of the reply\n")
 
         // One client per venue, created once and fetched anywhere (seed 001).
@@ -133,6 +136,31 @@ struct Demo: AsyncParsableCommand {
         _ = try await quotes.unsubscribeAll()
         print("  \(received.withLock { $0 }) quotes received in 200 ms\n")
         quotes.close()
+
+        print("== broker order gateway (seed 000): orders_subscribe, send_order with clOrdId, order_ack, order_report")
+        let gw = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")))
+        let gwMaker = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")))
+        gw.onReport = { r in
+            print("  order_report (\(r.rawPrimaryShape ? "raw or" : "flat")): clOrdId=\(r.clientOrderID ?? "-") orderId=\(r.orderID ?? "-") status=\(r.status.rawValue)"
+                  + (r.lastQty.map { q in " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" } ?? ""))
+        }
+        try await gw.connect()
+        try await gwMaker.connect()
+        _ = try await gwMaker.ordersSubscribe(account: "16557")
+        let sub = try await gw.ordersSubscribe(account: "16558")
+        print("WebSocket Request - ID: \(sub.requestID) | Method: orders_subscribe | Latency: \(sub.latency.microseconds)µs")
+        _ = try await gwMaker.sendOrder(GatewayOrder(symbol: "GGAL", side: .sell, size: "100", price: "1500.0"), clOrdId: ClientOrderID("MAKER_001")!)
+        let gack = try await gw.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "100", price: "1500.0"), clOrdId: ClientOrderID("MI_ORDEN_001")!)
+        if case .orderAck(let a) = gack.response {
+            print("WebSocket Request - ID: \(gack.requestID) | Method: send_order | Latency: \(gack.latency.microseconds)µs")
+            print("Response Data: {status: \(a.ok ? "ok" : "error"), orderId: \(a.orderID ?? "-"), status: \(a.status ?? "-")}")
+        }
+        do { _ = try await gw.sendOrder(GatewayOrder(symbol: "", side: .buy, size: "1", price: "1"), clOrdId: ClientOrderID("MI_ORDEN_002")!) }
+        catch let e as TradeWireError { print("  a refused order: \(e.detail)") }
+        try await Task.sleep(for: .milliseconds(30))
+        gw.close()
+        gwMaker.close()
+        print("")
 
         // Quietly, many more round trips for the summary.
         trader.onResponse = nil
