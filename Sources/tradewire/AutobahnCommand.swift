@@ -10,7 +10,7 @@ final class AutobahnCase: WebSocketHandler, @unchecked Sendable {
     func webSocket(_ c: WebSocketConnection, didReceive m: borrowing WebSocketMessage) {
         guard m.opcode == .text || m.opcode == .binary else { return }
         if firstText == nil && m.opcode == .text { firstText = m.text }
-        try? c.send(m.opcode, bytes: m.bytes)
+        _ = try? c.send(m.opcode, bytes: m.bytes)
     }
 
     func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {

@@ -7,4 +7,5 @@
 #include "tw_ws.h"
 #include "tw_loop.h"
 #include "tw_cert.h"
+#include "tw_sign.h"
 #endif
