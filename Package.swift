@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TradeWireKraken", targets: ["TradeWireKraken"]),
         .library(name: "TradeWireQuotes", targets: ["TradeWireQuotes"]),
         .library(name: "TradeWireGateway", targets: ["TradeWireGateway"]),
+        .library(name: "TradeWireBinance", targets: ["TradeWireBinance"]),
         .executable(name: "tradewire", targets: ["tradewire"]),
     ],
     dependencies: [
@@ -52,18 +53,21 @@ let package = Package(
             name: "TradeWireGateway",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .target(
+            name: "TradeWireBinance",
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "TradeWireSimulator",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tradewire",
             dependencies: [
-                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireSimulator", "CTradeWireFloor",
+                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
             resources: [.copy("Peers"), .copy("Fixtures")]),
     ]
 )

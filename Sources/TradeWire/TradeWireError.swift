@@ -11,7 +11,7 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
             case upgradeRejected, badAccept, badUpgrade, tls, tlsVerification, closed
             case noSpace, invalidArgument, timeout, connectionLost, resolve, unsupported
             case invalidURL, notOnEventLoop
-            case rateLimited, requestTimeout, venueRejected, malformedResponse, alreadyCreated, notCreated
+            case rateLimited, requestTimeout, venueRejected, malformedResponse, alreadyCreated, notCreated, outcomeUnknown
         }
         fileprivate let kind: Kind
 
@@ -61,6 +61,8 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
         public static let venueRejected = Code(kind: .venueRejected)
         /// A venue message could not be decoded (wrong types, missing fields, bad JSON).
         public static let malformedResponse = Code(kind: .malformedResponse)
+        /// The venue could not say whether the request took effect (Binance 5xx, -1007): check the order's state.
+        public static let outcomeUnknown = Code(kind: .outcomeUnknown)
         /// A venue client was created twice.
         public static let alreadyCreated = Code(kind: .alreadyCreated)
         /// A venue client was fetched before it was created.
