@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TradeWire
+import TradeWireBinance
 import TradeWireGateway
 import TradeWireKraken
 import TradeWireQuotes
@@ -28,18 +29,21 @@ struct Demo: AsyncParsableCommand {
         let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token"))
         let quotesVenue = QuotesVenueSimulator(options: .init(bearer: "demo-bearer", quotesPerSecond: 2_000))
         let gatewayVenue = GatewayVenueSimulator()
+        let (edPrivate, edPublic) = try Signing.ed25519KeyPair()
+        let binanceVenue = BinanceVenueSimulator(options: .init(apiKey: "demo-binance-key", apiSecret: "demo-binance-secret", ed25519PublicKeyPEM: edPublic))
         let route: (WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision = { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())
             case "/quotewebsocket/1.0.0": return quotesVenue.decide(r)
             case "/ws/cotizaciones": return .accept(gatewayVenue.handler())
+            case "/ws-api/v3": return .accept(binanceVenue.handler())
             default: return .reject(status: 404, body: "no such endpoint\n")
             }
         }
         let plain = try WebSocketServer.listen(on: venueLoop, port: 0, upgrade: route)
         let secure = try WebSocketServer.listen(
             on: venueLoop, port: 0, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile), upgrade: route)
-        print("TradeWire demo: exchange simulator on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port) (Kraken WS v2 at /v2, product quotes at /quotewebsocket/1.0.0, order gateway at /ws/cotizaciones)")
+        print("TradeWire demo: exchange simulator on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port) (Kraken WS v2 at /v2, product quotes at /quotewebsocket/1.0.0, order gateway at /ws/cotizaciones, Binance WS API at /ws-api/v3)")
         print("backend \(loop.backend), \(busyPoll ? "busy-poll" : "wait") mode; latency = frame handed to the kernel -> reap of the reply\n")
 
         // One client per venue, created once and fetched anywhere (seed 001).
@@ -160,6 +164,37 @@ struct Demo: AsyncParsableCommand {
         try await Task.sleep(for: .milliseconds(30))
         gw.close()
         gwMaker.close()
+        print("")
+
+        print("== Binance WS API: HMAC-signed order.place, Ed25519 session.logon and the user data stream, a bad signature")
+        let bn = BinanceClient(loop: loop, configuration: .init(
+            url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws-api/v3"),
+            credentials: .init(apiKey: "demo-binance-key", key: .ed25519(privateKeyPEM: edPrivate))))
+        bn.onExecutionReport = { r in
+            print("  executionReport: \(r.executionType) \(r.symbol) order \(r.orderId) status=\(r.status.rawValue)"
+                  + (r.lastQty.map { q in q > .zero ? " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" : "" } ?? ""))
+        }
+        try await bn.connect()
+        let logon = try await bn.logon()
+        print("WebSocket Request - ID: \(logon.requestID) | Method: session.logon | Latency: \(logon.latency.microseconds)µs")
+        _ = try await bn.subscribeUserDataStream()
+        let bhmac = BinanceClient(loop: loop, configuration: .init(
+            url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws-api/v3"),
+            credentials: .init(apiKey: "demo-binance-key", key: .hmac(secret: "demo-binance-secret"))))
+        try await bhmac.connect()
+        let placed = try await bhmac.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.01", price: "52000.00"))
+        print("WebSocket Request - ID: \(placed.requestID) | Method: order.place | Latency: \(placed.latency.microseconds)µs")
+        print("Response Data: {orderId: \(placed.response.orderId ?? 0), status: \(placed.response.orderStatus ?? "-"), rateLimits: \(placed.response.rateLimits.map { "\($0.interval) \($0.count)/\($0.limit)" })}")
+        _ = try await bn.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.01", price: "52000.00"))
+        do {
+            let wrong = BinanceClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws-api/v3"),
+                                                                       credentials: .init(apiKey: "demo-binance-key", key: .hmac(secret: "wrong")), rateLimiter: nil))
+            try await wrong.connect()
+            _ = try await wrong.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "1"))
+        } catch let e as TradeWireError { print("  a wrong secret: \(e.detail)") }
+        try await Task.sleep(for: .milliseconds(30))
+        bn.close()
+        bhmac.close()
         print("")
 
         // Quietly, many more round trips for the summary.

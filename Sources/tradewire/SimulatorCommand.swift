@@ -12,7 +12,9 @@ struct Simulator: ParsableCommand {
         cancel_all_orders_after, batch_add, ping, the executions channel); the product-quotes stream at \
         /quotewebsocket/1.0.0 (bearer token in the handshake, subscribe/unsubscribe/unsubscribeAll/ping, \
         pq quotes, hb heartbeats); the broker order gateway at /ws/cotizaciones (orders_subscribe, \
-        send_order with clOrdId, order_ack, order_report in both shapes, subscribe with ticks, ping). Other paths are refused with HTTP 404. With --tls a certificate is made \
+        send_order with clOrdId, order_ack, order_report in both shapes, subscribe with ticks, ping); the Binance \
+        WS API at /ws-api/v3 (signed order.place/order.test/order.cancel checked with --api-key/--api-secret, \
+        ping, Binance error codes, rateLimits). Other paths are refused with HTTP 404. With --tls a certificate is made \
         at start and its CA written to --ca-out.
         """)
 
@@ -24,6 +26,8 @@ struct Simulator: ParsableCommand {
     @Option(help: "Delay every Kraken answer by this many µs.") var ackDelayUs = 0
     @Option(help: "Bearer token the quotes stream requires (default: demo-bearer).") var bearer = "demo-bearer"
     @Option(help: "Quotes per second per quotes connection.") var quotesPerSecond = 10
+    @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
+    @Option(help: "Binance HMAC secret signatures are checked with.") var apiSecret = "demo-api-secret"
 
     func run() throws {
         let loop = try EventLoop()
@@ -39,11 +43,13 @@ struct Simulator: ParsableCommand {
         let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token))
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
         let gateway = GatewayVenueSimulator()
+        let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret))
         let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())
             case "/quotewebsocket/1.0.0": return quotes.decide(r)
             case "/ws/cotizaciones": return .accept(gateway.handler())
+            case "/ws-api/v3": return .accept(binance.handler())
             default: return .reject(status: 404, body: "no such endpoint: \(r.path)\n")
             }
         }
@@ -52,6 +58,7 @@ struct Simulator: ParsableCommand {
         print("  Kraken WS v2:   \(scheme)://\(host):\(server.port)/v2")
         print("  product quotes: \(scheme)://\(host):\(server.port)/quotewebsocket/1.0.0  (Authorization: Bearer \(bearer))")
         print("  order gateway:  \(scheme)://\(host):\(server.port)/ws/cotizaciones")
+        print("  Binance WS API: \(scheme)://\(host):\(server.port)/ws-api/v3  (API key \(apiKey.prefix(4))…)")
         if tls { print("  trust this CA: \(caOut)") }
         fflush(nil)    // the banner must reach a log or pipe at once
         parkForever()
