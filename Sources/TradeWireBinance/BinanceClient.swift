@@ -42,27 +42,23 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public let configuration: Configuration
     public let latency = LatencyRecorder()
     public var logger = Logger(label: "tradewire.binance")
-    public var onResponse: Callback?
+    /// Every completed request, on the loop thread: (id, method, request, result, latency).
+    public var onResponse: Callback? {
+        didSet { let cb = onResponse; pending.onComplete = cb.map { cb in { id, r, res, lat in cb(id, r.method, r, res, lat) } } }
+    }
     public var onExecutionReport: ((BinanceExecutionReport) -> Void)?
     /// The server announced a shutdown: plan a reconnect.
     public var onServerShutdown: ((Int64?) -> Void)?
     public private(set) var loggedOn = false
 
     private var connection: WebSocketConnection?
-    private var table = RequestTable(capacity: 4096)
-    private let slots = 4096
-    private var requests: [BinanceRequest?]
-    private var waiters: [UInt64: CheckedContinuation<BinanceAck, Error>] = [:]
+    private let pending: PendingRequests<BinanceRequest, BinanceResponse>
     private var opened: CheckedContinuation<Void, Error>?
-    private var expiryTimer: Int?
-    private let timeoutNs: UInt64
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
-        requests = [BinanceRequest?](repeating: nil, count: 4096)
-        let (s, a) = configuration.requestTimeout.components
-        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
+        pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
     }
 
     public func connect() async throws {
@@ -88,7 +84,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         loggedOn = false
         opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
         opened = nil
-        table.failAll { e in finish(e.id, .failure(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown")), ns: 0) }
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"))
     }
 
     static func nowMs() -> Int64 {
@@ -108,8 +104,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: 1) {
             throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
         }
-        let id = try table.register(method: latency.index(of: request.method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
-        // Encode first (signing may fail): nothing is sent, and the entry is removed, if it does.
+        let id = try pending.register(request, method: request.method)
+        // Encode first (signing may fail): nothing is sent, and the request completes with the error, if it does.
         var encoded = [UInt8](repeating: 0, count: 2048)
         let n: Int
         do {
@@ -120,25 +116,16 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 return w.count
             }
         } catch {
-            _ = table.complete(id)
-            throw error
+            pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .invalidArgument, detail: "\(error)"))
+            return id
         }
-        requests[Int(id % UInt64(slots))] = request
-        armExpiry()
-        let submitted = try encoded.withUnsafeBytes { try conn.send(.text, bytes: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-        table.markSent(id, submitNs: submitted)
+        do {
+            let submitted = try encoded.withUnsafeBytes { try conn.send(.text, bytes: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            pending.markSent(id, submitNs: submitted)
+        } catch {
+            pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
+        }
         return id
-    }
-
-    private func armExpiry() {
-        guard expiryTimer == nil else { return }
-        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
-            expiryTimer = nil
-            table.expire(now: MonotonicClock.nanoseconds()) { e in
-                finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
-            }
-            if table.inFlight > 0 { armExpiry() }
-        }
     }
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
@@ -156,12 +143,10 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         case .event: break
         case .response(let r):
             configuration.rateLimiter?.observe(usage: r.rateLimits)
-            guard r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)), let e = table.complete(id) else {
+            guard r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)), let request = pending.request(id) else {
                 logger.debug("response to an unknown request", metadata: ["id": "\(r.id)"])
                 return
             }
-            let ns = e.submitNs == 0 ? 0 : message.receivedAt &- e.submitNs
-            latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: 0)
             let result: Result<BinanceResponse, TradeWireError>
             if r.status == 200 {
                 result = .success(r)
@@ -170,29 +155,20 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             } else {
                 result = .failure(TradeWireError(code: .venueRejected, detail: "Binance \(r.errorCode ?? 0): \(r.errorMessage ?? "")"))
             }
-            if case .success = result, case .sessionLogon = requests[Int(id % UInt64(slots))] { loggedOn = true }
-            finish(id, result, ns: ns)
-        }
-    }
-
-    private func finish(_ id: UInt64, _ result: Result<BinanceResponse, TradeWireError>, ns: UInt64) {
-        let slot = Int(id % UInt64(slots))
-        guard let request = requests[slot] else { return }
-        requests[slot] = nil
-        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
-        onResponse?(id, request.method, request, result, lat)
-        if let w = waiters.removeValue(forKey: id) {
-            switch result {
-            case .success(let r): w.resume(returning: BinanceAck(requestID: id, response: r, latency: lat))
-            case .failure(let e): w.resume(throwing: e)
-            }
+            if case .success = result, case .sessionLogon = request { loggedOn = true }
+            pending.answer(id, result, receivedAt: message.receivedAt)
         }
     }
 
     public func request(_ r: BinanceRequest) async throws -> BinanceAck {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<BinanceAck, Error>) in
             loop.execute { [self] in
-                do { waiters[try send(r)] = c } catch { c.resume(throwing: error) }
+                do {
+                    let id = try send(r)
+                    pending.wait(id) { result, latency in
+                        c.resume(with: result.map { BinanceAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
+                    }
+                } catch { c.resume(throwing: error) }
             }
         }
     }

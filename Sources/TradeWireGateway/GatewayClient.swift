@@ -34,7 +34,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     public let configuration: Configuration
     public let latency = LatencyRecorder()
     public var logger = Logger(label: "tradewire.gateway")
-    public var onResponse: Callback?
+    /// Every completed request, on the loop thread: (id, method, request, result, latency).
+    public var onResponse: Callback? {
+        didSet { let cb = onResponse; pending.onComplete = cb.map { cb in { id, r, res, lat in cb(id, r.method, r, res, lat) } } }
+    }
     /// Order reports; the client id is filled in from earlier reports of the same order.
     public var onReport: ((GatewayOrderReport) -> Void)?
     public var onTick: ((GatewayTick) -> Void)?
@@ -42,24 +45,16 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     public var onError: ((String) -> Void)?
 
     private var connection: WebSocketConnection?
-    private var table = RequestTable(capacity: 4096)
-    private let slots = 4096
-    private var requests: [GatewayRequest?]
+    private let pending: PendingRequests<GatewayRequest, GatewayInbound>
     private var fifo: [String: [UInt64]] = [:]
     private var byClientID: [String: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
-    private var waiters: [UInt64: CheckedContinuation<GatewayAck, Error>] = [:]
     private var opened: CheckedContinuation<Void, Error>?
-    private var expiryTimer: Int?
-    private let timeoutNs: UInt64
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
-        requests = [GatewayRequest?](repeating: nil, count: 4096)
-        let (s, a) = configuration.requestTimeout.components
-        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
-        for m in ["ping", "orders_subscribe", "send_order"] { _ = latency.index(of: m) }
+        pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
     }
 
     public func connect() async throws {
@@ -88,7 +83,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         connection = nil
         opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
         opened = nil
-        table.failAll { e in finish(e.id, .failure(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown")), ns: 0) }
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"))
         fifo.removeAll()
         byClientID.removeAll()
     }
@@ -103,36 +98,37 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
         if case .sendOrder(let id, let o) = request {
             if o.type != .market && o.price == nil { throw TradeWireError(code: .invalidArgument, detail: "a LIMIT order needs a price") }
-            if byClientID[id.description] != nil { throw TradeWireError(code: .invalidArgument, detail: "clOrdId \(id) is already in flight") }
+            if let existing = byClientID[id.description], pending.request(existing) != nil {
+                throw TradeWireError(code: .invalidArgument, detail: "clOrdId \(id) is already in flight")
+            }
         }
         let tracked: Bool
         if case .subscribe = request { tracked = false } else { tracked = true }
         var id: UInt64 = 0
         if tracked {
-            id = try table.register(method: latency.index(of: request.method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
-            requests[Int(id % UInt64(slots))] = request
+            id = try pending.register(request, method: request.method)
             fifo[request.method, default: []].append(id)
             if case .sendOrder(let cl, _) = request { byClientID[cl.description] = id }
-            armExpiry()
         }
-        let submitted = try conn.send(.text, capacity: 4096) { buf in
-            var w = JSONWriter(buf)
-            GatewayEncoder.encode(request, into: &w)
-            return w.overflowed ? 0 : w.count
+        do {
+            let submitted = try conn.send(.text, capacity: 4096) { buf in
+                var w = JSONWriter(buf)
+                GatewayEncoder.encode(request, into: &w)
+                return w.overflowed ? 0 : w.count
+            }
+            if tracked { pending.markSent(id, submitNs: submitted) }
+        } catch {
+            if !tracked { throw error }
+            forget(id, request)
+            pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
         }
-        if tracked { table.markSent(id, submitNs: submitted) }
         return id
     }
 
-    private func armExpiry() {
-        guard expiryTimer == nil else { return }
-        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
-            expiryTimer = nil
-            table.expire(now: MonotonicClock.nanoseconds()) { e in
-                finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
-            }
-            if table.inFlight > 0 { armExpiry() }
-        }
+    /// Drop the correlation entries of a request that has completed.
+    private func forget(_ id: UInt64, _ request: GatewayRequest) {
+        fifo[request.method]?.removeAll { $0 == id }
+        if case .sendOrder(let cl, _) = request { byClientID[cl.description] = nil }
     }
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
@@ -158,7 +154,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         case .tick(let t): onTick?(t)
         case .error(let m):
             // The gateway's errors name no request: the oldest pending order or subscription takes it.
-            if let id = fifo["orders_subscribe"]?.first, table.peek(id) != nil, m.contains("account") {
+            if let id = fifo["orders_subscribe"]?.first, pending.request(id) != nil, m.contains("account") {
                 answer("orders_subscribe", nil, nil, error: m, at: message.receivedAt)
             } else {
                 onError?(m)
@@ -170,33 +166,19 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         var id: UInt64?
         if let clientID, let byID = byClientID[clientID] { id = byID }
         else {
-            while let first = fifo[method]?.first, table.peek(first) == nil { fifo[method]!.removeFirst() }
+            while let first = fifo[method]?.first, pending.request(first) == nil { fifo[method]!.removeFirst() }   // timed out
             id = fifo[method]?.first
         }
-        guard let id, let e = table.complete(id) else { logger.debug("answer to no pending request", metadata: ["method": "\(method)"]); return }
-        fifo[method]?.removeAll { $0 == id }
-        let ns = e.submitNs == 0 ? 0 : recv &- e.submitNs
-        latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: 0)
+        guard let id, let request = pending.request(id) else {
+            logger.debug("answer to no pending request", metadata: ["method": "\(method)"])
+            return
+        }
+        forget(id, request)
         var result: Result<GatewayInbound, TradeWireError>
         if let error { result = .failure(TradeWireError(code: .venueRejected, detail: error)) }
         else if case .orderAck(let a) = response!, !a.ok { result = .failure(TradeWireError(code: .venueRejected, detail: a.message ?? "rejected")) }
         else { result = .success(response!) }
-        finish(id, result, ns: ns)
-    }
-
-    private func finish(_ id: UInt64, _ result: Result<GatewayInbound, TradeWireError>, ns: UInt64) {
-        let slot = Int(id % UInt64(slots))
-        guard let request = requests[slot] else { return }
-        requests[slot] = nil
-        if case .sendOrder(let cl, _) = request { byClientID[cl.description] = nil }
-        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
-        onResponse?(id, request.method, request, result, lat)
-        if let w = waiters.removeValue(forKey: id) {
-            switch result {
-            case .success(let r): w.resume(returning: GatewayAck(requestID: id, response: r, latency: lat))
-            case .failure(let e): w.resume(throwing: e)
-            }
-        }
+        pending.answer(id, result, receivedAt: recv)
     }
 
     /// Send and await the answer (any thread).
@@ -205,8 +187,13 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             loop.execute { [self] in
                 do {
                     let id = try send(r)
-                    if case .subscribe = r { c.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0))) }
-                    else { waiters[id] = c }
+                    if case .subscribe = r {
+                        c.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0)))
+                    } else {
+                        pending.wait(id) { result, latency in
+                            c.resume(with: result.map { GatewayAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
+                        }
+                    }
                 } catch { c.resume(throwing: error) }
             }
         }

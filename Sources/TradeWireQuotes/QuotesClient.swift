@@ -55,11 +55,8 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     public private(set) var subscriptions: Set<String> = []
     private var requested = 0                 // names in subscribe requests still unanswered
     private var connection: WebSocketConnection?
-    private var table = RequestTable(capacity: 4096)
-    private let slots = 4096
-    private var requests: [QuotesRequest?]
+    private let pending: PendingRequests<QuotesRequest, QuotesResponse>
     private var fifo: [QuotesOp: [UInt64]] = [:]
-    private var waiters: [UInt64: (AckGroup, Int)] = [:]
 
     /// The answers of one async request's parts; resumes its continuation once.
     final class AckGroup {
@@ -76,21 +73,15 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             }
         }
     }
+    /// The async request being sent: its parts' completions go to it.
     private var pendingGroup: AckGroup?
     private var opened: CheckedContinuation<Void, Error>?
-    private var expiryTimer: Int?
-    private let timeoutNs: UInt64
-    private let methodIndex: [QuotesOp: Int]
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
-        requests = [QuotesRequest?](repeating: nil, count: 4096)
-        let (s, a) = configuration.requestTimeout.components
-        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
-        var m: [QuotesOp: Int] = [:]
-        for op in [QuotesOp.subscribe, .unsubscribe, .unsubscribeAll, .ping] { m[op] = latency.index(of: op.rawValue) }
-        methodIndex = m
+        pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        pending.onComplete = { [unowned self] id, request, result, latency in settled(id, request, result, latency) }
     }
 
     // MARK: connection
@@ -123,9 +114,8 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         connection = nil
         opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
         opened = nil
-        table.failAll { e in finish(e.id, .failure(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))")), ns: 0) }
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))"))
         fifo.removeAll()
-        requested = 0
         subscriptions.removeAll()
         onConnection?(false, close)
     }
@@ -166,36 +156,26 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
         var ids: [UInt64] = []
         for p in parts {
-            let id = try table.register(method: methodIndex[p.op]!, deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
-            requests[Int(id % UInt64(slots))] = p
+            let id = try pending.register(p, method: p.op.rawValue)
             fifo[p.op == .unsubscribeAll ? .unsubscribe : p.op, default: []].append(id)
-            if let g = pendingGroup { waiters[id] = (g, ids.count) }   // before the frame leaves
+            if let g = pendingGroup {                                    // before the frame leaves
+                let part = ids.count
+                pending.wait(id) { result, latency in g.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: latency) }) }
+            }
             if case .subscribe(let n) = p { requested += n.count }
-            armExpiry()
             do {
                 let submitted = try connection!.send(.text, capacity: 65_536) { buf in
                     var w = JSONWriter(buf)
                     QuotesEncoder.encode(p, into: &w)
                     return w.overflowed ? 0 : w.count
                 }
-                table.markSent(id, submitNs: submitted)
+                pending.markSent(id, submitNs: submitted)
             } catch {
-                if table.complete(id) != nil { finish(id, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")), ns: 0) }
+                pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
             }
             ids.append(id)
         }
         return ids
-    }
-
-    private func armExpiry() {
-        guard expiryTimer == nil else { return }
-        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
-            expiryTimer = nil
-            table.expire(now: MonotonicClock.nanoseconds()) { e in
-                finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time")), ns: 0)
-            }
-            if table.inFlight > 0 { armExpiry() }
-        }
     }
 
     // MARK: receiving (loop thread)
@@ -232,19 +212,13 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64) {
         while let id = fifo[op]?.first {
             fifo[op]!.removeFirst()
-            guard let e = table.complete(id) else { continue }      // already timed out
-            let ns = e.submitNs == 0 ? 0 : recvNs &- e.submitNs
-            latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: 0)
-            finish(id, result, ns: ns)
-            return
+            if pending.answer(id, result, receivedAt: recvNs) { return }   // else it already timed out
         }
         logger.debug("answer to no pending request", metadata: ["op": "\(op)"])
     }
 
-    private func finish(_ id: UInt64, _ result: Result<QuotesResponse, TradeWireError>, ns: UInt64) {
-        let slot = Int(id % UInt64(slots))
-        guard let request = requests[slot] else { return }
-        requests[slot] = nil
+    /// Every completion, answered or not: keep the subscription count right, then tell the user.
+    private func settled(_ id: UInt64, _ request: QuotesRequest, _ result: Result<QuotesResponse, TradeWireError>, _ latency: RequestLatency) {
         if case .subscribe(let n) = request { requested -= n.count }
         if case .success(let r) = result {
             switch r {
@@ -254,11 +228,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             case .pong: break
             }
         }
-        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
-        onResponse?(id, request.op, request, result, lat)
-        if let (group, part) = waiters.removeValue(forKey: id) {
-            group.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: lat) })
-        }
+        onResponse?(id, request.op, request, result, latency)
     }
 
     // MARK: async API (any thread)

@@ -1,0 +1,94 @@
+/// The requests a venue client has in flight: each is registered before its
+/// frame is sent and completes exactly once, through `onComplete` and then its
+/// async waiter, if any: answer, venue error, timeout or connection lost.
+/// Loop-confined (the client's event loop).
+public final class PendingRequests<Request: Sendable, Response: Sendable>: @unchecked Sendable {
+    public typealias Completion = (_ id: UInt64, _ request: Request, _ result: Result<Response, TradeWireError>,
+                                   _ latency: RequestLatency) -> Void
+
+    public let loop: EventLoop
+    public let latency: LatencyRecorder
+    /// Called for every completion, before the waiter.
+    public var onComplete: Completion?
+
+    private var table: RequestTable
+    private let slots: Int
+    private var requests: [Request?]
+    private var waiters: [UInt64: (Result<Response, TradeWireError>, RequestLatency) -> Void] = [:]
+    private var expiryTimer: Int?
+    private let timeoutNs: UInt64
+
+    public init(loop: EventLoop, latency: LatencyRecorder, capacity: Int = 4096, timeout: Duration) {
+        self.loop = loop
+        self.latency = latency
+        table = RequestTable(capacity: capacity)
+        slots = capacity
+        requests = [Request?](repeating: nil, count: capacity)
+        let (s, a) = timeout.components
+        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
+    }
+
+    public var inFlight: Int { table.inFlight }
+
+    /// Register a request about to be sent; returns its id.
+    public func register(_ request: Request, method: String) throws(TradeWireError) -> UInt64 {
+        let id = try table.register(method: latency.index(of: method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
+        requests[Int(id % UInt64(slots))] = request
+        armExpiry()
+        return id
+    }
+
+    public func markSent(_ id: UInt64, submitNs: UInt64) { table.markSent(id, submitNs: submitNs) }
+
+    /// The request of a pending id, or nil once it completed.
+    public func request(_ id: UInt64) -> Request? { table.peek(id) == nil ? nil : requests[Int(id % UInt64(slots))] }
+
+    /// Complete with the venue's answer (latency recorded), or nothing if `id` already completed.
+    @discardableResult
+    public func answer(_ id: UInt64, _ result: Result<Response, TradeWireError>, receivedAt: UInt64) -> Bool {
+        guard let e = table.complete(id) else { return false }
+        let ns = e.submitNs == 0 ? 0 : receivedAt &- e.submitNs
+        latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: 0)
+        finish(id, result, ns: ns)
+        return true
+    }
+
+    /// Complete with a local failure (the frame could not be sent).
+    public func fail(_ id: UInt64, _ error: TradeWireError) {
+        if table.complete(id) != nil { finish(id, .failure(error), ns: 0) }
+    }
+
+    /// The connection is gone: everything in flight completes now, oldest first.
+    public func failAll(_ error: TradeWireError) {
+        table.failAll { e in finish(e.id, .failure(error), ns: 0) }
+    }
+
+    /// Be told when `id` completes (async API). Completes at once if it already has.
+    public func wait(_ id: UInt64, _ resume: @escaping (Result<Response, TradeWireError>, RequestLatency) -> Void) {
+        if request(id) == nil {
+            resume(.failure(TradeWireError(code: .closed, detail: "request \(id) already completed")), RequestLatency(nanoseconds: 0, decodeNanoseconds: 0))
+        } else {
+            waiters[id] = resume
+        }
+    }
+
+    private func armExpiry() {
+        guard expiryTimer == nil else { return }
+        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
+            expiryTimer = nil
+            table.expire(now: MonotonicClock.nanoseconds()) { e in
+                finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
+            }
+            if table.inFlight > 0 { armExpiry() }
+        }
+    }
+
+    private func finish(_ id: UInt64, _ result: Result<Response, TradeWireError>, ns: UInt64) {
+        let slot = Int(id % UInt64(slots))
+        guard let request = requests[slot] else { return }
+        requests[slot] = nil
+        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
+        onComplete?(id, request, result, lat)
+        waiters.removeValue(forKey: id)?(result, lat)
+    }
+}
