@@ -16,9 +16,11 @@ static void queue_text(char *out, size_t out_len)
 {
     size_t used = strlen(out);
     unsigned long e;
-    while ((e = ERR_get_error()) != 0 && used + 2 < out_len) {
-        if (used)
-            out[used++] = ';', out[used++] = ' ', out[used] = 0;
+    while ((e = ERR_get_error()) != 0 && used + 3 < out_len) {
+        if (used) {
+            memcpy(out + used, "; ", 3);    /* separator and NUL */
+            used += 2;
+        }
         ERR_error_string_n(e, out + used, out_len - used);
         used = strlen(out);
     }
