@@ -36,9 +36,13 @@ public struct BinanceOrder: Sendable {
     public var timeInForce: TimeInForce?
     public var newClientOrderId: ClientOrderID?
     public var responseType: ResponseType?
+    /// Milliseconds the request stays valid (≤ 60000; the venue's default is 5000).
+    public var recvWindow: Int?
 
     public init(symbol: String, side: Side, type: OrderType, quantity: Quantity, price: Price? = nil,
-                timeInForce: TimeInForce? = nil, newClientOrderId: ClientOrderID? = nil, responseType: ResponseType? = nil) {
+                timeInForce: TimeInForce? = nil, newClientOrderId: ClientOrderID? = nil, responseType: ResponseType? = nil,
+                recvWindow: Int? = nil) {
+        self.recvWindow = recvWindow
         self.symbol = symbol
         self.side = side
         self.type = type
@@ -115,6 +119,10 @@ public enum BinanceEncoder {
             }
             if let c = o.newClientOrderId { p.append(("newClientOrderId", .string(c.description))) }
             if let t = o.responseType { p.append(("newOrderRespType", .string(t.rawValue))) }
+            if let r = o.recvWindow {
+                guard (1...60_000).contains(r) else { throw TradeWireError(code: .invalidArgument, detail: "recvWindow must be 1...60000 ms") }
+                p.append(("recvWindow", .int(Int64(r))))
+            }
             return p
         case .orderCancel(let symbol, let orderId, let orig):
             guard orderId != nil || orig != nil else { throw TradeWireError(code: .invalidArgument, detail: "order.cancel needs orderId or origClientOrderId") }
