@@ -16,7 +16,11 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         /// Ed25519 public key (PEM) of `apiKey`, for Ed25519-signed requests and session.logon.
         public var ed25519PublicKeyPEM: String?
         public var recvWindowMs: Int64
-        public init(apiKey: String, apiSecret: String, ed25519PublicKeyPEM: String? = nil, recvWindowMs: Int64 = 5000) {
+        /// New orders per 10 seconds (Binance's ORDERS/SECOND/10); nil = no limit.
+        public var ordersPer10s: Int?
+        public init(apiKey: String, apiSecret: String, ed25519PublicKeyPEM: String? = nil, recvWindowMs: Int64 = 5000,
+                    ordersPer10s: Int? = nil) {
+            self.ordersPer10s = ordersPer10s
             self.apiKey = apiKey
             self.apiSecret = apiSecret
             self.ed25519PublicKeyPEM = ed25519PublicKeyPEM
@@ -30,6 +34,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         var userStream = false
         var requestsThisMinute = 0
         var minute: Int64 = 0
+        var ordersThisWindow = 0
+        var window: Int64 = 0
         init(_ c: WebSocketConnection) { conn = c }
     }
 
@@ -157,6 +163,14 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             if type != "MARKET" && price == nil { return fail((-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.", 400)) }
             if type == "LIMIT" && p["timeInForce"] == nil { return fail((-1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.", 400)) }
             if method == "order.test" { return s.conn.sendAll([reply(s, id: id)]) }
+            if let limit = options.ordersPer10s {
+                let w = Self.nowMs() / 10_000                    // intervals reset on clock boundaries
+                if w != s.window { s.window = w; s.ordersThisWindow = 0 }
+                if s.ordersThisWindow >= limit {
+                    return fail((-1015, "Too many new orders; current limit is \(limit) orders per TEN_SECONDS.", 429))
+                }
+                s.ordersThisWindow += 1
+            }
             let side: Side = sideText == "BUY" ? .buy : .sell
             let book = books[symbol] ?? OrderBook(symbol: symbol)
             books[symbol] = book

@@ -10,9 +10,12 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         public var ackDelay: Duration
         /// If set, requests must carry this token (`EAPI:Invalid token` otherwise).
         public var token: String?
-        public init(ackDelay: Duration = .zero, token: String? = nil) {
+        /// Kraken's per-pair order counter (§1.14); nil = no limit (benchmarks, load tests).
+        public var rateCounter: KrakenOrderCounter?
+        public init(ackDelay: Duration = .zero, token: String? = nil, rateCounter: KrakenOrderCounter? = nil) {
             self.ackDelay = ackDelay
             self.token = token
+            self.rateCounter = rateCounter
         }
     }
 
@@ -43,7 +46,18 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     var nextExec: UInt64 = 0
     var nextTrade: Int64 = 1_000_000
 
-    public init(options: Options = .init()) { self.options = options }
+    var counter: KrakenOrderCounter?
+
+    public init(options: Options = .init()) {
+        self.options = options
+        counter = options.rateCounter
+    }
+
+    /// Charge the pair's counter; Kraken's error when it is over.
+    func charge(_ symbol: String, _ cost: Double) -> String? {
+        guard counter != nil else { return nil }
+        return counter!.acquire(cost: cost, key: symbol, now: MonotonicClock.nanoseconds()) == nil ? nil : "EOrder:Rate limit exceeded"
+    }
 
     public func handler() -> any WebSocketHandler { Connection(venue: self) }
 
@@ -232,6 +246,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             var problem: String? = nil
             list.forEachElement { o in problem = validateOrder(o, symbolOverride: symbol); return problem == nil }
             if let problem { return fail(problem) }
+            if let limited = charge(symbol, Double(n)) { return fail(limited) }
             var rows: [(String, Int64?, String?)] = []
             list.forEachElement { o in
                 addOrder(o, symbolOverride: symbol, method: method, reqID: reqID, session: session, out: &out, pushes: &pushes,
@@ -352,6 +367,10 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                   batchRows: inout [(String, Int64?, String?)]) {
         if !inBatch, let problem = validateOrder(p, symbolOverride: symbolOverride) {
             out.append(Self.envelope(method: method, reqID: reqID, error: problem))
+            return
+        }
+        if !inBatch, let limited = charge(symbolOverride ?? p["symbol"]!.string!, 1) {
+            out.append(Self.envelope(method: method, reqID: reqID, error: limited))
             return
         }
         let symbol = symbolOverride ?? p["symbol"]!.string!

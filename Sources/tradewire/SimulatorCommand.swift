@@ -26,6 +26,7 @@ struct Simulator: ParsableCommand {
     @Option(help: "Delay every Kraken answer by this many µs.") var ackDelayUs = 0
     @Option(help: "Bearer token the quotes stream requires (default: demo-bearer).") var bearer = "demo-bearer"
     @Option(help: "Quotes per second per quotes connection.") var quotesPerSecond = 10
+    @Flag(help: "Turn off the venues' rate limits (Kraken Starter-tier counter, Binance 50 orders/10 s).") var noRateLimits = false
     @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
     @Option(help: "Binance HMAC secret signatures are checked with.") var apiSecret = "demo-api-secret"
 
@@ -40,10 +41,11 @@ struct Simulator: ParsableCommand {
             try FileManager.default.copyItem(atPath: cert.caFile, toPath: caOut)
             serverTLS = .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
         }
-        let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token))
+        let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token,
+                                                         rateCounter: noRateLimits ? nil : KrakenOrderCounter()))
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
         let gateway = GatewayVenueSimulator()
-        let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret))
+        let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret, ordersPer10s: noRateLimits ? nil : 50))
         let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())

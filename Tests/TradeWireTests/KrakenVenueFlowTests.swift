@@ -3,6 +3,7 @@ import Testing
 @testable import TradeWire
 @testable import TradeWireKraken
 @testable import TradeWireSimulator
+@testable import TradeWireBinance
 
 /// Collects executions pushes on the loop thread.
 final class ExecutionLog: @unchecked Sendable {
@@ -157,5 +158,38 @@ struct SimulatorInteropTests {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 0)
         #expect(text.contains("PY-SIM-OK"), "\(text)")
+    }
+}
+
+@Suite("Simulator rate limits")
+struct SimulatorRateLimitTests {
+    @Test func krakenCounterAndBinanceOrderLimitAnswerWithTheVenuesErrors() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let kraken = KrakenVenueSimulator(options: .init(rateCounter: KrakenOrderCounter(threshold: 3, decayPerSecond: 0.001)))
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in kraken.handler() }
+        let client = KrakenClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"), rateLimiter: nil))
+        try await client.connect()
+        for _ in 0..<3 { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "1")) }
+        await #expect { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "1")) } throws: { e in
+            (e as? TradeWireError)?.detail == "EOrder:Rate limit exceeded"
+        }
+        _ = try await client.placeOrder(.limit("ETH/USD", .buy, quantity: "1", price: "1"))   // per pair
+
+        // Binance: 2 new orders per 10 s window. Up to five tries: a window boundary may reset the count once.
+        let binance = BinanceVenueSimulator(options: .init(apiKey: "k", apiSecret: "s", ordersPer10s: 2))
+        let bserver = try WebSocketServer.listen(on: serverLoop) { _, _ in binance.handler() }
+        let bclient = BinanceClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: bserver.port, target: "/ws-api/v3"),
+            credentials: .init(apiKey: "k", key: .hmac(secret: "s")), rateLimiter: nil))
+        try await bclient.connect()
+        var refused: TradeWireError? = nil
+        for _ in 0..<5 where refused == nil {
+            do { _ = try await bclient.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "1")) }
+            catch let e as TradeWireError { refused = e }
+        }
+        #expect(refused?.detail.contains("-1015") == true, "\(String(describing: refused))")
     }
 }
