@@ -183,6 +183,21 @@ static int set_nodelay(int fd)
 
 int tw_conn_connect(tw_loop *loop, const struct tw_connect_options *o, tw_conn **out)
 {
+    return tw_conn_start(loop, o, NULL, NULL, 0, out);
+}
+
+int tw_http_request(tw_loop *loop, const struct tw_connect_options *o, const char *method,
+                    const void *body, size_t body_len, tw_conn **out)
+{
+    if (!method || !*method)
+        return TW_ERR_INVALID_ARGUMENT;
+    return tw_conn_start(loop, o, method, body, body_len, out);
+}
+
+/* Client connection: a WebSocket upgrade, or (http_method set) a one-shot HTTP request. */
+int tw_conn_start(tw_loop *loop, const struct tw_connect_options *o, const char *http_method,
+                  const void *body, size_t body_len, tw_conn **out)
+{
     if (!o || !o->host || !o->port)
         return TW_ERR_INVALID_ARGUMENT;
     /* Name resolution happens here, once, never on the data path. */
@@ -219,8 +234,12 @@ int tw_conn_connect(tw_loop *loop, const struct tw_connect_options *o, tw_conn *
         c->ssl_ctx = tw_tls_client_ctx(&o->tls, c->err_text, sizeof c->err_text);
         r = c->ssl_ctx ? tw_tls_attach(c, name, o->tls.verify != 0) : TW_ERR_TLS;
     }
-    if (r == 0)
+    if (r == 0 && http_method) {
+        c->http_mode = true;
+        r = tw_http_client_request(c, o, http_method, body, body_len);
+    } else if (r == 0) {
         r = tw_upgrade_client_request(c, o);
+    }
     if (r == 0 && loop->backend == TW_BACKEND_POSIX)
         r = tw_posix_add(loop, fd, c, false);
     if (r == 0)

@@ -72,8 +72,13 @@ struct tw_conn {
     char accept_expected[29];
     struct tw_http_head *req_head; /* server: parsed request, valid during OPEN */
     bool req_valid;
-    int reject_status;             /* set by tw_conn_reject during UPGRADE */
+    int reject_status;             /* set by tw_conn_reject/respond during UPGRADE */
     char *reject_body;
+    size_t reject_body_len;
+    char reject_type[64];
+    bool http_mode;                /* client: a one-shot HTTP request, not an upgrade */
+    bool plain_request;            /* server: the request is not an upgrade */
+    size_t req_body_off, req_body_len;
     void *listener_user;
 
     bool close_sent, close_received, shut;
@@ -179,6 +184,8 @@ struct tw_buf *tw_conn_wbuf(tw_conn *c);
 
 /* Opening handshakes (tw_upgrade.c). */
 int tw_upgrade_client_request(tw_conn *c, const struct tw_connect_options *o);
+int tw_http_client_request(tw_conn *c, const struct tw_connect_options *o, const char *method, const void *body, size_t body_len);
+int tw_conn_start(tw_loop *loop, const struct tw_connect_options *o, const char *http_method, const void *body, size_t body_len, tw_conn **out);
 int tw_upgrade_client_response(tw_conn *c, bool eof);
 int tw_upgrade_server_request(tw_conn *c);
 

@@ -64,6 +64,31 @@ int tw_upgrade_client_request(tw_conn *c, const struct tw_connect_options *o)
     return 0;
 }
 
+int tw_http_client_request(tw_conn *c, const struct tw_connect_options *o, const char *method, const void *body, size_t body_len)
+{
+    const char *target = o->target && *o->target ? o->target : "/";
+    const char *extra = o->extra_headers ? o->extra_headers : "";
+    if (target[0] != '/' || strpbrk(target, " \r\n") || !extra_headers_ok(extra) || strpbrk(method, " \r\n")) {
+        snprintf(c->err_text, sizeof c->err_text, "invalid method, target or caller headers");
+        return TW_ERR_INVALID_ARGUMENT;
+    }
+    if (body_len && memchr(body, 0, body_len)) {
+        snprintf(c->err_text, sizeof c->err_text, "request bodies are text (no NUL bytes)");
+        return TW_ERR_INVALID_ARGUMENT;
+    }
+    bool v6 = strchr(o->host, ':') != NULL;
+    char port[8] = "";
+    if (o->port != (o->tls.enabled ? 443 : 80))
+        snprintf(port, sizeof port, ":%u", o->port);
+    if (asprintf(&c->upgrade_request, "%s %s HTTP/1.1\r\nHost: %s%s%s%s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%.*s",
+                 method, target, v6 ? "[" : "", o->host, v6 ? "]" : "", port, extra, body_len, (int)body_len,
+                 body_len ? (const char *)body : "") < 0) {
+        c->upgrade_request = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 static int refuse(tw_conn *c, int err, const char *fmt, const char *detail)
 {
     snprintf(c->err_text, sizeof c->err_text, fmt, detail);
@@ -92,6 +117,24 @@ int tw_upgrade_client_response(tw_conn *c, bool eof)
     }
     if (r < 0)
         return refuse(c, TW_ERR_HTTP_MALFORMED, "%s", "malformed upgrade response");
+    if (c->http_mode) {
+        /* One-shot HTTP: deliver the whole body as one message, then end. */
+        size_t have = avail - (size_t)r, want = have;
+        const struct tw_http_header *cl = tw_http_find(&h, "Content-Length");
+        if (cl) {
+            char tmp[24] = {0};
+            memcpy(tmp, cl->value, cl->value_len < 23 ? cl->value_len : 23);
+            want = (size_t)strtoull(tmp, NULL, 10);
+        }
+        if (have < want || (!cl && !eof))
+            return TW_PARTIAL;
+        c->http_status = h.status;
+        struct tw_event ev = { .type = TW_EV_MESSAGE, .conn = c, .user = c->user, .data = (const uint8_t *)buf + r,
+                               .len = want, .opcode = 0, .recv_ns = tw_now_ns() };
+        tw_loop_emit(c->loop, &ev);
+        tw_conn_finish(c, 0);
+        return 0;
+    }
     if (h.status != 101) {
         /* Keep an excerpt of the body: wait for Content-Length bytes (capped) unless the peer closed. */
         size_t body = avail - (size_t)r, want = 0;
@@ -148,16 +191,14 @@ static const char *reason_phrase(int status)
     }
 }
 
-/* Answer a refused upgrade and drop the connection once the answer is out. */
-static int reject(tw_conn *c, int status, const char *reason, const char *extra, int err)
+/* Answer with an HTTP response and drop the connection once it is out. */
+static int answer_http(tw_conn *c, int status, const char *ctype, const void *body, size_t blen, const char *extra, int err)
 {
-    char head[256];
-    const char *body = reason;
-    size_t blen = strlen(body);
+    char head[320];
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
-                     status, reason_phrase(status), blen, extra);
-    snprintf(c->err_text, sizeof c->err_text, "refused upgrade: %d %s", status, reason);
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+                     status, reason_phrase(status), ctype, blen, extra);
+    snprintf(c->err_text, sizeof c->err_text, "answered %d instead of an upgrade", status);
     int r = tw_conn_send_raw(c, head, (size_t)n);
     if (r == 0 && blen)
         r = tw_conn_send_raw(c, body, blen);
@@ -169,6 +210,48 @@ static int reject(tw_conn *c, int status, const char *reason, const char *extra,
     c->shut_error = err;
     c->failing = true;
     return err;
+}
+
+static int reject(tw_conn *c, int status, const char *reason, const char *extra, int err)
+{
+    return answer_http(c, status, "text/plain", reason, strlen(reason), extra, err);
+}
+
+/*
+ * A plain HTTP request to the server role (a venue's REST endpoint, say): wait
+ * for its body, let the application answer it in the UPGRADE callback, then
+ * close. Unanswered requests get 404.
+ */
+static int plain_request(tw_conn *c, struct tw_http_head *h, int head_len)
+{
+    size_t avail = c->rx.end - c->rx.start, body = 0;
+    const struct tw_http_header *cl = tw_http_find(h, "Content-Length");
+    if (cl) {
+        char tmp[24] = {0};
+        memcpy(tmp, cl->value, cl->value_len < 23 ? cl->value_len : 23);
+        body = (size_t)strtoull(tmp, NULL, 10);
+        if (body > (1u << 20))
+            return reject(c, 413, "request body over 1 MiB", "", TW_ERR_TOO_BIG);
+    }
+    if (avail < (size_t)head_len + body)
+        return TW_PARTIAL;                  /* the body is still arriving */
+    c->plain_request = true;
+    c->req_body_off = (size_t)head_len;
+    c->req_body_len = body;
+    c->refs++;
+    c->announced = true;
+    c->req_valid = true;
+    struct tw_event ev = { .type = TW_EV_UPGRADE, .conn = c, .user = c->listener_user, .recv_ns = tw_now_ns() };
+    tw_loop_emit(c->loop, &ev);
+    c->req_valid = false;
+    if (c->state == TW_CS_CLOSED)
+        return TW_ERR_CLOSED;
+    c->announced = false;
+    c->refs--;
+    if (!c->reject_status)
+        c->reject_status = 404;           /* nobody answered */
+    return answer_http(c, c->reject_status, c->reject_type[0] ? c->reject_type : "text/plain",
+                       c->reject_body ? c->reject_body : "", c->reject_body ? c->reject_body_len : 0, "", 0);
 }
 
 int tw_upgrade_server_request(tw_conn *c)
@@ -185,6 +268,8 @@ int tw_upgrade_server_request(tw_conn *c)
         return avail > MAX_HEAD ? reject(c, 400, "request head over 16 KiB", "", TW_ERR_HTTP_MALFORMED) : TW_PARTIAL;
     if (r < 0)
         return reject(c, 400, "malformed request", "", TW_ERR_HTTP_MALFORMED);
+    if (!header_is(h, "Upgrade", "websocket"))
+        return plain_request(c, h, r);
     if (h->method_len != 3 || memcmp(h->method, "GET", 3) != 0 || h->minor_version < 1)
         return reject(c, 400, "the upgrade must be an HTTP/1.1 GET", "", TW_ERR_BAD_UPGRADE);
     if (!header_is(h, "Upgrade", "websocket") || !header_is(h, "Connection", "upgrade"))
@@ -212,7 +297,8 @@ int tw_upgrade_server_request(tw_conn *c)
     if (c->reject_status) {
         c->announced = false;           /* the caller gave up its reference: no CLOSED event */
         c->refs--;
-        return reject(c, c->reject_status, c->reject_body ? c->reject_body : "", "", TW_ERR_HTTP_STATUS);
+        return answer_http(c, c->reject_status, c->reject_type[0] ? c->reject_type : "text/plain",
+                           c->reject_body ? c->reject_body : "", c->reject_body_len, "", TW_ERR_HTTP_STATUS);
     }
     char resp[160];
     int n = snprintf(resp, sizeof resp,
@@ -230,15 +316,47 @@ int tw_upgrade_server_request(tw_conn *c)
     return 0;
 }
 
-int tw_conn_reject(tw_conn *c, int status, const char *body)
+int tw_conn_respond(tw_conn *c, int status, const char *content_type, const void *body, size_t body_len)
 {
-    if (!c->req_valid || status < 300 || status > 599)
+    if (!c->req_valid || status < 200 || status > 599 || (status < 300 && !c->plain_request))
         return TW_ERR_INVALID_ARGUMENT;
     free(c->reject_body);
-    c->reject_body = body ? strdup(body) : NULL;
+    c->reject_body = malloc(body_len + 1);
+    if (!c->reject_body)
+        return -ENOMEM;
+    if (body_len)
+        memcpy(c->reject_body, body, body_len);
+    c->reject_body[body_len] = 0;
+    c->reject_body_len = body_len;
+    snprintf(c->reject_type, sizeof c->reject_type, "%s", content_type ? content_type : "text/plain");
     c->reject_status = status;
     c->user = NULL;
     return 0;
+}
+
+int tw_conn_reject(tw_conn *c, int status, const char *body)
+{
+    if (status < 300)
+        return TW_ERR_INVALID_ARGUMENT;
+    return tw_conn_respond(c, status, "text/plain", body ? body : "", body ? strlen(body) : 0);
+}
+
+int tw_conn_request_is_upgrade(const tw_conn *c) { return c->req_valid && !c->plain_request; }
+
+const char *tw_conn_request_method(const tw_conn *c, size_t *len)
+{
+    if (!c->req_valid)
+        return NULL;
+    *len = c->req_head->method_len;
+    return c->req_head->method;
+}
+
+const void *tw_conn_request_body(const tw_conn *c, size_t *len)
+{
+    if (!c->req_valid)
+        return NULL;
+    *len = c->req_body_len;
+    return c->rx.p + c->rx.start + c->req_body_off;
 }
 
 const char *tw_conn_request_target(const tw_conn *c, size_t *len)

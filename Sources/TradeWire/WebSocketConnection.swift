@@ -41,7 +41,17 @@ public final class WebSocketConnection: @unchecked Sendable {
         }
     }
 
-    private func start(_ cfg: WebSocketConfiguration) throws {
+    /// A one-shot HTTP request on the loop (see `HTTPClient`).
+    static func http(on loop: EventLoop, configuration: WebSocketConfiguration, method: String, body: [UInt8],
+                     handler: any WebSocketHandler) throws -> WebSocketConnection {
+        try loop.runSync {
+            let c = WebSocketConnection(loop: loop, handler: handler, target: nil, headers: [])
+            try c.start(configuration, httpMethod: method, body: body)
+            return c
+        }
+    }
+
+    private func start(_ cfg: WebSocketConfiguration, httpMethod: String? = nil, body: [UInt8] = []) throws {
         var o = tw_connect_options()
         let host = strdup(cfg.url.host), target = strdup(cfg.url.target)
         let headerText = cfg.headers.map { "\($0.name): \($0.value)\r\n" }.joined()
@@ -72,7 +82,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         // The core holds one retain of this object until CLOSED is delivered.
         o.user = Unmanaged.passRetained(self).toOpaque()
         var h: OpaquePointer?
-        let r = tw_conn_connect(loop.handle, &o, &h)
+        let r = httpMethod.map { m in body.withUnsafeBytes { tw_http_request(loop.handle, &o, m, $0.baseAddress, $0.count, &h) } }
+            ?? tw_conn_connect(loop.handle, &o, &h)
         if r != 0 {
             Unmanaged<WebSocketConnection>.fromOpaque(o.user).release()
             state = .closed
@@ -98,9 +109,21 @@ public final class WebSocketConnection: @unchecked Sendable {
                             String(decoding: UnsafeRawBufferPointer(start: v, count: vl), as: UTF8.self)))
             i += 1
         }
-        switch decide(WebSocketServer.UpgradeRequest(target: target, headers: headers)) {
+        var request = WebSocketServer.UpgradeRequest(target: target, headers: headers)
+        request.isUpgrade = tw_conn_request_is_upgrade(conn) == 1
+        var ml = 0, bl = 0
+        if let m = tw_conn_request_method(conn, &ml) { request.method = String(decoding: UnsafeRawBufferPointer(start: m, count: ml), as: UTF8.self) }
+        if let b = tw_conn_request_body(conn, &bl), bl > 0 { request.body = Array(UnsafeRawBufferPointer(start: b, count: bl)) }
+        var decision = decide(request)
+        if !request.isUpgrade, case .accept = decision {
+            decision = .reject(status: 400, body: "not a WebSocket upgrade\n")
+        }
+        switch decision {
         case .reject(let status, let body):
             if tw_conn_reject(conn, Int32(status), body) != 0 { tw_conn_release(conn) }
+        case .respond(let status, let type, let body):
+            let bytes = Array(body.utf8)
+            if tw_conn_respond(conn, Int32(status), type, bytes, bytes.count) != 0 { tw_conn_release(conn) }
         case .accept(let handler):
             let c = WebSocketConnection(loop: loop, handler: handler, target: target, headers: headers)
             c.handle = conn
@@ -108,6 +131,9 @@ public final class WebSocketConnection: @unchecked Sendable {
             loop.register(c)
         }
     }
+
+    /// The HTTP status of a one-shot HTTP response (0 otherwise).
+    var httpStatus: Int { handle.map { Int(tw_conn_http_status($0)) } ?? 0 }
 
     // MARK: events from the loop
 
@@ -118,7 +144,7 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     func didReceive(_ ev: UnsafePointer<tw_event>) {
         let e = ev.pointee
-        let msg = WebSocketMessage(opcode: Opcode(rawValue: e.opcode) ?? .binary,
+        let msg = WebSocketMessage(opcode: Opcode(rawValue: e.opcode) ?? .binary,   // 0: an HTTP response body
                                    bytes: UnsafeRawBufferPointer(start: e.data, count: e.len),
                                    receivedAt: e.recv_ns)
         handler.webSocket(self, didReceive: msg)

@@ -14,6 +14,8 @@ public final class WebSocketServer: @unchecked Sendable {
         case accept(any WebSocketHandler)
         /// Answer with this HTTP status and body (e.g. 401 for a bad bearer token), then close.
         case reject(status: Int, body: String)
+        /// Answer a plain HTTP request (a REST endpoint), then close.
+        case respond(status: Int, contentType: String, body: String)
     }
 
     /// An upgrade request as the server sees it before answering.
@@ -21,6 +23,12 @@ public final class WebSocketServer: @unchecked Sendable {
         /// Path and query.
         public let target: String
         public let headers: [(name: String, value: String)]
+        /// `GET` for an upgrade; any method for a plain HTTP request.
+        public var method: String = "GET"
+        /// false for a plain HTTP request (answer it with `.respond`).
+        public var isUpgrade: Bool = true
+        /// The body of a plain request.
+        public var body: [UInt8] = []
         /// The path without the query.
         public var path: String { target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target }
         /// A header's value (case-insensitive name).

@@ -26,6 +26,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         /// Print each completed request in the seed's form.
         public var logRequests: Bool
         public var rateLimiter: VenueRateLimiter?
+        /// Fetches and refreshes the token over REST (used by the async `connect()`); overrides `token`.
+        public var tokenProvider: KrakenTokenProvider?
 
         public init(url: WebSocketURL, token: String? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(5), capacity: Int = 1024, logRequests: Bool = false,
@@ -39,6 +41,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             self.rateLimiter = rateLimiter
         }
     }
+
+    /// The token sent in requests: from the provider once fetched, else the configured one.
+    private var currentToken: String?
+    private var refreshTimer: Int?
 
     public typealias Callback = (_ requestID: UInt64, _ method: KrakenMethod, _ request: KrakenRequest,
                                  _ result: Result<KrakenResponse, TradeWireError>, _ latency: RequestLatency) -> Void
@@ -94,8 +100,15 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    /// Connect and wait for the upgrade.
+    /// Connect and wait for the upgrade (fetching the token first if there is a provider).
     public func connect() async throws {
+        if let provider = configuration.tokenProvider {
+            let token = try await provider.token()
+            try await loop.submit { [self] in
+                currentToken = token
+                scheduleTokenRefresh(provider)
+            }
+        }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             loop.execute { [self] in
                 opened = c
@@ -111,6 +124,23 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public var isConnected: Bool { connection?.state == .open }
+
+    /// Refresh the token before it ages out, off the hot path.
+    private func scheduleTokenRefresh(_ provider: KrakenTokenProvider) {
+        guard refreshTimer == nil else { return }
+        refreshTimer = loop.schedule(after: provider.refreshAfter) { [self] in
+            refreshTimer = nil
+            Task {
+                do {
+                    let t = try await provider.fetch()
+                    loop.execute { [self] in currentToken = t; scheduleTokenRefresh(provider) }
+                } catch {
+                    logger.warning("token refresh failed", metadata: ["error": "\(error)"])
+                    loop.execute { [self] in scheduleTokenRefresh(provider) }
+                }
+            }
+        }
+    }
 
     public func close() {
         loop.execute { [self] in try? connection?.close(code: 1000, reason: "client closing") }
@@ -178,7 +208,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 var overflow = false
                 submitted = try conn.send(.text, capacity: capacity) { buf in
                     var w = JSONWriter(buf)
-                    KrakenEncoder.encode(request, id: id, token: configuration.token, into: &w)
+                    KrakenEncoder.encode(request, id: id, token: currentToken ?? configuration.token, into: &w)
                     overflow = w.overflowed
                     return overflow ? 0 : w.count
                 }
@@ -259,6 +289,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             let ns = e.submitNs == 0 ? 0 : message.receivedAt &- e.submitNs
             let result: Result<KrakenResponse, TradeWireError> = r.success
                 ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected"))
+            if !r.success, r.error?.hasPrefix("EAPI:Invalid token") == true { configuration.tokenProvider?.invalidate() }
             latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
             finish(e, result, ns: ns, decodeNs: decodeNs, response: r)
         case .push(let p):
@@ -364,3 +395,4 @@ extension KrakenClient {
         }
     }
 }
+

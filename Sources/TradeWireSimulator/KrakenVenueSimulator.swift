@@ -12,10 +12,17 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         public var token: String?
         /// Kraken's per-pair order counter (§1.14); nil = no limit (benchmarks, load tests).
         public var rateCounter: KrakenOrderCounter?
-        public init(ackDelay: Duration = .zero, token: String? = nil, rateCounter: KrakenOrderCounter? = nil) {
+        /// REST credentials for `GetWebSocketsToken` (the secret is base64, as Kraken's are).
+        /// When set, WebSocket requests must carry a token the endpoint issued (or `token`).
+        public var apiKey: String?
+        public var apiSecretBase64: String?
+        public init(ackDelay: Duration = .zero, token: String? = nil, rateCounter: KrakenOrderCounter? = nil,
+                    apiKey: String? = nil, apiSecretBase64: String? = nil) {
             self.ackDelay = ackDelay
             self.token = token
             self.rateCounter = rateCounter
+            self.apiKey = apiKey
+            self.apiSecretBase64 = apiSecretBase64
         }
     }
 
@@ -47,10 +54,42 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     var nextTrade: Int64 = 1_000_000
 
     var counter: KrakenOrderCounter?
+    /// Tokens the WebSocket side accepts: the configured one and those the REST endpoint issued.
+    var tokens: Set<String> = []
+    var lastNonce: UInt64 = 0
 
     public init(options: Options = .init()) {
         self.options = options
         counter = options.rateCounter
+        if let t = options.token { tokens.insert(t) }
+    }
+
+    /// `POST /0/private/GetWebSocketsToken` (§1.3): API-Key, API-Sign over the nonce and body, increasing nonces.
+    public func restToken(_ r: WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision {
+        func answer(_ errors: [String], token: String? = nil) -> WebSocketServer.Decision {
+            let body = String(decoding: simJSON { w in
+                w.beginObject(); w.key("error"); w.beginArray(); errors.forEach { w.string($0) }; w.endArray()
+                if let token { w.key("result"); w.beginObject(); w.key("token"); w.string(token); w.key("expires"); w.value(900); w.endObject() }
+                w.endObject()
+            }, as: UTF8.self)
+            return .respond(status: 200, contentType: "application/json", body: body)
+        }
+        guard r.method == "POST" else { return .reject(status: 405, body: "POST only\n") }
+        guard let key = options.apiKey, let secret = options.apiSecretBase64 else { return answer(["EGeneral:Permission denied"]) }
+        guard r.header("API-Key") == key else { return answer(["EAPI:Invalid key"]) }
+        let post = String(decoding: r.body, as: UTF8.self)
+        let nonceText = post.split(separator: "&").first { $0.hasPrefix("nonce=") }.map { String($0.dropFirst(6)) } ?? ""
+        guard let nonce = UInt64(nonceText) else { return answer(["EAPI:Invalid nonce"]) }
+        guard let sign = r.header("API-Sign"),
+              let expected = try? Signing.krakenSignature(secretBase64: secret, path: r.path, nonce: nonceText, postData: post),
+              sign == expected else { return answer(["EAPI:Invalid signature"]) }
+        guard nonce > lastNonce else { return answer(["EAPI:Invalid nonce"]) }
+        lastNonce = nonce
+        // Kraken tokens are 43 base64url-ish characters.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        let token = String((0..<43).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+        tokens.insert(token)
+        return answer([], token: token)
     }
 
     /// Charge the pair's counter; Kraken's error when it is over.
@@ -206,7 +245,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         }
         func fail(_ e: String) { out.append(Self.envelope(method: method, reqID: reqID, error: e)) }
         let params = root["params"]
-        if method != "ping", let want = options.token, params?["token"]?.string != want {
+        if method != "ping", !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
             return fail("EAPI:Invalid token")
         }
         switch method {

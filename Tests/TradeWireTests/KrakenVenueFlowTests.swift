@@ -193,3 +193,53 @@ struct SimulatorRateLimitTests {
         #expect(refused?.detail.contains("-1015") == true, "\(String(describing: refused))")
     }
 }
+
+@Suite("Kraken REST token over the core's TLS", .serialized)
+struct KrakenTokenTests {
+    static let secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+
+    @Test func tokenFetchedSignedAndAcceptedAndBadCredentialsRefused() async throws {
+        let dir = try TempDir()
+        let cert = try GeneratedCertificate.generate(in: dir.path, prefix: "rest")
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let venue = KrakenVenueSimulator(options: .init(apiKey: "rest-key", apiSecretBase64: Self.secret))
+        let server = try WebSocketServer.listen(
+            on: serverLoop, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
+        ) { r in
+            switch r.path {
+            case KrakenTokenProvider.path: return venue.restToken(r)
+            case "/v2": return .accept(venue.handler())
+            default: return .reject(status: 404, body: "")
+            }
+        }
+        let tls = TLSConfiguration(additionalTrust: [.caFile(cert.caFile)])
+        let base = "https://localhost:\(server.port)"
+        let provider = KrakenTokenProvider(loop: loop, credentials: Credentials(apiKey: "rest-key", apiSecret: Self.secret), restURL: base, tls: tls)
+        let token = try await provider.token()
+        #expect(token.count == 43)
+        #expect(try await provider.token() == token)          // cached
+        let client = KrakenClient(loop: loop, configuration: .init(
+            url: try WebSocketURL("wss://localhost:\(server.port)/v2"), tls: tls, rateLimiter: nil))
+        var cfg = client.configuration
+        cfg.tokenProvider = provider
+        let withToken = KrakenClient(loop: loop, configuration: cfg)
+        try await withToken.connect()
+        let ack = try await withToken.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "100"))
+        #expect(ack.response.success)
+        // Without a token the venue refuses.
+        try await client.connect()
+        await #expect { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "100")) } throws: { e in
+            (e as? TradeWireError)?.detail == "EAPI:Invalid token"
+        }
+        // Wrong secret, wrong key: Kraken's errors.
+        let badSecret = KrakenTokenProvider(loop: loop, credentials: Credentials(apiKey: "rest-key", apiSecret: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), restURL: base, tls: tls)
+        await #expect { _ = try await badSecret.fetch() } throws: { ($0 as? TradeWireError)?.detail.contains("EAPI:Invalid signature") == true }
+        let badKey = KrakenTokenProvider(loop: loop, credentials: Credentials(apiKey: "other", apiSecret: Self.secret), restURL: base, tls: tls)
+        await #expect { _ = try await badKey.fetch() } throws: { ($0 as? TradeWireError)?.detail.contains("EAPI:Invalid key") == true }
+        // A plain request to a WebSocket path, or an unknown path, gets an HTTP answer.
+        let r = try await HTTPClient.request(on: loop, url: base + "/nowhere", method: "GET", tls: tls)
+        #expect(r.status == 404)
+    }
+}

@@ -106,6 +106,16 @@ struct tw_connect_options {
 int tw_conn_connect(tw_loop *loop, const struct tw_connect_options *opt, tw_conn **out);
 
 /*
+ * A one-shot HTTP/1.1 request over the same connect/TLS path (e.g. a venue's
+ * REST token call): `method`, `target`, caller headers and an optional body.
+ * The response body arrives as one TW_EV_MESSAGE (opcode 0) once complete
+ * (Content-Length, or the peer's close); its status is tw_conn_http_status.
+ * CLOSED follows. Same reference rules as tw_conn_connect.
+ */
+int tw_http_request(tw_loop *loop, const struct tw_connect_options *opt, const char *method,
+                    const void *body, size_t body_len, tw_conn **out);
+
+/*
  * Zero-copy send: tw_conn_reserve returns where to write up to max_len payload
  * bytes (a header gap is kept before it); tw_conn_commit frames, masks (client)
  * and submits the first len bytes. submit_ns (may be NULL) gets the time taken
@@ -143,6 +153,18 @@ const char *tw_conn_http_body(const tw_conn *conn, size_t *len);
  * caller's reference (no CLOSED event follows). Returns 0 or a negative code.
  */
 int tw_conn_reject(tw_conn *conn, int status, const char *body);
+
+/*
+ * Server role, during UPGRADE: answer with any status (200 included), a content
+ * type and a body, then close; for plain HTTP requests (tw_conn_request_is_upgrade
+ * is 0) this is the only answer. Takes over the caller's reference like tw_conn_reject.
+ */
+int tw_conn_respond(tw_conn *conn, int status, const char *content_type, const void *body, size_t body_len);
+
+/* Server role, during UPGRADE: 1 for a WebSocket upgrade, 0 for a plain HTTP request; its method and body. */
+int tw_conn_request_is_upgrade(const tw_conn *conn);
+const char *tw_conn_request_method(const tw_conn *conn, size_t *len);
+const void *tw_conn_request_body(const tw_conn *conn, size_t *len);
 
 /* Server role, valid during the UPGRADE callback: request target and a header value (NULL if absent). */
 const char *tw_conn_request_target(const tw_conn *conn, size_t *len);
