@@ -26,7 +26,8 @@ struct Demo: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cert = try GeneratedCertificate.generate(in: dir)
 
-        let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token"))
+        let restSecret = "ZGVtby1rcmFrZW4tc2VjcmV0LWZvci10aGUtZGVtbw=="
+        let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token", apiKey: "demo-kraken-key", apiSecretBase64: restSecret))
         let quotesVenue = QuotesVenueSimulator(options: .init(bearer: "demo-bearer", quotesPerSecond: 2_000))
         let gatewayVenue = GatewayVenueSimulator()
         let (edPrivate, edPublic) = try Signing.ed25519KeyPair()
@@ -34,6 +35,7 @@ struct Demo: AsyncParsableCommand {
         let route: (WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision = { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())
+            case KrakenTokenProvider.path: return kraken.restToken(r)
             case "/quotewebsocket/1.0.0": return quotesVenue.decide(r)
             case "/ws/cotizaciones": return .accept(gatewayVenue.handler())
             case "/ws-api/v3": return .accept(binanceVenue.handler())
@@ -51,9 +53,13 @@ struct Demo: AsyncParsableCommand {
         // Kraken's Starter tier (60 per pair, -1/s) would hold the summary loop below to ~1 order/s;
         // the simulator charges no counter, so the demo runs under a Pro-tier-sized one instead.
         let limiter = VenueRateLimiter(KrakenOrderCounter(threshold: 100_000, decayPerSecond: 3.75), policy: .wait)
-        try TradeWire.create(.kraken, loop: loop, configuration: .init(
-            url: try WebSocketURL("wss://127.0.0.1:\(secure.port)/v2"), token: "demo-ws-token",
-            tls: TLSConfiguration(additionalTrust: [.caFile(cert.caFile)]), rateLimiter: limiter))
+        let trust = TLSConfiguration(additionalTrust: [.caFile(cert.caFile)])
+        // The WebSocket token comes from the REST GetWebSocketsToken call, signed, over TradeWire's own TLS.
+        let tokens = KrakenTokenProvider(loop: loop, credentials: Credentials(apiKey: "demo-kraken-key", apiSecret: restSecret),
+                                         restURL: "https://127.0.0.1:\(secure.port)", tls: trust)
+        var krakenConfig = KrakenClient.Configuration(url: try WebSocketURL("wss://127.0.0.1:\(secure.port)/v2"), tls: trust, rateLimiter: limiter)
+        krakenConfig.tokenProvider = tokens
+        try TradeWire.create(.kraken, loop: loop, configuration: krakenConfig)
         let trader = try TradeWire.client(.kraken)
         trader.onResponse = { id, method, request, result, latency in
             print("WebSocket Request - ID: \(id) | Method: \(method.rawValue) | Latency: \(latency.microseconds)µs")
@@ -74,6 +80,7 @@ struct Demo: AsyncParsableCommand {
             }
         }
         try await trader.connect()
+        print("== token: POST /0/private/GetWebSocketsToken (API-Sign = HMAC-SHA512), over TLS: \(try await tokens.token().prefix(8))…\n")
         // A second session plays the other side of the book.
         let maker = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/v2"),
                                                                   token: "demo-ws-token", rateLimiter: limiter))

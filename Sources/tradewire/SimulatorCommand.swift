@@ -8,7 +8,8 @@ struct Simulator: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the exchange simulator: a local venue for clients of any WebSocket library.",
         discussion: """
-        Dialects by path: Kraken Spot WS v2 at /v2 (add_order, amend_order, cancel_order, cancel_all, \
+        Dialects by path: Kraken Spot WS v2 at /v2, its token from POST /0/private/GetWebSocketsToken (API-Key, \
+        API-Sign with --api-secret as the base64 secret), (add_order, amend_order, cancel_order, cancel_all, \
         cancel_all_orders_after, batch_add, ping, the executions channel); the product-quotes stream at \
         /quotewebsocket/1.0.0 (bearer token in the handshake, subscribe/unsubscribe/unsubscribeAll/ping, \
         pq quotes, hb heartbeats); the broker order gateway at /ws/cotizaciones (orders_subscribe, \
@@ -28,7 +29,7 @@ struct Simulator: ParsableCommand {
     @Option(help: "Quotes per second per quotes connection.") var quotesPerSecond = 10
     @Flag(help: "Turn off the venues' rate limits (Kraken Starter-tier counter, Binance 50 orders/10 s).") var noRateLimits = false
     @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
-    @Option(help: "Binance HMAC secret signatures are checked with.") var apiSecret = "demo-api-secret"
+    @Option(help: "API secret: Kraken's base64 REST secret and Binance's HMAC key.") var apiSecret = "ZGVtby1hcGktc2VjcmV0LWZvci10aGUtc2ltdWxhdG9y"
 
     func run() throws {
         let loop = try EventLoop()
@@ -42,13 +43,15 @@ struct Simulator: ParsableCommand {
             serverTLS = .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
         }
         let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token,
-                                                         rateCounter: noRateLimits ? nil : KrakenOrderCounter()))
+                                                         rateCounter: noRateLimits ? nil : KrakenOrderCounter(),
+                                                         apiKey: apiKey, apiSecretBase64: apiSecret))
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
         let gateway = GatewayVenueSimulator()
         let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret, ordersPer10s: noRateLimits ? nil : 50))
         let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { r in
             switch r.path {
             case "/v2": return .accept(kraken.handler())
+            case "/0/private/GetWebSocketsToken": return kraken.restToken(r)
             case "/quotewebsocket/1.0.0": return quotes.decide(r)
             case "/ws/cotizaciones": return .accept(gateway.handler())
             case "/ws-api/v3": return .accept(binance.handler())
@@ -57,7 +60,7 @@ struct Simulator: ParsableCommand {
         }
         let scheme = tls ? "wss" : "ws"
         print("TradeWire simulator on \(scheme)://\(host):\(server.port)")
-        print("  Kraken WS v2:   \(scheme)://\(host):\(server.port)/v2")
+        print("  Kraken WS v2:   \(scheme)://\(host):\(server.port)/v2  (token: POST \(tls ? "https" : "http")://\(host):\(server.port)/0/private/GetWebSocketsToken)")
         print("  product quotes: \(scheme)://\(host):\(server.port)/quotewebsocket/1.0.0  (Authorization: Bearer \(bearer))")
         print("  order gateway:  \(scheme)://\(host):\(server.port)/ws/cotizaciones")
         print("  Binance WS API: \(scheme)://\(host):\(server.port)/ws-api/v3  (API key \(apiKey.prefix(4))…)")
