@@ -293,6 +293,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
             finish(e, result, ns: ns, decodeNs: decodeNs, response: r)
         case .push(let p):
+            // `pong` answers a `ping` request: complete it like any response.
+            if case .pong(let rid?) = p, let e = table.complete(rid) {
+                let ns = e.submitNs == 0 ? 0 : message.receivedAt &- e.submitNs
+                latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
+                let r = KrakenResponse(method: .ping, requestID: rid, success: true, error: nil, orderID: nil, clientOrderID: nil,
+                                       orderUserref: nil, count: nil, timeIn: nil, timeOut: nil, hasWarnings: false)
+                finish(e, .success(r), ns: ns, decodeNs: decodeNs, response: r)
+            }
             if case .executions(let x) = p, let seq = x.sequence {
                 if x.isSnapshot { lastSequence = seq } else {
                     if let last = lastSequence, seq != last + 1 {

@@ -15,6 +15,9 @@ public enum KrakenEncoder {
             if a.order.timeInForce == .fok {
                 throw TradeWireError(code: .invalidArgument, detail: "Kraken spot WS: fok is not a supported time_in_force")
             }
+            if a.order.timeInForce == .gtd && a.expireTime == nil {
+                throw TradeWireError(code: .invalidArgument, detail: "a gtd order needs expireTime")
+            }
         case .amendOrder(let a):
             if a.quantity == nil && a.limitPrice == nil && a.postOnly == nil {
                 throw TradeWireError(code: .invalidArgument, detail: "amend_order needs a new quantity, price or post_only")
@@ -132,5 +135,21 @@ public enum KrakenEncoder {
         if let u = a.orderUserref { w.key("order_userref"); w.value(u) }
         if let d = a.deadline { w.key("deadline"); w.string(d) }
         if a.validate { w.key("validate"); w.value(true) }
+        if let t = a.limitPriceType { w.key("limit_price_type"); w.string(t.rawValue) }
+        if let q = a.displayQty { w.key("display_qty"); w.value(q.value) }
+        if let f = a.feePreference { w.key("fee_preference"); w.string(f.rawValue) }
+        if a.noMPP { w.key("no_mpp"); w.value(true) }
+        if let s = a.selfTradePrevention { w.key("stp_type"); w.string(s.rawValue) }
+        if let t = a.effectiveTime { w.key("effective_time"); w.string(t) }
+        if let t = a.expireTime { w.key("expire_time"); w.string(t) }
+        if let q = a.cashOrderQty { w.key("cash_order_qty"); w.value(q.value) }
+        if a.margin { w.key("margin"); w.value(true) }
+        if let c = a.conditional {
+            w.key("conditional"); w.beginObject()
+            w.key("order_type"); w.value(c.orderType.krakenName)
+            if let p = c.limitPrice { w.key("limit_price"); w.value(p.value) }
+            if let p = c.triggerPrice { w.key("trigger_price"); w.value(p.value) }
+            w.endObject()
+        }
     }
 }

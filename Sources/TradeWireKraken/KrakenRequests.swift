@@ -2,6 +2,23 @@ import TradeWire
 
 /// `add_order` (protocols.md §1.4): a venue-neutral order plus Kraken's options.
 public struct KrakenAddOrder: Sendable {
+    public enum PriceType: String, Sendable { case `static`, pct, quote }
+    public enum FeePreference: String, Sendable { case base, quote }
+    public enum SelfTradePrevention: String, Sendable {
+        case cancelNewest = "cancel_newest", cancelOldest = "cancel_oldest", cancelBoth = "cancel_both"
+    }
+    /// The one-triggers-other close leg (`conditional`).
+    public struct Conditional: Sendable {
+        public var orderType: OrderType
+        public var limitPrice: Price?
+        public var triggerPrice: Price?
+        public init(orderType: OrderType, limitPrice: Price? = nil, triggerPrice: Price? = nil) {
+            self.orderType = orderType
+            self.limitPrice = limitPrice
+            self.triggerPrice = triggerPrice
+        }
+    }
+
     public var order: Order
     /// Legacy numeric tag; cannot be combined with a client order id.
     public var orderUserref: Int64?
@@ -9,12 +26,40 @@ public struct KrakenAddOrder: Sendable {
     public var deadline: String?
     /// Validate only: nothing is placed.
     public var validate: Bool
+    public var limitPriceType: PriceType?
+    /// Iceberg: the visible quantity.
+    public var displayQty: Quantity?
+    public var feePreference: FeePreference?
+    /// No market price protection.
+    public var noMPP: Bool
+    public var selfTradePrevention: SelfTradePrevention?
+    /// RFC 3339 start time; `expireTime` ends a `gtd` order.
+    public var effectiveTime: String?
+    public var expireTime: String?
+    /// Buy market orders by quote amount instead of `order_qty`.
+    public var cashOrderQty: Quantity?
+    /// Margin funding.
+    public var margin: Bool
+    public var conditional: Conditional?
 
-    public init(_ order: Order, orderUserref: Int64? = nil, deadline: String? = nil, validate: Bool = false) {
+    public init(_ order: Order, orderUserref: Int64? = nil, deadline: String? = nil, validate: Bool = false,
+                limitPriceType: PriceType? = nil, displayQty: Quantity? = nil, feePreference: FeePreference? = nil,
+                noMPP: Bool = false, selfTradePrevention: SelfTradePrevention? = nil, effectiveTime: String? = nil,
+                expireTime: String? = nil, cashOrderQty: Quantity? = nil, margin: Bool = false, conditional: Conditional? = nil) {
         self.order = order
         self.orderUserref = orderUserref
         self.deadline = deadline
         self.validate = validate
+        self.limitPriceType = limitPriceType
+        self.displayQty = displayQty
+        self.feePreference = feePreference
+        self.noMPP = noMPP
+        self.selfTradePrevention = selfTradePrevention
+        self.effectiveTime = effectiveTime
+        self.expireTime = expireTime
+        self.cashOrderQty = cashOrderQty
+        self.margin = margin
+        self.conditional = conditional
     }
 }
 

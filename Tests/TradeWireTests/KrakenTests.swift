@@ -99,3 +99,42 @@ struct KrakenCodecTests {
         #expect { _ = try decodeKraken(text) } throws: { ($0 as? TradeWireError)?.code == .malformedResponse }
     }
 }
+
+@Suite("Kraken add_order parameters")
+struct KrakenAddOrderParameterTests {
+    @Test func everyParameterOfTheDocsIsWritten() {
+        var order = Order(symbol: "BTC/USD", side: .sell, type: .iceberg, quantity: "3", limitPrice: "30000",
+                          triggerPrice: "29000", timeInForce: .gtd, postOnly: true, reduceOnly: true)
+        order.clientOrderID = ClientOrderID("every-param")
+        let a = KrakenAddOrder(order, deadline: "2026-11-22T10:00:00.000000Z", validate: true, limitPriceType: .pct,
+                               displayQty: "0.5", feePreference: .quote, noMPP: true, selfTradePrevention: .cancelBoth,
+                               effectiveTime: "2026-11-22T09:00:00Z", expireTime: "2026-11-23T09:00:00Z", cashOrderQty: "100",
+                               margin: true, conditional: .init(orderType: .stopLossLimit, limitPrice: "28000", triggerPrice: "28100"))
+        let p = encodeKraken(.addOrder(a))["params"] as? [String: Any] ?? [:]
+        for key in ["order_type", "side", "order_qty", "symbol", "limit_price", "limit_price_type", "time_in_force", "post_only",
+                    "reduce_only", "margin", "cl_ord_id", "deadline", "triggers", "conditional", "display_qty", "fee_preference",
+                    "no_mpp", "stp_type", "effective_time", "expire_time", "cash_order_qty", "validate", "token"] {
+            #expect(p[key] != nil, "\(key)")
+        }
+        #expect(p["order_type"] as? String == "iceberg" && p["stp_type"] as? String == "cancel_both")
+        #expect((p["conditional"] as? [String: Any])?["order_type"] as? String == "stop-loss-limit")
+        // gtd without an expiry is refused before sending.
+        let noExpiry = KrakenAddOrder(Order(symbol: "BTC/USD", side: .buy, type: .limit, quantity: "1", limitPrice: "1", timeInForce: .gtd))
+        #expect(throws: TradeWireError.self) { try KrakenEncoder.check(.addOrder(noExpiry)) }
+    }
+
+    @Test func pingAndDeadMansSwitchEndToEnd() async throws {
+        let rig = try KrakenRig()
+        try await rig.connect()
+        let armed = try await rig.client.request(.cancelAllOrdersAfter(timeoutSeconds: 60))
+        #expect(armed.response.success)
+        let off = try await rig.client.request(.cancelAllOrdersAfter(timeoutSeconds: 0))
+        #expect(off.response.success)
+        let pushes = Locked(0)
+        try rig.loop.runSync { rig.client.onPush = { p in if case .pong = p { pushes.withLock { $0 += 1 } } } }
+        let pong = try await rig.client.request(.ping)       // completed by the pong, not by a timeout
+        #expect(pong.response.method == .ping && pong.latency.nanoseconds > 0)
+        #expect(pushes.withLock { $0 } == 1)
+        #expect(rig.client.latencyStats(for: "ping")?.count == 1)
+    }
+}
