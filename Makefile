@@ -4,7 +4,7 @@ SWIFT ?= swift
 FUZZ_SECONDS ?= 15
 CLANG ?= clang
 
-.PHONY: deps build demo test test-swift fuzz fuzz-build bench clean
+.PHONY: deps build demo test test-sanitize fuzz fuzz-build bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# The suite under AddressSanitizer + LeakSanitizer (Swift and C) and UndefinedBehaviorSanitizer (the C core;
+# swiftc has no UBSan on Linux). Allocation-count tests are disabled here: ASan owns the allocator.
+SAN_FLAGS := --sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined \
+             -Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined --scratch-path .build-sanitize
+
+test-sanitize: deps
+	$(SWIFT) build --build-tests $(SAN_FLAGS)
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build $(SAN_FLAGS)
 
 bench: build
 	.build/release/tradewire bench --floor

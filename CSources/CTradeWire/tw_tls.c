@@ -160,8 +160,7 @@ int tw_tls_attach(tw_conn *c, const char *host, bool verify)
     }
     BIO_set_data(bio, c);
     BIO_set_init(bio, 1);
-    BIO_up_ref(bio);                     /* SSL_set_bio takes one reference per direction */
-    SSL_set_bio(c->ssl, bio, bio);
+    SSL_set_bio(c->ssl, bio, bio);       /* the same BIO both ways: SSL_set_bio takes our one reference */
     if (c->role == TW_ROLE_SERVER) {
         SSL_set_accept_state(c->ssl);
         return 0;

@@ -116,6 +116,10 @@ public final class EventLoop: @unchecked Sendable {
         }
         tw_loop_free(h)
         handle = nil
+        // Timers and tasks that will never run hold their owners (clients hold this loop): drop them.
+        timers.removeAll()
+        earliestTimer = .max
+        tasks.withLock { $0.removeAll() }
         finished.store(true, ordering: .releasing)
     }
 
