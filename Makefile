@@ -55,8 +55,15 @@ fuzz-build: $(addprefix .build/fuzz/,$(FUZZ_TARGETS))
 	swiftc -g -O -sanitize=fuzzer,address -use-ld=lld -parse-as-library -module-name FuzzJSON -I Fuzz/modules/CTradeWire \
 	    Fuzz/fuzz_json.swift $(JSON_SRC) .build/fuzz/tw_utf8.o -o $@
 
-fuzz: deps fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
+# The venue decoders: SwiftPM builds the target with libFuzzer and ASan in its own scratch folder.
+.build/fuzz/fuzz_venues: $(wildcard Fuzz/FuzzVenues/*.swift Sources/TradeWire*/*.swift Sources/TradeWire/*/*.swift)
+	@mkdir -p .build/fuzz
+	$(SWIFT) build --product fuzz-venues --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+	    -Xswiftc -parse-as-library -Xswiftc -DFUZZING -Xlinker --export-dynamic
+	cp .build-fuzz/debug/fuzz-venues $@
+
+fuzz: deps fuzz-build .build/fuzz/fuzz_venues
+	@for t in $(FUZZ_TARGETS) fuzz_venues; do \
 	  mkdir -p .build/fuzz/corpus-$$t; \
 	  echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
 	  .build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

@@ -64,6 +64,10 @@ let package = Package(
                 "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(
+            name: "fuzz-venues",
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireBinance", "TradeWireGateway", "TradeWireQuotes"],
+            path: "Fuzz/FuzzVenues"),
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",

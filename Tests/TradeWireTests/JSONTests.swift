@@ -221,3 +221,23 @@ struct DecimalTests {
         }
     }
 }
+
+@Suite("InlineText")
+struct InlineTextTests {
+    /// Found by the venue fuzzer: cutting a long string read one byte past the storage.
+    @Test(arguments: [63, 64, 65, 66, 100])
+    func longStringsAreCutOnACharacterBoundary(_ asciiPrefix: Int) throws {
+        let text = String(repeating: "a", count: asciiPrefix) + "é€😀" + String(repeating: "z", count: 10)
+        let json = Array("\"\(text)\"".utf8)
+        try json.withUnsafeBytes { raw in
+            let doc = try JSONDocument(validating: raw)
+            let t = try #require(InlineText(json: doc.root))
+            #expect(t.count <= InlineText.capacity)
+            #expect(t.truncated == (text.utf8.count > InlineText.capacity))
+            #expect(String(validating: t.withBytes { Array($0) }, as: UTF8.self) != nil)   // never a split character
+            #expect(text.hasPrefix(t.description))
+            let fromBytes = Array(text.utf8).withUnsafeBytes { InlineText(bytes: $0) }
+            #expect(fromBytes == t)
+        }
+    }
+}

@@ -29,15 +29,22 @@ public struct InlineText: Sendable, Hashable, CustomStringConvertible {
         guard v.kind == .string else { return nil }
         var k = 0
         var cut = false
+        var firstLeftOut: UInt8 = 0
         withUnsafeMutableBytes(of: &storage) { out in
             v.forEachDecodedByte { b in
-                if k == Self.capacity { cut = true; return false }
+                if k == Self.capacity { cut = true; firstLeftOut = b; return false }
                 out[k] = b
                 k += 1
                 return true
             }
         }
-        if cut { while k > 0 && withUnsafeBytes(of: storage, { $0[k] }) & 0xC0 == 0x80 { k -= 1 } }
+        // If the first byte left out continues a character, drop that character's stored bytes too.
+        if cut && firstLeftOut & 0xC0 == 0x80 {
+            withUnsafeBytes(of: storage) { s in
+                while k > 0 && s[k - 1] & 0xC0 == 0x80 { k -= 1 }
+                if k > 0 { k -= 1 }                     // its lead byte
+            }
+        }
         count = k
         truncated = cut
     }

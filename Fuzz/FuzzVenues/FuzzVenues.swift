@@ -1,0 +1,50 @@
+// libFuzzer target for the four venue decoders (Kraken, Binance, gateway, quotes).
+// Built by `make fuzz` with -sanitize=fuzzer,address and -D FUZZING; a normal
+// build gets a main that says so. Any input must decode or be refused with a
+// typed error: never a crash, never a read outside the input (ASan).
+import TradeWire
+import TradeWireBinance
+import TradeWireGateway
+import TradeWireKraken
+import TradeWireQuotes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+#if FUZZING
+/// SwiftPM renames an executable's entry point to `fuzz_venues_main`; start libFuzzer's driver from it.
+@_cdecl("fuzz_venues_main")
+public func fuzzVenuesMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    typealias Callback = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    typealias Driver = @convention(c) (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>, Callback) -> Int32
+    guard let sym = dlsym(nil, "LLVMFuzzerRunDriver") else {   // RTLD_DEFAULT (the null handle on glibc)
+        print("LLVMFuzzerRunDriver not linked")
+        return 2
+    }
+    let driver = unsafeBitCast(sym, to: Driver.self)
+    var c = argc
+    var v = argv
+    return driver(&c, &v, { data, size in fuzzVenues(data ?? UnsafePointer(bitPattern: 1)!, size) })
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
+    defer { copy.deallocate() }
+    copy.copyMemory(from: UnsafeRawBufferPointer(start: data, count: size))
+    let bytes = UnsafeRawBufferPointer(rebasing: copy[..<size])
+    if case .response(let r)? = try? KrakenDecoder.decode(bytes) { _ = r.error?.description; _ = r.batch?.count }
+    if case .push(.executions(let x))? = try? KrakenDecoder.decode(bytes) { _ = x.reports.map { $0.cumQty } }
+    _ = try? BinanceDecoder.decode(bytes)
+    _ = try? GatewayDecoder.decode(bytes)
+    if case .quote(let p, let q, _)? = try? QuotesDecoder.decode(bytes) { _ = p.description; _ = q.description }
+    return 0
+}
+#else
+@main
+struct FuzzVenuesInfo {
+    static func main() {
+        print("fuzz-venues is a libFuzzer target: build and run it with `make fuzz`.")
+    }
+}
+#endif
