@@ -158,10 +158,6 @@ public final class EventLoop: @unchecked Sendable {
         if !inEventLoop { pthread_join(thread, nil) }
     }
 
-    deinit {
-        // The thread holds no reference to a loop that is being deinitialized; nothing to join.
-    }
-
     // MARK: timers (loop thread)
 
     /// Run `action` on the loop thread after `delay`. Returns an id for `cancelTimer`.
