@@ -16,6 +16,21 @@ static bool header_is(const struct tw_http_head *h, const char *name, const char
     return x && tw_http_has_token(x->value, x->value_len, token);
 }
 
+/* The Content-Length of a head, or -1 when absent or not a number. */
+static long long content_length(const struct tw_http_head *h)
+{
+    const struct tw_http_header *cl = tw_http_find(h, "Content-Length");
+    if (!cl || cl->value_len == 0 || cl->value_len > 18)
+        return -1;
+    long long n = 0;
+    for (size_t i = 0; i < cl->value_len; i++) {
+        if (cl->value[i] < '0' || cl->value[i] > '9')
+            return -1;
+        n = n * 10 + (cl->value[i] - '0');
+    }
+    return n;
+}
+
 /* Caller headers must be whole "Name: value\r\n" lines: no smuggled blank line or bare CR/LF. */
 static bool extra_headers_ok(const char *s)
 {
@@ -119,14 +134,10 @@ int tw_upgrade_client_response(tw_conn *c, bool eof)
         return refuse(c, TW_ERR_HTTP_MALFORMED, "%s", "malformed upgrade response");
     if (c->http_mode) {
         /* One-shot HTTP: deliver the whole body as one message, then end. */
-        size_t have = avail - (size_t)r, want = have;
-        const struct tw_http_header *cl = tw_http_find(&h, "Content-Length");
-        if (cl) {
-            char tmp[24] = {0};
-            memcpy(tmp, cl->value, cl->value_len < 23 ? cl->value_len : 23);
-            want = (size_t)strtoull(tmp, NULL, 10);
-        }
-        if (have < want || (!cl && !eof))
+        size_t have = avail - (size_t)r;
+        long long cl = content_length(&h);
+        size_t want = cl >= 0 ? (size_t)cl : have;
+        if (have < want || (cl < 0 && !eof))
             return TW_PARTIAL;
         c->http_status = h.status;
         struct tw_event ev = { .type = TW_EV_MESSAGE, .conn = c, .user = c->user, .data = (const uint8_t *)buf + r,
@@ -137,13 +148,9 @@ int tw_upgrade_client_response(tw_conn *c, bool eof)
     }
     if (h.status != 101) {
         /* Keep an excerpt of the body: wait for Content-Length bytes (capped) unless the peer closed. */
-        size_t body = avail - (size_t)r, want = 0;
-        const struct tw_http_header *cl = tw_http_find(&h, "Content-Length");
-        if (cl) {
-            char tmp[24] = {0};
-            memcpy(tmp, cl->value, cl->value_len < 23 ? cl->value_len : 23);
-            want = (size_t)strtoull(tmp, NULL, 10);
-        }
+        size_t body = avail - (size_t)r;
+        long long cl = content_length(&h);
+        size_t want = cl > 0 ? (size_t)cl : 0;
         if (want > sizeof c->http_body - 1)
             want = sizeof c->http_body - 1;
         if (!eof && body < want)
@@ -224,15 +231,11 @@ static int reject(tw_conn *c, int status, const char *reason, const char *extra,
  */
 static int plain_request(tw_conn *c, struct tw_http_head *h, int head_len)
 {
-    size_t avail = c->rx.end - c->rx.start, body = 0;
-    const struct tw_http_header *cl = tw_http_find(h, "Content-Length");
-    if (cl) {
-        char tmp[24] = {0};
-        memcpy(tmp, cl->value, cl->value_len < 23 ? cl->value_len : 23);
-        body = (size_t)strtoull(tmp, NULL, 10);
-        if (body > (1u << 20))
-            return reject(c, 413, "request body over 1 MiB", "", TW_ERR_TOO_BIG);
-    }
+    size_t avail = c->rx.end - c->rx.start;
+    long long cl = content_length(h);
+    if (cl > (1 << 20))
+        return reject(c, 413, "request body over 1 MiB", "", TW_ERR_TOO_BIG);
+    size_t body = cl > 0 ? (size_t)cl : 0;
     if (avail < (size_t)head_len + body)
         return TW_PARTIAL;                  /* the body is still arriving */
     c->plain_request = true;
