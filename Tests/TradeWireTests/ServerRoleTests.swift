@@ -11,7 +11,7 @@ final class RecordingServerHandler: WebSocketHandler, @unchecked Sendable {
         let t = m.text
         seen.withLock { $0.append(t) }
         if t == closeOn { try? c.close(code: 4002, reason: "server says bye"); return }
-        try? c.send(m.opcode, bytes: m.bytes)
+        _ = try? c.send(m.opcode, bytes: m.bytes)
     }
 }
 
