@@ -142,7 +142,7 @@ struct RawPeerTests {
         let p = try PythonPeer()
         let loop = try EventLoop.forTest(backend)
         defer { loop.shutdown() }
-        for (name, hex, code, wire) in Self.cases {
+        for (name, hex, code, _) in Self.cases {
             let (_, client) = try loop.connect("ws://127.0.0.1:\(p.rawPort)/raw/\(hex)",
                                                limits: .init(maxFrameSize: 1024, maxMessageSize: 4096))
             let close = client.waitClose()
