@@ -61,7 +61,8 @@ let package = Package(
         .executableTarget(
             name: "tradewire",
             dependencies: [
-                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWireFloor",
+                "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator",
+                "CTradeWire", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
