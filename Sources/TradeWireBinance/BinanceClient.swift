@@ -53,7 +53,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
 
     private var connection: WebSocketConnection?
     private let pending: PendingRequests<BinanceRequest, BinanceResponse>
-    private var opened: CheckedContinuation<Void, Error>?
+    private let opener = ConnectWaiter()
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
@@ -62,28 +62,17 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public func connect() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            loop.execute { [self] in
-                opened = c
-                do {
-                    connection = try WebSocketConnection.connect(on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self)
-                } catch {
-                    opened = nil
-                    c.resume(throwing: error)
-                }
-            }
-        }
+        try await opener.connect(on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self) { [self] c in connection = c }
     }
 
     public func close() { loop.execute { [self] in try? connection?.close() } }
 
-    public func webSocketDidOpen(_ c: WebSocketConnection) { opened?.resume(); opened = nil }
+    public func webSocketDidOpen(_ c: WebSocketConnection) { opener.opened() }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         connection = nil
         loggedOn = false
-        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
-        opened = nil
+        opener.closed(close)
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"))
     }
 

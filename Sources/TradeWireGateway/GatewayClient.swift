@@ -49,7 +49,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     private var fifo: [String: [UInt64]] = [:]
     private var byClientID: [String: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
-    private var opened: CheckedContinuation<Void, Error>?
+    private let opener = ConnectWaiter()
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
@@ -58,31 +58,19 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public func connect() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            loop.execute { [self] in
-                opened = c
-                do {
-                    connection = try WebSocketConnection.connect(on: loop, configuration: .init(
-                        url: configuration.url, headers: configuration.headers, tls: configuration.tls), handler: self)
-                } catch {
-                    opened = nil
-                    c.resume(throwing: error)
-                }
-            }
-        }
+        try await opener.connect(on: loop, configuration: .init(
+                        url: configuration.url, headers: configuration.headers, tls: configuration.tls), handler: self) { [self] c in connection = c }
     }
 
     public func close() { loop.execute { [self] in try? connection?.close() } }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        opened?.resume()
-        opened = nil
+        opener.opened()
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         connection = nil
-        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
-        opened = nil
+        opener.closed(close)
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"))
         fifo.removeAll()
         byClientID.removeAll()

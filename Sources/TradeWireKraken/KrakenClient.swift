@@ -74,7 +74,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     private var expiryTimer: Int?
     private var drainTimer: Int?
-    private var opened: CheckedContinuation<Void, Error>?
+    private let opener = ConnectWaiter()
     private let timeoutNs: UInt64
     /// The table's capacity, kept apart: completions run inside the table's own mutating calls.
     private let slots: Int
@@ -109,17 +109,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 scheduleTokenRefresh(provider)
             }
         }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            loop.execute { [self] in
-                opened = c
-                do {
-                    connection = try WebSocketConnection.connect(
-                        on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self)
-                } catch {
-                    opened = nil
-                    c.resume(throwing: error)
-                }
-            }
+        try await opener.connect(on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self) {
+            [self] c in connection = c
         }
     }
 
@@ -147,16 +138,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        opened?.resume()
-        opened = nil
+        opener.opened()
         onConnection?(true, nil)
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         connection = nil
         lastSequence = nil
-        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code) \(close.reason)"))
-        opened = nil
+        opener.closed(close)
         // Every request in flight ends now, once: outcome unknown for orders.
         let detail = "connection lost (\(close)); an order's outcome is unknown"
         table.failAll { e in finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0) }

@@ -75,7 +75,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     }
     /// The async request being sent: its parts' completions go to it.
     private var pendingGroup: AckGroup?
-    private var opened: CheckedContinuation<Void, Error>?
+    private let opener = ConnectWaiter()
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
@@ -87,33 +87,21 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     // MARK: connection
 
     public func connect() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            loop.execute { [self] in
-                opened = c
-                do {
-                    connection = try WebSocketConnection.connect(on: loop, configuration: .init(
+        try await opener.connect(on: loop, configuration: .init(
                         url: configuration.url, headers: [("Authorization", "Bearer \(configuration.bearerToken)")],
-                        tls: configuration.tls), handler: self)
-                } catch {
-                    opened = nil
-                    c.resume(throwing: error)
-                }
-            }
-        }
+                        tls: configuration.tls), handler: self) { [self] c in connection = c }
     }
 
     public func close() { loop.execute { [self] in try? connection?.close() } }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        opened?.resume()
-        opened = nil
+        opener.opened()
         onConnection?(true, nil)
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         connection = nil
-        opened?.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code)"))
-        opened = nil
+        opener.closed(close)
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))"))
         fifo.removeAll()
         subscriptions.removeAll()
