@@ -148,15 +148,9 @@ struct SimulatorInteropTests {
             print("PY-SIM-OK")
         asyncio.run(main())
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: PythonPeer.python)
-        p.arguments = ["-c", script]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 0)
+        let run = try PythonPeer.run(script: script)
+        let text = run.output
+        #expect(run.status == 0)
         #expect(text.contains("PY-SIM-OK"), "\(text)")
     }
 }

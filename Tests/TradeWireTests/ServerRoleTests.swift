@@ -77,15 +77,9 @@ struct ServerRoleTests {
             print("PY-CLIENT-OK", ws.close_code)
         asyncio.run(main())
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: PythonPeer.python)
-        p.arguments = ["-c", script]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 0)
+        let run = try PythonPeer.run(script: script)
+        let text = run.output
+        #expect(run.status == 0)
         #expect(text.contains("PY-CLIENT-OK 1000"), "\(text)")
     }
 
@@ -109,14 +103,8 @@ struct ServerRoleTests {
         print(ask("POST / HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n"))
         print(ask("garbage\\r\\n\\r\\n"))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: PythonPeer.python)
-        p.arguments = ["-c", script]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        p.waitUntilExit()
-        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let run = try PythonPeer.run(script: script)
+        let lines = run.output.split(separator: "\n")
         #expect(lines == ["HTTP/1.1 400 Bad Request", "HTTP/1.1 426 Upgrade Required", "HTTP/1.1 400 Bad Request", "HTTP/1.1 400 Bad Request"])
     }
 }

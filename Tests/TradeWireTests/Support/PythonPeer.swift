@@ -71,6 +71,19 @@ final class PythonPeer: @unchecked Sendable {
         return nil
     }
 
+    /// Run a Python script with the interop interpreter; returns its exit status and standard output.
+    static func run(script: String) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", script]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     /// Wait (bounded) until `count` lines with this prefix arrived; returns them in order.
     func allLines(prefix: String, count: Int, seconds: Double = 10) -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
