@@ -225,6 +225,21 @@ static int reject(tw_conn *c, int status, const char *reason, const char *extra,
 }
 
 /*
+ * Hand a parsed request to the application (TW_EV_UPGRADE): the caller gets its
+ * reference with the event. Returns 0, or TW_ERR_CLOSED if the callback ended the conn.
+ */
+static int offer_request(tw_conn *c)
+{
+    c->refs++;
+    c->announced = true;
+    c->req_valid = true;
+    struct tw_event ev = { .type = TW_EV_UPGRADE, .conn = c, .user = c->listener_user, .recv_ns = tw_now_ns() };
+    tw_loop_emit(c->loop, &ev);
+    c->req_valid = false;
+    return c->state == TW_CS_CLOSED ? TW_ERR_CLOSED : 0;
+}
+
+/*
  * A plain HTTP request to the server role (a venue's REST endpoint, say): wait
  * for its body, let the application answer it in the UPGRADE callback, then
  * close. Unanswered requests get 404.
@@ -241,15 +256,9 @@ static int plain_request(tw_conn *c, struct tw_http_head *h, int head_len)
     c->plain_request = true;
     c->req_body_off = (size_t)head_len;
     c->req_body_len = body;
-    c->refs++;
-    c->announced = true;
-    c->req_valid = true;
-    struct tw_event ev = { .type = TW_EV_UPGRADE, .conn = c, .user = c->listener_user, .recv_ns = tw_now_ns() };
-    tw_loop_emit(c->loop, &ev);
-    c->req_valid = false;
-    if (c->state == TW_CS_CLOSED)
+    if (offer_request(c) < 0)
         return TW_ERR_CLOSED;
-    c->announced = false;
+    c->announced = false;                 /* answered and closed here: no CLOSED event */
     c->refs--;
     if (!c->reject_status)
         c->reject_status = 404;           /* nobody answered */
@@ -275,8 +284,8 @@ int tw_upgrade_server_request(tw_conn *c)
         return plain_request(c, h, r);
     if (h->method_len != 3 || memcmp(h->method, "GET", 3) != 0 || h->minor_version < 1)
         return reject(c, 400, "the upgrade must be an HTTP/1.1 GET", "", TW_ERR_BAD_UPGRADE);
-    if (!header_is(h, "Upgrade", "websocket") || !header_is(h, "Connection", "upgrade"))
-        return reject(c, 400, "missing Upgrade: websocket / Connection: Upgrade", "", TW_ERR_BAD_UPGRADE);
+    if (!header_is(h, "Connection", "upgrade"))
+        return reject(c, 400, "missing Connection: Upgrade", "", TW_ERR_BAD_UPGRADE);
     const struct tw_http_header *ver = tw_http_find(h, "Sec-WebSocket-Version");
     if (!ver || ver->value_len != 2 || memcmp(ver->value, "13", 2) != 0)
         return reject(c, 426, "unsupported WebSocket version", "Sec-WebSocket-Version: 13\r\n", TW_ERR_BAD_UPGRADE);
@@ -288,14 +297,8 @@ int tw_upgrade_server_request(tw_conn *c)
     char accept[29];
     if (tw_ws_accept_key(key->value, 24, accept) < 0)
         return reject(c, 400, "internal error", "", TW_ERR_TLS);
-    /* Let the application look at the request (path, bearer token...) and refuse it. */
-    c->refs++;                          /* the caller's reference, handed over with UPGRADE */
-    c->announced = true;
-    c->req_valid = true;
-    struct tw_event ev = { .type = TW_EV_UPGRADE, .conn = c, .user = c->listener_user, .recv_ns = tw_now_ns() };
-    tw_loop_emit(c->loop, &ev);
-    c->req_valid = false;
-    if (c->state == TW_CS_CLOSED)
+    /* Let the application look at the request (path, bearer token...) and maybe refuse it. */
+    if (offer_request(c) < 0)
         return TW_ERR_CLOSED;           /* released or aborted in the callback */
     if (c->reject_status) {
         c->announced = false;           /* the caller gave up its reference: no CLOSED event */

@@ -3,8 +3,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// API credentials. Never printed: `description` redacts them.
-public struct Credentials: Sendable, CustomStringConvertible {
+/// API credentials. Never printed: `description`, `debugDescription` and the mirror redact the secret.
+public struct Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let apiKey: String
     public let apiSecret: String
     public init(apiKey: String, apiSecret: String) {
@@ -12,6 +12,8 @@ public struct Credentials: Sendable, CustomStringConvertible {
         self.apiSecret = apiSecret
     }
     public var description: String { "Credentials(apiKey: \(apiKey.prefix(4))…, apiSecret: <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["apiKey": "\(apiKey.prefix(4))…", "apiSecret": "<redacted>"]) }
 }
 
 /// One entry of a config file's `ws_apis` list (seed 001's shape, plus optional

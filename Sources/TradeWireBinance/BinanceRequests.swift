@@ -8,7 +8,7 @@ public enum BinanceKey: Sendable {
     case ed25519(privateKeyPEM: String)
 }
 
-public struct BinanceCredentials: Sendable, CustomStringConvertible {
+public struct BinanceCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let apiKey: String
     public let key: BinanceKey
     public init(apiKey: String, key: BinanceKey) {
@@ -17,6 +17,8 @@ public struct BinanceCredentials: Sendable, CustomStringConvertible {
     }
     /// Never prints the secret.
     public var description: String { "BinanceCredentials(apiKey: \(apiKey.prefix(4))…, key: <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["apiKey": "\(apiKey.prefix(4))…", "key": "<redacted>"]) }
 }
 
 /// An `order.place` / `order.test` order.

@@ -103,7 +103,9 @@ struct BinanceTests {
         let payload = BinanceEncoder.signingPayload([("symbol", "BTCUSDT"), ("apiKey", "k"), ("timestamp", "1"), ("price", "52000.00")])
         #expect(payload == "apiKey=k&price=52000.00&symbol=BTCUSDT&timestamp=1")
         let c = BinanceCredentials(apiKey: Self.apiKey, key: .hmac(secret: Self.secret))
-        #expect(!"\(c)".contains(Self.secret))
+        var dumped = ""
+        dump(c, to: &dumped)
+        for text in ["\(c)", String(reflecting: c), dumped] { #expect(!text.contains(Self.secret), "\(text)") }
     }
 
     @Test(arguments: [#"{"id":"tw-1"}"#, #"{"status":200,"result":{}}"#, #"{"id":"tw-1","status":400}"#,

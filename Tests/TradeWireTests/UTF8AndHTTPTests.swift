@@ -49,7 +49,7 @@ struct HTTPTests {
         var out = [CChar](repeating: 0, count: 29)
         let key = "dGhlIHNhbXBsZSBub25jZQ=="
         #expect(tw_ws_accept_key(key, 24, &out) == 28)
-        #expect(String(cString: out) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        #expect(String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
 
     /// Parse and inspect while the bytes live (the head holds views into them).

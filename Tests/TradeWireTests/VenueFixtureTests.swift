@@ -18,6 +18,7 @@ func sameJSON(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     return foundationEqual(x, y)
 }
 
+/// Foundation value against Foundation value (`sameShape` compares our reader's values with Foundation's).
 func foundationEqual(_ a: Any, _ b: Any) -> Bool {
     switch (a, b) {
     case let (x as [String: Any], y as [String: Any]):

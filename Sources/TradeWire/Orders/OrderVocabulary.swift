@@ -28,43 +28,37 @@ public enum TimeInForce: Sendable, Hashable {
     case gtd
 }
 
-/// A client order id, stored inline (up to 48 ASCII bytes): no allocation to make, copy or encode.
+/// A client order id, stored inline (up to 48 printable ASCII bytes, no quote or
+/// backslash): no allocation to make, copy or encode.
 public struct ClientOrderID: Sendable, Hashable, CustomStringConvertible {
     public static let maxLength = 48
-    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-    public private(set) var count: Int = 0
+    private let text: InlineText
 
     /// nil if longer than 48 bytes or not printable ASCII.
     public init?(_ s: String) {
         var s = s
-        let ok = s.withUTF8 { u -> Bool in
-            guard u.count <= Self.maxLength, u.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(u)) }
-            count = u.count
-            return true
-        }
-        if !ok { return nil }
+        guard let t = s.withUTF8({ ClientOrderID.validated(UnsafeRawBufferPointer($0)) }) else { return nil }
+        text = t
     }
 
     /// From raw bytes (e.g. a JSON string view); same rules.
     public init?(bytes: UnsafeRawBufferPointer) {
-        guard bytes.count <= Self.maxLength, bytes.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
-        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-        count = bytes.count
+        guard let t = Self.validated(bytes) else { return nil }
+        text = t
     }
+
+    private static func validated(_ b: UnsafeRawBufferPointer) -> InlineText? {
+        guard b.count <= maxLength,
+              b.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
+        return InlineText(bytes: b)
+    }
+
+    public var count: Int { text.count }
 
     /// The bytes, lent.
-    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-    }
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try text.withBytes(body) }
 
-    public var description: String { withBytes { String(decoding: $0, as: UTF8.self) } }
-
-    public static func == (a: ClientOrderID, b: ClientOrderID) -> Bool {
-        a.count == b.count && a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
-    }
-
-    public func hash(into h: inout Hasher) { withBytes { h.combine(bytes: $0) } }
+    public var description: String { text.description }
 }
 
 /// A venue-neutral order. Venues add their own options on their request types.
