@@ -90,8 +90,9 @@ void tw_conn_finish(tw_conn *c, int error)
     c->deadline_ns = 0;
     if (c->fd >= 0) {
         if (c->loop->backend == TW_BACKEND_IO_URING) {
-            /* Pending recv/send complete once the socket is shut; close after they drain. */
-            shutdown(c->fd, SHUT_RDWR);
+            /* Pending recv/send complete once the socket is shut; close after they drain.
+             * A reset only shuts the read side: a FIN first would spoil the RST. */
+            shutdown(c->fd, c->reset_on_close ? SHUT_RD : SHUT_RDWR);
             if (c->inflight > 0) {
                 struct io_uring_sqe *sqe = io_uring_get_sqe(&c->loop->ring);
                 if (sqe) {
@@ -163,6 +164,28 @@ void tw_conn_abort(tw_conn *c)
     }
 }
 
+void tw_conn_reset(tw_conn *c)
+{
+    if (c->state == TW_CS_CLOSED)
+        return;
+    if (c->fd >= 0) {
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };   /* close() sends RST, not FIN */
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        c->reset_on_close = true;
+    }
+    snprintf(c->err_text, sizeof c->err_text, "reset by the application");
+    tw_conn_finish(c, TW_ERR_CLOSED);
+}
+
+int tw_conn_write_bytes(tw_conn *c, const void *data, size_t len)
+{
+    if (c->state != TW_CS_OPEN)
+        return TW_ERR_CLOSED;
+    return tw_conn_send_raw(c, data, len);
+}
+
+void tw_conn_fault_bad_accept(tw_conn *c) { c->fault_bad_accept = true; }
+uint64_t tw_conn_last_recv_ns(const tw_conn *c) { return c->last_recv_ns; }
 void tw_conn_set_user(tw_conn *c, void *user) { c->user = user; }
 int tw_conn_is_open(const tw_conn *c) { return c->state == TW_CS_OPEN && !c->close_sent; }
 enum tw_role tw_conn_role(const tw_conn *c) { return c->role; }
@@ -651,6 +674,7 @@ void tw_conn_on_recv(tw_conn *c, int res, uint64_t now)
         tw_conn_finish(c, res);
         return;
     }
+    c->last_recv_ns = now;
     if (c->ssl) {
         c->crx.end += (size_t)res;      /* OpenSSL reads it through the conn BIO */
         tls_progress(c, now);

@@ -91,6 +91,9 @@ struct tw_conn {
     uint8_t close_reason[123];
     size_t close_reason_len;
     uint64_t deadline_ns;
+    uint64_t last_recv_ns;         /* when bytes last arrived (staleness checks) */
+    bool reset_on_close;           /* tw_conn_reset: close with SO_LINGER 0 (RST) */
+    bool fault_bad_accept;         /* server fault injection: a wrong Sec-WebSocket-Accept */
     uint32_t close_timeout_ms;
     bool failing;                  /* we failed the connection: ignore further input */
 

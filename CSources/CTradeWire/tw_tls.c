@@ -90,6 +90,8 @@ SSL_CTX *tw_tls_server_ctx(const struct tw_tls_options *o, char *err, size_t err
         snprintf(err, err_len, "cannot load %s / %s: ", o->cert_file, o->key_file);
         goto fail;
     }
+    if (o->require_client_cert)     /* clients without one get a fatal alert (fault injection) */
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     return ctx;
 fail:
     queue_text(err, err_len);

@@ -306,6 +306,8 @@ int tw_upgrade_server_request(tw_conn *c)
         return answer_http(c, c->reject_status, c->reject_type[0] ? c->reject_type : "text/plain",
                            c->reject_body ? c->reject_body : "", c->reject_body_len, "", TW_ERR_HTTP_STATUS);
     }
+    if (c->fault_bad_accept)
+        accept[0] = accept[0] == 'A' ? 'B' : 'A';   /* fault injection: a key the client must refuse */
     char resp[160];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -124,7 +124,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         case .respond(let status, let type, let body):
             let bytes = Array(body.utf8)
             if tw_conn_respond(conn, Int32(status), type, bytes, bytes.count) != 0 { tw_conn_release(conn) }
-        case .accept(let handler):
+        case .accept(let handler), .acceptWithWrongKey(let handler):
+            if case .acceptWithWrongKey = decision { tw_conn_fault_bad_accept(conn) }
             let c = WebSocketConnection(loop: loop, handler: handler, target: target, headers: headers)
             c.handle = conn
             tw_conn_set_user(conn, Unmanaged.passRetained(c).toOpaque())
@@ -246,5 +247,22 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     func abortOnLoop() {
         if let h = handle { tw_conn_abort(h) }
+    }
+
+    /// Drop the TCP connection with a reset (RST) rather than a FIN; `didClose` follows.
+    public func reset() {
+        if loop.inEventLoop { if let h = handle { tw_conn_reset(h) } } else { loop.execute { self.reset() } }
+    }
+
+    /// Monotonic ns at which bytes last arrived on this connection (0 before any):
+    /// staleness checks read it instead of timing every message.
+    public var lastReceiveNanoseconds: UInt64 { handle.map { tw_conn_last_recv_ns($0) } ?? 0 }
+
+    /// Fault injection (test venues): put bytes on the stream as they are, bypassing
+    /// the framer (a half frame, garbage, a lying length). Loop thread, open connection.
+    public func writeRawBytes(_ bytes: [UInt8]) throws {
+        let h = try openHandle()
+        let r = bytes.withUnsafeBytes { tw_conn_write_bytes(h, $0.baseAddress, $0.count) }
+        if r != 0 { throw TradeWireError(cCode: r, detail: String(cString: tw_conn_error_text(h))) }
     }
 }

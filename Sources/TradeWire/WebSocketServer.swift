@@ -16,6 +16,8 @@ public final class WebSocketServer: @unchecked Sendable {
         case reject(status: Int, body: String)
         /// Answer a plain HTTP request (a REST endpoint), then close.
         case respond(status: Int, contentType: String, body: String)
+        /// Fault injection (test venues): answer 101 with a wrong `Sec-WebSocket-Accept`; a correct client refuses it.
+        case acceptWithWrongKey(any WebSocketHandler)
     }
 
     /// An upgrade request as the server sees it before answering.
@@ -41,9 +43,13 @@ public final class WebSocketServer: @unchecked Sendable {
     public struct TLS: Sendable {
         public var certificateFile: String
         public var privateKeyFile: String
-        public init(certificateFile: String, privateKeyFile: String) {
+        /// Refuse clients that present no certificate. Trading clients present none, so
+        /// every handshake ends in a TLS alert: a fault mode of the simulator.
+        public var requireClientCertificate: Bool
+        public init(certificateFile: String, privateKeyFile: String, requireClientCertificate: Bool = false) {
             self.certificateFile = certificateFile
             self.privateKeyFile = privateKeyFile
+            self.requireClientCertificate = requireClientCertificate
         }
     }
 
@@ -83,6 +89,7 @@ public final class WebSocketServer: @unchecked Sendable {
             t.enabled = tls == nil ? 0 : 1
             t.cert_file = UnsafePointer(cert)
             t.key_file = UnsafePointer(key)
+            t.require_client_cert = tls?.requireClientCertificate == true ? 1 : 0
             let l = tw_limits(max_frame: UInt64(limits.maxFrameSize), max_message: UInt64(limits.maxMessageSize))
             var h: OpaquePointer?
             let r = tw_listen(loop.handle, host, port, &t, l, Unmanaged.passUnretained(server).toOpaque(), &h)

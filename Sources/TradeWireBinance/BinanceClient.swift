@@ -22,8 +22,13 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         public var tls: TLSConfiguration
         public var requestTimeout: Duration
         public var rateLimiter: VenueRateLimiter?
+        /// Reconnect after a loss (nil = stay disconnected). With a policy, a connection is also replaced
+        /// before Binance's 24 h limit (at 23 h 30 min unless the policy says otherwise) and on `serverShutdown`.
+        public var reconnect: ReconnectPolicy?
         public init(url: WebSocketURL, credentials: BinanceCredentials? = nil, tls: TLSConfiguration = .default,
-                    requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = BinanceClient.sharedRateLimiter) {
+                    requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = BinanceClient.sharedRateLimiter,
+                    reconnect: ReconnectPolicy? = nil) {
+            self.reconnect = reconnect
             self.url = url
             self.credentials = credentials
             self.tls = tls
@@ -47,33 +52,65 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         didSet { let cb = onResponse; pending.onComplete = cb.map { cb in { id, r, res, lat in cb(id, r.method, r, res, lat) } } }
     }
     public var onExecutionReport: ((BinanceExecutionReport) -> Void)?
-    /// The server announced a shutdown: plan a reconnect.
+    /// The server announced a shutdown: a replacement connection is opened (with a reconnect policy).
     public var onServerShutdown: ((Int64?) -> Void)?
+    /// After a reconnect: what `openOrders.status` says of the orders lost with the connection.
+    public var onReconciliation: (([OrderReconciliation]) -> Void)?
     public private(set) var loggedOn = false
 
-    private var connection: WebSocketConnection?
+    /// Connects, reconnects, replaces aging connections.
+    public private(set) var supervisor: ConnectionSupervisor!
+    private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<BinanceRequest, BinanceResponse>
-    private let opener = ConnectWaiter()
+    /// What to restore on a new connection.
+    private var wantsLogon = false
+    private var wantsUserDataStream = false
+    private var unknownOrders = UnknownOrders()
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        var policy = configuration.reconnect
+        if policy != nil, policy?.maxConnectionAge == nil { policy?.maxConnectionAge = .seconds(23 * 3600 + 1800) }
+        let url = configuration.url, tls = configuration.tls
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: policy, retireAfter: configuration.requestTimeout) {
+            WebSocketConfiguration(url: url, tls: tls)
+        }
     }
 
-    public func connect() async throws {
-        try await opener.connect(on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self) { [self] c in connection = c }
+    public func connect() async throws { try await supervisor.connect() }
+
+    /// Close for good (no reconnect follows).
+    public func close() { supervisor.close() }
+
+    public var isConnected: Bool { supervisor.isConnected }
+
+    public func webSocketDidOpen(_ c: WebSocketConnection) {
+        guard let kind = supervisor.didOpen(c), kind != .first else { return }
+        // A new connection has no session: log on again, restore the user data stream, and ask for open orders
+        // if some orders' outcome was lost with the old connection. Binance answers in order on one connection.
+        loggedOn = false
+        var restore: [BinanceRequest] = []
+        if wantsLogon { restore.append(.sessionLogon) }
+        if wantsUserDataStream { restore.append(.userDataStreamSubscribe) }
+        if !unknownOrders.isEmpty { restore.append(.openOrdersStatus(symbol: nil)) }
+        for r in restore {
+            do { try send(r) } catch { logger.warning("restoring \(r.method) failed", metadata: ["error": "\(error)"]) }
+        }
     }
-
-    public func close() { loop.execute { [self] in try? connection?.close() } }
-
-    public func webSocketDidOpen(_ c: WebSocketConnection) { opener.opened() }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
-        connection = nil
-        loggedOn = false
-        opener.closed(close)
-        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"))
+        let generation: Int
+        switch supervisor.didClose(c, close) {
+        case .standby: return
+        case .current(let g): generation = g; loggedOn = false
+        case .retired(let g): generation = g
+        }
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
+                        generation: generation) { [self] r in
+            if case .orderPlace(let o) = r, let id = o.newClientOrderId { unknownOrders.add(id.description) }
+        }
     }
 
     static func nowMs() -> Int64 {
@@ -93,7 +130,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: 1) {
             throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
         }
-        let id = try pending.register(request, method: request.method)
+        let id = try pending.register(request, method: request.method, generation: supervisor.generation)
         // Encode first (signing may fail): nothing is sent, and the request completes with the error, if it does.
         var encoded = [UInt8](repeating: 0, count: 2048)
         let n: Int
@@ -129,6 +166,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         case .serverShutdown(let t):
             logger.notice("Binance serverShutdown: reconnect")
             onServerShutdown?(t)
+            if configuration.reconnect != nil { supervisor.replace(reason: "Binance serverShutdown") }
         case .event: break
         case .response(let r):
             configuration.rateLimiter?.observe(usage: r.rateLimits)
@@ -144,7 +182,14 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             } else {
                 result = .failure(TradeWireError(code: .venueRejected, detail: "Binance \(r.errorCode ?? 0): \(r.errorMessage ?? "")"))
             }
-            if case .success = result, case .sessionLogon = request { loggedOn = true }
+            if case .success = result {
+                switch request {
+                case .sessionLogon: loggedOn = true; wantsLogon = true
+                case .userDataStreamSubscribe: wantsUserDataStream = true
+                case .openOrdersStatus: if !unknownOrders.isEmpty { onReconciliation?(unknownOrders.reconcile(with: r.openOrders)) }
+                default: break
+                }
+            }
             pending.answer(id, result, receivedAt: message.receivedAt)
         }
     }

@@ -15,6 +15,23 @@ public struct BinanceResponse: Sendable {
     public let errorCode: Int?
     public let errorMessage: String?
     public let rateLimits: [(interval: String, count: Int, limit: Int)]
+
+    /// The orders of an `openOrders.status` result: (clientOrderId, orderId, status).
+    public var openOrders: [(clientOrderID: String, orderID: String, status: String)] {
+        guard let text = resultJSON else { return [] }
+        var out: [(clientOrderID: String, orderID: String, status: String)] = []
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { b in
+            guard let doc = try? JSONDocument(validating: UnsafeRawBufferPointer(b)), doc.root.kind == .array else { return }
+            doc.root.forEachElement { o in
+                if let c = o["clientOrderId"]?.string, let i = o["orderId"]?.int64 {
+                    out.append((c, String(i), o["status"]?.string ?? "NEW"))
+                }
+                return true
+            }
+        }
+        return out
+    }
 }
 
 /// `executionReport` from the user data stream (§2.8).

@@ -69,6 +69,8 @@ public enum BinanceRequest: Sendable {
     case ping
     case sessionLogon
     case userDataStreamSubscribe
+    /// The account's open orders (all symbols when nil): reconciliation after a reconnect.
+    case openOrdersStatus(symbol: String?)
 
     public var method: String {
         switch self {
@@ -78,6 +80,7 @@ public enum BinanceRequest: Sendable {
         case .ping: return "ping"
         case .sessionLogon: return "session.logon"
         case .userDataStreamSubscribe: return "userDataStream.subscribe"
+        case .openOrdersStatus: return "openOrders.status"
         }
     }
 
@@ -134,6 +137,8 @@ public enum BinanceEncoder {
             return p
         case .ping, .sessionLogon, .userDataStreamSubscribe:
             return []
+        case .openOrdersStatus(let symbol):
+            return symbol.map { [("symbol", .string($0))] } ?? []
         }
     }
 

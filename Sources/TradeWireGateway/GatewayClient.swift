@@ -18,8 +18,11 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         public var headers: [(name: String, value: String)]
         public var tls: TLSConfiguration
         public var requestTimeout: Duration
+        /// Reconnect after a loss (nil = stay disconnected); subscriptions are restored.
+        public var reconnect: ReconnectPolicy?
         public init(url: WebSocketURL, headers: [(name: String, value: String)] = [], tls: TLSConfiguration = .default,
-                    requestTimeout: Duration = .seconds(5)) {
+                    requestTimeout: Duration = .seconds(5), reconnect: ReconnectPolicy? = nil) {
+            self.reconnect = reconnect
             self.url = url
             self.headers = headers
             self.tls = tls
@@ -44,36 +47,62 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     /// `{"type":"error"}` messages.
     public var onError: ((String) -> Void)?
 
-    private var connection: WebSocketConnection?
+    /// After a reconnect: what the `orders_subscribe` snapshot says of the orders lost with the connection.
+    public var onReconciliation: (([OrderReconciliation]) -> Void)?
+
+    public private(set) var supervisor: ConnectionSupervisor!
+    private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<GatewayRequest, GatewayInbound>
+    /// What to restore on a new connection.
+    private var accounts: [String] = []
+    private var instruments: [String] = []
+    private var unknownOrders = UnknownOrders()
+    /// The ping sent after a resubscribe: its pong ends the snapshot (the gateway answers in order).
+    private var reconcilePing: UInt64?
+    private var snapshotSeen: [(clientOrderID: String, orderID: String, status: String)] = []
     private var fifo: [String: [UInt64]] = [:]
     private var byClientID: [String: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
-    private let opener = ConnectWaiter()
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        let ws = WebSocketConfiguration(url: configuration.url, headers: configuration.headers, tls: configuration.tls)
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
+                                          retireAfter: configuration.requestTimeout) { ws }
     }
 
-    public func connect() async throws {
-        try await opener.connect(on: loop, configuration: .init(
-                        url: configuration.url, headers: configuration.headers, tls: configuration.tls), handler: self) { [self] c in connection = c }
-    }
+    public func connect() async throws { try await supervisor.connect() }
 
-    public func close() { loop.execute { [self] in try? connection?.close() } }
+    /// Close for good (no reconnect follows).
+    public func close() { supervisor.close() }
+
+    public var isConnected: Bool { supervisor.isConnected }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        opener.opened()
+        guard let kind = supervisor.didOpen(c), kind != .first else { return }
+        // Restore subscriptions; the orders_subscribe snapshot then settles orders lost with the old connection.
+        var restore = accounts.map { GatewayRequest.ordersSubscribe(account: $0) }
+        if !instruments.isEmpty { restore.append(.subscribe(instruments: instruments)) }
+        snapshotSeen.removeAll()
+        do {
+            for r in restore { try send(r) }
+            if !unknownOrders.isEmpty && !accounts.isEmpty { reconcilePing = try send(.ping) }
+        } catch {
+            logger.warning("restoring subscriptions failed", metadata: ["error": "\(error)"])
+        }
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
-        connection = nil
-        opener.closed(close)
-        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"))
+        guard case .current(let generation) = supervisor.didClose(c, close) else { return }
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
+                        generation: generation) { [self] r in
+            if case .sendOrder(let cl, _) = r { unknownOrders.add(cl.description) }
+        }
         fifo.removeAll()
         byClientID.removeAll()
+        reconcilePing = nil
     }
 
     /// Issue a request (loop thread). `subscribe` has no answer and completes when sent.
@@ -94,7 +123,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         if case .subscribe = request { tracked = false } else { tracked = true }
         var id: UInt64 = 0
         if tracked {
-            id = try pending.register(request, method: request.method)
+            id = try pending.register(request, method: request.method, generation: supervisor.generation)
             fifo[request.method, default: []].append(id)
             if case .sendOrder(let cl, _) = request { byClientID[cl.description] = id }
         }
@@ -105,6 +134,11 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
                 return w.overflowed ? 0 : w.count
             }
             if tracked { pending.markSent(id, submitNs: submitted) }
+            switch request {
+            case .ordersSubscribe(let a): if !accounts.contains(a) { accounts.append(a) }
+            case .subscribe(let list): for i in list where !instruments.contains(i) { instruments.append(i) }
+            default: break
+            }
         } catch {
             if !tracked { throw error }
             forget(id, request)
@@ -138,6 +172,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
                                        size: r.size, price: r.price, cumQty: r.cumQty, lastQty: r.lastQty, lastPrice: r.lastPrice,
                                        text: r.text, rawPrimaryShape: r.rawPrimaryShape)
             }
+            if reconcilePing != nil, let cl = r.clientOrderID, let oid = r.orderID { snapshotSeen.append((cl, oid, "\(r.status)")) }
             onReport?(r)
         case .tick(let t): onTick?(t)
         case .error(let m):
@@ -162,6 +197,11 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             return
         }
         forget(id, request)
+        if id == reconcilePing {
+            reconcilePing = nil
+            onReconciliation?(unknownOrders.reconcile(with: snapshotSeen))
+            snapshotSeen.removeAll()
+        }
         var result: Result<GatewayInbound, TradeWireError>
         if let error { result = .failure(TradeWireError(code: .venueRejected, detail: error)) }
         else if case .orderAck(let a) = response!, !a.ok { result = .failure(TradeWireError(code: .venueRejected, detail: a.message ?? "rejected")) }

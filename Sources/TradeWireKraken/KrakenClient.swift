@@ -28,10 +28,13 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         public var rateLimiter: VenueRateLimiter?
         /// Fetches and refreshes the token over REST (used by the async `connect()`); overrides `token`.
         public var tokenProvider: KrakenTokenProvider?
+        /// Reconnect after a loss (nil = stay disconnected). Close code 1008 is terminal either way.
+        public var reconnect: ReconnectPolicy?
 
         public init(url: WebSocketURL, token: String? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(5), capacity: Int = 1024, logRequests: Bool = false,
-                    rateLimiter: VenueRateLimiter? = KrakenClient.sharedRateLimiter) {
+                    rateLimiter: VenueRateLimiter? = KrakenClient.sharedRateLimiter, reconnect: ReconnectPolicy? = nil) {
+            self.reconnect = reconnect
             self.url = url
             self.token = token
             self.tls = tls
@@ -65,8 +68,17 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var lastSequence: Int64?
     /// Called when the connection opens / closes.
     public var onConnection: ((Bool, WebSocketClose?) -> Void)?
+    /// After a reconnect: what the executions snapshot says of the orders lost with the connection.
+    public var onReconciliation: (([OrderReconciliation]) -> Void)?
 
-    private var connection: WebSocketConnection?
+    /// Connects, reconnects (with the configured policy) and watches for staleness.
+    public private(set) var supervisor: ConnectionSupervisor!
+    private var connection: WebSocketConnection? { supervisor.connection }
+    /// The executions subscription to restore after a reconnect.
+    private var executionsSubscription: (snapOrders: Bool, snapTrades: Bool)?
+    /// Orders lost with a connection, reconciled against the next executions snapshot.
+    private var unknownOrders = UnknownOrders()
+    private var awaitingSnapshot = false
     private var table: RequestTable
     private var requests: [KrakenRequest?]
     private var waiters: [UInt64: CheckedContinuation<KrakenAck, Error>] = [:]
@@ -74,7 +86,6 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     private var expiryTimer: Int?
     private var drainTimer: Int?
-    private let opener = ConnectWaiter()
     private let timeoutNs: UInt64
     /// The table's capacity, kept apart: completions run inside the table's own mutating calls.
     private let slots: Int
@@ -88,33 +99,28 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let (s, a) = configuration.requestTimeout.components
         timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
         methodIndex = KrakenMethod.allCases.map { latency.index(of: $0.rawValue) }
+        let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
+                                          retireAfter: configuration.requestTimeout) { [unowned self] in
+            // Every attempt starts with a valid token (cached, or fetched again once it aged out).
+            if let provider {
+                let token = try await provider.token()
+                try await loop.submit { [self] in
+                    currentToken = token
+                    scheduleTokenRefresh(provider)
+                }
+            }
+            return WebSocketConfiguration(url: url, tls: tls)
+        }
+        supervisor.isTerminal = { $0.code == 1008 }     // policy violation: reconnecting would repeat it
     }
 
     // MARK: connection
 
-    /// Connect (from the loop thread or any other); completion through `onConnection`.
-    public func connect() throws {
-        try loop.runSync { [self] in
-            connection = try WebSocketConnection.connect(
-                on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self)
-        }
-    }
-
     /// Connect and wait for the upgrade (fetching the token first if there is a provider).
-    public func connect() async throws {
-        if let provider = configuration.tokenProvider {
-            let token = try await provider.token()
-            try await loop.submit { [self] in
-                currentToken = token
-                scheduleTokenRefresh(provider)
-            }
-        }
-        try await opener.connect(on: loop, configuration: .init(url: configuration.url, tls: configuration.tls), handler: self) {
-            [self] c in connection = c
-        }
-    }
+    public func connect() async throws { try await supervisor.connect() }
 
-    public var isConnected: Bool { connection?.state == .open }
+    public var isConnected: Bool { supervisor.isConnected }
 
     /// Refresh the token before it ages out, off the hot path.
     private func scheduleTokenRefresh(_ provider: KrakenTokenProvider) {
@@ -133,24 +139,52 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func close() {
-        loop.execute { [self] in try? connection?.close(code: 1000, reason: "client closing") }
-    }
+    /// Close for good (no reconnect follows).
+    public func close() { supervisor.close() }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        opener.opened()
+        guard let kind = supervisor.didOpen(c) else { return }
+        if kind != .first {
+            // Restore the executions subscription; its snapshot also settles orders lost with the old connection.
+            lastSequence = nil
+            awaitingSnapshot = !unknownOrders.isEmpty
+            if executionsSubscription != nil || awaitingSnapshot {
+                let snapTrades = executionsSubscription?.snapTrades ?? false
+                do { try send(.subscribeExecutions(snapOrders: true, snapTrades: snapTrades)) } catch {
+                    logger.warning("executions resubscribe failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         onConnection?(true, nil)
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
-        connection = nil
-        lastSequence = nil
-        opener.closed(close)
-        // Every request in flight ends now, once: outcome unknown for orders.
+        let kind = supervisor.didClose(c, close)
+        let generation: Int
+        switch kind {
+        case .standby: return
+        case .current(let g): generation = g
+        case .retired(let g): generation = g
+        }
+        // Every request in flight on it ends now, once: outcome unknown for orders.
         let detail = "connection lost (\(close)); an order's outcome is unknown"
-        table.failAll { e in finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0) }
+        table.failAll(tag: generation) { e in
+            if let r = requests[Int(e.id % UInt64(slots))] { noteUnknownOrders(r) }
+            finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0)
+        }
+        guard case .current = kind else { return }
+        lastSequence = nil
         queued.removeAll()
         onConnection?(false, close)
+    }
+
+    /// Remember the client order ids of orders whose outcome the lost connection left unknown.
+    private func noteUnknownOrders(_ r: KrakenRequest) {
+        switch r {
+        case .addOrder(let a): if let id = a.order.clientOrderID { unknownOrders.add(id.description) }
+        case .batchAdd(_, let orders, _): for a in orders { if let id = a.order.clientOrderID { unknownOrders.add(id.description) } }
+        default: break
+        }
     }
 
     // MARK: sending (loop thread)
@@ -177,7 +211,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             mustQueue = true
             armDrain(after: over.retryAfterNs)
         }
-        let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline)
+        let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
         requests[Int(id % UInt64(slots))] = request
         armExpiry()
         if mustQueue {
@@ -290,6 +324,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                                        orderUserref: nil, count: nil, timeIn: nil, timeOut: nil, hasWarnings: false)
                 finish(e, .success(r), ns: ns, decodeNs: decodeNs, response: r)
             }
+            if case .executions(let x) = p, x.isSnapshot, awaitingSnapshot {
+                awaitingSnapshot = false
+                let found = x.reports.compactMap { e in
+                    e.clientOrderID.map { (clientOrderID: $0.description, orderID: e.orderID.description,
+                                           status: e.orderStatus.map { "\($0)" } ?? "\(e.execType)") }
+                }
+                onReconciliation?(unknownOrders.reconcile(with: found))
+            }
             if case .executions(let x) = p, let seq = x.sequence {
                 if x.isSnapshot { lastSequence = seq } else {
                     if let last = lastSequence, seq != last + 1 {
@@ -314,6 +356,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         guard let request = requests[slot] else { return }
         requests[slot] = nil
         let method = request.method
+        if case .subscribeExecutions(let so, let st) = request, case .success = result { executionsSubscription = (so, st) }
         let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: decodeNs)
         onResponse?(e.id, method, request, result, lat)
         if configuration.logRequests {

@@ -20,9 +20,16 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         public var tls: TLSConfiguration
         public var requestTimeout: Duration
         public var rateLimiter: VenueRateLimiter?
+        /// Reconnect after a loss (nil = stay disconnected); subscriptions are restored.
+        public var reconnect: ReconnectPolicy?
+        /// Fetches a fresh bearer token for each connection attempt (overrides `bearerToken`).
+        public var bearerTokenProvider: (@Sendable () async throws -> String)?
 
         public init(url: WebSocketURL, bearerToken: String, tls: TLSConfiguration = .default,
-                    requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = QuotesClient.sharedRateLimiter) {
+                    requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = QuotesClient.sharedRateLimiter,
+                    reconnect: ReconnectPolicy? = nil, bearerTokenProvider: (@Sendable () async throws -> String)? = nil) {
+            self.reconnect = reconnect
+            self.bearerTokenProvider = bearerTokenProvider
             self.url = url
             self.bearerToken = bearerToken
             self.tls = tls
@@ -54,7 +61,11 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     /// Products the stream confirmed (loop thread).
     public private(set) var subscriptions: Set<String> = []
     private var requested = 0                 // names in subscribe requests still unanswered
-    private var connection: WebSocketConnection?
+    public private(set) var supervisor: ConnectionSupervisor!
+    private var connection: WebSocketConnection? { supervisor.connection }
+    /// Names to subscribe again after a reconnect, sent as the rate limit allows.
+    private var toRestore: [String] = []
+    private var restoreTimer: Int?
     private let pending: PendingRequests<QuotesRequest, QuotesResponse>
     private var fifo: [QuotesOp: [UInt64]] = [:]
 
@@ -75,37 +86,62 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     }
     /// The async request being sent: its parts' completions go to it.
     private var pendingGroup: AckGroup?
-    private let opener = ConnectWaiter()
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
         pending.onComplete = { [unowned self] id, request, result, latency in settled(id, request, result, latency) }
+        let c = configuration
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: c.reconnect, retireAfter: c.requestTimeout) {
+            let token = try await c.bearerTokenProvider?() ?? c.bearerToken
+            return WebSocketConfiguration(url: c.url, headers: [("Authorization", "Bearer \(token)")], tls: c.tls)
+        }
     }
 
     // MARK: connection
 
-    public func connect() async throws {
-        try await opener.connect(on: loop, configuration: .init(
-                        url: configuration.url, headers: [("Authorization", "Bearer \(configuration.bearerToken)")],
-                        tls: configuration.tls), handler: self) { [self] c in connection = c }
-    }
+    public func connect() async throws { try await supervisor.connect() }
 
-    public func close() { loop.execute { [self] in try? connection?.close() } }
+    /// Close for good (no reconnect follows).
+    public func close() { supervisor.close() }
+
+    public var isConnected: Bool { supervisor.isConnected }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        opener.opened()
+        guard let kind = supervisor.didOpen(c) else { return }
+        if kind != .first { restoreSubscriptions() }
         onConnection?(true, nil)
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
-        connection = nil
-        opener.closed(close)
-        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))"))
+        guard case .current(let generation) = supervisor.didClose(c, close) else { return }
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))"), generation: generation)
         fifo.removeAll()
+        if configuration.reconnect != nil {
+            toRestore = subscriptions.sorted() + toRestore.filter { !subscriptions.contains($0) }
+        }
         subscriptions.removeAll()
+        if let t = restoreTimer { loop.cancelTimer(t); restoreTimer = nil }
         onConnection?(false, close)
+    }
+
+    /// Subscribe again to what the lost connection had, 100 names a request, as fast as the rate limit allows.
+    private func restoreSubscriptions() {
+        restoreTimer = nil
+        while !toRestore.isEmpty, connection?.state == .open {
+            let chunk = Array(toRestore.prefix(QuotesLimits.namesPerRequest))
+            do {
+                try send(.subscribe(chunk))
+                toRestore.removeFirst(chunk.count)
+            } catch let e as TradeWireError where e.code == .rateLimited {
+                restoreTimer = loop.schedule(after: .seconds(1)) { [self] in restoreSubscriptions() }
+                return
+            } catch {
+                logger.warning("restoring quote subscriptions failed", metadata: ["error": "\(error)"])
+                return
+            }
+        }
     }
 
     // MARK: requests (loop thread)
@@ -144,7 +180,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
         var ids: [UInt64] = []
         for p in parts {
-            let id = try pending.register(p, method: p.op.rawValue)
+            let id = try pending.register(p, method: p.op.rawValue, generation: supervisor.generation)
             fifo[p.op == .unsubscribeAll ? .unsubscribe : p.op, default: []].append(id)
             if let g = pendingGroup {                                    // before the frame leaves
                 let part = ids.count

@@ -219,6 +219,22 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             })])
             report(oid, x: "CANCELED", X: "CANCELED", last: nil, cum: gone.filled)
             orders[oid] = nil
+        case "openOrders.status":
+            if let e = checkSigned(p, session: s) { return fail(e) }
+            let only = p?["symbol"]?.string
+            let open = orders.filter { (oid, o) in (only == nil || o.symbol == only) && books[o.symbol]?.find(id: String(oid)) != nil }
+                .sorted { $0.key < $1.key }
+            s.conn.sendAll([reply(s, id: id, result: { w in
+                w.beginArray()
+                for (oid, o) in open {
+                    let filled = self.books[o.symbol]?.find(id: String(oid))?.filled ?? .zero
+                    w.beginObject(); w.key("symbol"); w.string(o.symbol); w.key("orderId"); w.value(oid)
+                    w.key("clientOrderId"); w.string(o.clientOrderId); w.key("origQty"); w.quoted(o.qty)
+                    w.key("executedQty"); w.quoted(filled)
+                    w.key("status"); w.string(filled > .zero ? "PARTIALLY_FILLED" : "NEW"); w.endObject()
+                }
+                w.endArray()
+            })])
         default:
             fail((-1020, "This operation is not supported.", 400))
         }

@@ -28,7 +28,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
     var sessions: [Int: Session] = [:]
     var nextSession = 0
     var nextOrder = 12_344
-    var orderOwner: [String: (session: Int, clOrdId: String, symbol: String, size: FixedDecimal, price: FixedDecimal?, side: Side)] = [:]
+    var orderOwner: [String: (session: Int, account: String?, clOrdId: String, symbol: String, size: FixedDecimal, price: FixedDecimal?, side: Side)] = [:]
 
     public init(options: Options = .init()) { self.options = options }
 
@@ -97,8 +97,25 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
 
     /// A report to the owner's session, if it subscribed to order reports.
     func report(_ orderID: String, status: String, cum: FixedDecimal, last: (FixedDecimal, FixedDecimal)?, first: Bool) {
-        guard let o = orderOwner[orderID], let s = sessions[o.session], s.account != nil else { return }
-        let msg = simJSON { w in
+        guard let o = orderOwner[orderID], let s = sessions[o.session], let account = s.account else { return }
+        s.conn.sendAll([reportMessage(orderID, status: status, cum: cum, last: last, first: first, account: account)])
+    }
+
+    /// An `orders_subscribe` snapshot: the account's live orders, in the flat shape with their client ids
+    /// (as Primary's `os` snapshot of active orders), so a client that reconnected can settle what it lost.
+    func snapshot(account: String, to c: WebSocketConnection) {
+        let live = orderOwner.filter { $0.value.account == account && books[$0.value.symbol]?.find(id: $0.key) != nil }
+            .sorted { $0.key < $1.key }
+        c.sendAll(live.map { (id, o) in
+            let cum = books[o.symbol]?.find(id: id)?.filled ?? .zero
+            return reportMessage(id, status: cum > .zero ? "PARTIALLY_FILLED" : "NEW", cum: cum, last: nil, first: true, account: account)
+        })
+    }
+
+    func reportMessage(_ orderID: String, status: String, cum: FixedDecimal, last: (FixedDecimal, FixedDecimal)?, first: Bool,
+                       account: String) -> [UInt8] {
+        let o = orderOwner[orderID]!
+        return simJSON { w in
             w.beginObject(); w.key("type"); w.value("order_report"); w.key("report"); w.beginObject()
             if first {
                 // The flat shape with the client id, as the gateway's first relay shows it.
@@ -111,7 +128,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
                 // Primary's raw frame; the client id is not repeated.
                 w.key("type"); w.value("or"); w.key("orderReport"); w.beginObject()
                 w.key("orderId"); w.string(orderID); w.key("proprietary"); w.value("api")
-                w.key("accountId"); w.beginObject(); w.key("id"); w.string(s.account!); w.endObject()
+                w.key("accountId"); w.beginObject(); w.key("id"); w.string(account); w.endObject()
                 w.key("instrumentId"); w.beginObject(); w.key("marketId"); w.value("ROFX"); w.key("symbol"); w.string(o.symbol); w.endObject()
                 if let p = o.price { w.key("price"); w.value(p) }
                 w.key("orderQty"); w.value(o.size); w.key("side"); w.value(o.side == .buy ? "BUY" : "SELL")
@@ -122,7 +139,6 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
             }
             w.endObject(); w.endObject()
         }
-        s.conn.sendAll([msg])
     }
 
     func handle(_ type: String, _ root: JSONValue, session: Int, conn c: WebSocketConnection) {
@@ -142,6 +158,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
                 w.beginObject(); w.key("type"); w.value("orders_subscribed"); w.key("account"); w.string(account)
                 w.key("result"); w.beginObject(); w.key("status"); w.value("ok"); w.endObject(); w.endObject()
             }])
+            snapshot(account: account, to: c)
         case "send_order":
             sendOrder(root, session: session, conn: c)
         default:
@@ -183,7 +200,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
         nextOrder += 1
         let orderID = String(nextOrder)
         let side: Side = sideText == "BUY" ? .buy : .sell
-        orderOwner[orderID] = (session, cl, symbol, size, price, side)
+        orderOwner[orderID] = (session, sessions[session]?.account, cl, symbol, size, price, side)
         c.sendAll([ack(ok: true, orderID: orderID)])
         report(orderID, status: "NEW", cum: .zero, last: nil, first: true)
         let book = books[symbol] ?? OrderBook(symbol: symbol)

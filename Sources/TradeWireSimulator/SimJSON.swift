@@ -19,6 +19,7 @@ extension WebSocketConnection {
     /// Send prepared text messages in order; drop the connection if that fails.
     func sendAll(_ messages: [[UInt8]]) {
         for m in messages {
+            if FaultInjector.intercept(self, m) { continue }    // a fault plan took it (usually: no plan, a miss)
             do { _ = try m.withUnsafeBytes { try send(.text, bytes: $0) } } catch { abort(); return }
         }
     }

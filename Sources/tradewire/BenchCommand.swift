@@ -193,8 +193,10 @@ struct Bench: ParsableCommand {
                 up.signal()
                 if let close { print("connection: \(close)") }
             }
-            try client.connect()
+            let failure = Locked<Error?>(nil)
+            Task { do { try await client.connect() } catch { failure.withLock { $0 = error }; up.signal() } }
             up.wait()
+            if let e = failure.withLock({ $0 }) { throw ValidationError("could not connect to \(wsURL): \(e)") }
             guard client.isConnected else { throw ValidationError("could not connect to \(wsURL)") }
             client.onConnection = { [weak krakenDriver] ok, _ in if !ok { krakenDriver?.errors += 1; krakenDriver?.chunkDone.signal() } }
         } else {

@@ -4,6 +4,8 @@ import Foundation
 import TradeWire
 import TradeWireSimulator
 
+extension FaultMode: ExpressibleByArgument {}
+
 struct Simulator: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the exchange simulator: a local venue for clients of any WebSocket library.",
@@ -31,6 +33,11 @@ struct Simulator: ParsableCommand {
     @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
     @Option(help: "API secret: Kraken's base64 REST secret and Binance's HMAC key.") var apiSecret = "ZGVtby1hcGktc2VjcmV0LWZvci10aGUtc2ltdWxhdG9y"
 
+    @Option(help: "Misbehave: \(FaultMode.allCases.map(\.rawValue).joined(separator: ", ")).") var fault: FaultMode?
+    @Option(help: "The fault hits at this outbound message of a connection (1 = the first).") var faultAt = 1
+    @Option(help: "How many connections get the fault (0 = all); later ones are served normally.") var faultConnections = 1
+    @Option(help: "Delay of --fault delayed-acks, in ms.") var faultDelayMs = 200
+
     func run() throws {
         let loop = try EventLoop()
         var serverTLS: WebSocketServer.TLS? = nil
@@ -46,18 +53,12 @@ struct Simulator: ParsableCommand {
                                                          rateCounter: noRateLimits ? nil : KrakenOrderCounter(),
                                                          apiKey: apiKey, apiSecretBase64: apiSecret))
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
-        let gateway = GatewayVenueSimulator()
         let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret, ordersPer10s: noRateLimits ? nil : 50))
-        let server = try WebSocketServer.listen(on: loop, host: host, port: port, tls: serverTLS) { r in
-            switch r.path {
-            case "/v2": return .accept(kraken.handler())
-            case "/0/private/GetWebSocketsToken": return kraken.restToken(r)
-            case "/quotewebsocket/1.0.0": return quotes.decide(r)
-            case "/ws/cotizaciones": return .accept(gateway.handler())
-            case "/ws-api/v3": return .accept(binance.handler())
-            default: return .reject(status: 404, body: "no such endpoint: \(r.path)\n")
-            }
-        }
+        let plan = fault.map { FaultInjector.Plan(mode: $0, atMessage: faultAt, connections: faultConnections == 0 ? nil : faultConnections,
+                                                   delay: .milliseconds(faultDelayMs)) }
+        let exchange = try ExchangeSimulator(on: loop, host: host, port: port, tls: serverTLS, kraken: kraken, quotes: quotes,
+                                             binance: binance, fault: plan)
+        let server = exchange.server!
         let scheme = tls ? "wss" : "ws"
         print("TradeWire simulator on \(scheme)://\(host):\(server.port)")
         print("  Kraken WS v2:   \(scheme)://\(host):\(server.port)/v2  (token: POST \(tls ? "https" : "http")://\(host):\(server.port)/0/private/GetWebSocketsToken)")
@@ -65,6 +66,7 @@ struct Simulator: ParsableCommand {
         print("  order gateway:  \(scheme)://\(host):\(server.port)/ws/cotizaciones")
         print("  Binance WS API: \(scheme)://\(host):\(server.port)/ws-api/v3  (API key \(apiKey.prefix(4))…)")
         if tls { print("  trust this CA: \(caOut)") }
+        if let fault { print("  fault: \(fault.rawValue) at message \(faultAt) of \(faultConnections == 0 ? "every" : "the first \(faultConnections)") connection(s)") }
         fflush(nil)    // the banner must reach a log or pipe at once
         parkForever()
     }

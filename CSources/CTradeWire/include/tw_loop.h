@@ -84,6 +84,7 @@ struct tw_tls_options {
     const char *server_name;  /* SNI and host-name check; NULL = the host */
     const char *cert_file;    /* server role */
     const char *key_file;     /* server role */
+    int require_client_cert;  /* server role: refuse clients without a certificate (a TLS alert) */
 };
 
 struct tw_connect_options {
@@ -133,6 +134,21 @@ int tw_conn_close(tw_conn *conn, uint16_t code, const char *reason, size_t reaso
 
 /* Drop the TCP connection now; CLOSED follows with TW_ERR_CLOSED. */
 void tw_conn_abort(tw_conn *conn);
+
+/* Drop the TCP connection with a reset (RST) instead of a FIN; CLOSED follows with TW_ERR_CLOSED. */
+void tw_conn_reset(tw_conn *conn);
+
+/* Monotonic ns at which bytes last arrived (0 = none yet): for staleness checks. */
+uint64_t tw_conn_last_recv_ns(const tw_conn *conn);
+
+/*
+ * Fault injection, for test peers. tw_conn_write_bytes puts bytes on the stream
+ * as they are (through TLS if on), bypassing the framer: garbage, half frames.
+ * tw_conn_fault_bad_accept, during UPGRADE: the 101 carries a wrong
+ * Sec-WebSocket-Accept.
+ */
+int tw_conn_write_bytes(tw_conn *conn, const void *data, size_t len);
+void tw_conn_fault_bad_accept(tw_conn *conn);
 
 /* The caller's reference is gone; memory is freed once CLOSED was delivered and I/O drained. */
 void tw_conn_release(tw_conn *conn);

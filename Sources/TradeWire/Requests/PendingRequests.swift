@@ -30,9 +30,10 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
 
     public var inFlight: Int { table.inFlight }
 
-    /// Register a request about to be sent; returns its id.
-    public func register(_ request: Request, method: String) throws(TradeWireError) -> UInt64 {
-        let id = try table.register(method: latency.index(of: method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs)
+    /// Register a request about to be sent on connection `generation`; returns its id.
+    public func register(_ request: Request, method: String, generation: Int = 0) throws(TradeWireError) -> UInt64 {
+        let id = try table.register(method: latency.index(of: method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs,
+                                    tag: generation)
         requests[Int(id % UInt64(slots))] = request
         armExpiry()
         return id
@@ -58,9 +59,13 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
         if table.complete(id) != nil { finish(id, .failure(error), ns: 0) }
     }
 
-    /// The connection is gone: everything in flight completes now, oldest first.
-    public func failAll(_ error: TradeWireError) {
-        table.failAll { e in finish(e.id, .failure(error), ns: 0) }
+    /// A connection is gone: what was in flight on it (`generation`; nil = all) completes now, oldest first.
+    /// `lost` sees each request first (to note orders whose outcome is now unknown).
+    public func failAll(_ error: TradeWireError, generation: Int? = nil, lost: ((Request) -> Void)? = nil) {
+        table.failAll(tag: generation) { e in
+            if let lost, let r = requests[Int(e.id % UInt64(slots))] { lost(r) }
+            finish(e.id, .failure(error), ns: 0)
+        }
     }
 
     /// Be told when `id` completes (async API). Completes at once if it already has.

@@ -101,13 +101,16 @@ public struct RequestTable: ~Copyable {
         earliestDeadline = next
     }
 
-    /// Remove every entry (connection lost), handing each to body once, oldest first.
-    public mutating func failAll(_ body: (Entry) -> Void) {
+    /// Remove every entry (connection lost), or only those with `tag` (one of
+    /// several connections), handing each to body once, oldest first.
+    public mutating func failAll(tag: Int? = nil, _ body: (Entry) -> Void) {
         guard inFlight > 0 else { return }
         var all: [Entry] = []
-        for s in 0..<capacity { if let e = slots[s] { all.append(e); slots[s] = nil } }
-        inFlight = 0
-        earliestDeadline = .max
+        for s in 0..<capacity {
+            if let e = slots[s], tag == nil || e.tag == tag { all.append(e); slots[s] = nil }
+        }
+        inFlight -= all.count
+        if inFlight == 0 { earliestDeadline = .max }
         for e in all.sorted(by: { $0.id < $1.id }) { body(e) }
     }
 }

@@ -1,0 +1,274 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps a venue client connected: the first connect (awaitable), reconnects
+/// with backoff and jitter after a loss, staleness checks, and planned
+/// replacement (a new connection opens before the old one is retired).
+///
+/// The client stays the connections' handler and reports each open and close
+/// here (`didOpen`, `didClose`); the supervisor says what the event means for
+/// the client. Requests carry the `generation` of the connection they went out
+/// on, so that closing a retired connection fails only its own requests.
+/// Loop-confined, except `connect()`.
+public final class ConnectionSupervisor: @unchecked Sendable {
+    /// What the supervisor did, for the application (on the loop thread).
+    public enum Event: Sendable {
+        /// A connection opened: the first one, a reconnect after a loss, or a planned replacement.
+        case connected(OpenKind)
+        /// The connection ended; `retryIn` is nil when no reconnect follows (closed by the
+        /// application, terminal close, no policy, or attempts exhausted).
+        case disconnected(WebSocketClose, retryIn: Duration?)
+        /// No bytes arrived for `silentFor`: the connection was dropped.
+        case stale(silentFor: Duration)
+        /// A planned replacement started (age limit, venue shutdown notice).
+        case replacing(reason: String)
+        /// A reconnect attempt could not even start (e.g. the token fetch failed).
+        case attemptFailed(TradeWireError)
+    }
+
+    public enum OpenKind: Sendable, Equatable { case first, reconnected, replacement }
+
+    /// What a closed connection was to the client.
+    public enum CloseKind: Sendable, Equatable {
+        /// The connection requests were going out on: the client is now disconnected.
+        case current(generation: Int)
+        /// A connection being retired after a replacement: only its own requests end.
+        case retired(generation: Int)
+        /// A replacement that failed before it took over: nothing of the client's was on it.
+        case standby
+    }
+
+    public let loop: EventLoop
+    public let policy: ReconnectPolicy?
+    /// Whether a close ends the session for good (Kraken: 1008).
+    public var isTerminal: (WebSocketClose) -> Bool = { _ in false }
+    public var onEvent: ((Event) -> Void)?
+
+    /// The connection requests go out on.
+    public private(set) var connection: WebSocketConnection?
+    /// Increases each time a connection becomes current; requests are tagged with it.
+    public private(set) var generation = 0
+    /// Reconnects after a loss so far.
+    public private(set) var reconnects = 0
+
+    private weak var handler: (any WebSocketHandler)?
+    private let prepare: @Sendable () async throws -> WebSocketConfiguration
+    private let retireAfter: Duration
+    private var standby: WebSocketConnection?
+    private var retiring: [ObjectIdentifier: (WebSocketConnection, Int)] = [:]
+    private var opened = false             // the current connection reached OPEN
+    private var everOpened = false
+    private var userClosed = false
+    private var attempts = 0
+    private var retryTimer: Int?
+    private var watchTimer: Int?
+    private var ageTimer: Int?
+    private var openedAt: UInt64 = 0
+    private var firstConnect: CheckedContinuation<Void, Error>?
+
+    /// `prepare` makes the configuration of each attempt (fresh tokens and headers);
+    /// `retireAfter` is how long a replaced connection may finish its requests.
+    public init(loop: EventLoop, handler: any WebSocketHandler, policy: ReconnectPolicy?, retireAfter: Duration = .seconds(10),
+                prepare: @escaping @Sendable () async throws -> WebSocketConfiguration) {
+        self.loop = loop
+        self.handler = handler
+        self.policy = policy
+        self.retireAfter = retireAfter
+        self.prepare = prepare
+    }
+
+    public var isConnected: Bool { connection?.state == .open }
+
+    /// Connect and wait for the upgrade. A failure of this first connect throws
+    /// and is not retried: bad credentials or a wrong URL should be seen at once.
+    public func connect() async throws {
+        let configuration = try await prepare()
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            loop.execute { [self] in
+                userClosed = false
+                firstConnect = c
+                if let error = open(configuration, asStandby: false) {
+                    firstConnect = nil
+                    c.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Close for good: no reconnect follows.
+    public func close(code: UInt16 = 1000, reason: String = "client closing") {
+        loop.execute { [self] in
+            userClosed = true
+            cancelTimers()
+            standby?.abort()
+            for (c, _) in retiring.values { try? c.close(code: code, reason: reason) }
+            try? connection?.close(code: code, reason: reason)
+        }
+    }
+
+    /// Open a replacement now; the current connection is retired once it is up.
+    public func replace(reason: String) {
+        guard loop.inEventLoop else { loop.execute { [self] in replace(reason: reason) }; return }
+        guard standby == nil, opened, !userClosed else { return }
+        onEvent?(.replacing(reason: reason))
+        Task { [self] in
+            do {
+                let configuration = try await prepare()
+                loop.execute { [self] in
+                    guard standby == nil, opened, !userClosed else { return }
+                    if let error = open(configuration, asStandby: true) { onEvent?(.attemptFailed(error)) }
+                }
+            } catch {
+                loop.execute { [self] in onEvent?(.attemptFailed(Self.wrap(error))) }
+            }
+        }
+    }
+
+    /// The generation of a connection the client knows (current or retiring); nil for a standby.
+    public func generation(of c: WebSocketConnection) -> Int? {
+        if c === connection { return generation }
+        return retiring[ObjectIdentifier(c)]?.1
+    }
+
+    // MARK: reported by the client (loop thread)
+
+    /// The client's `webSocketDidOpen`: returns what the open means, or nil for
+    /// a connection the supervisor no longer wants (it is closed).
+    public func didOpen(_ c: WebSocketConnection) -> OpenKind? {
+        let kind: OpenKind
+        if c === standby {
+            standby = nil
+            if let old = connection {
+                retiring[ObjectIdentifier(old)] = (old, generation)
+                loop.schedule(after: retireAfter) { [weak old] in try? old?.close(code: 1000, reason: "replaced") }
+            }
+            connection = c
+            generation += 1
+            kind = .replacement
+        } else if c === connection {
+            kind = everOpened ? .reconnected : .first
+            if everOpened { reconnects += 1 }
+        } else {
+            c.abort()
+            return nil
+        }
+        opened = true
+        everOpened = true
+        attempts = 0
+        openedAt = MonotonicClock.nanoseconds()
+        armWatch()
+        if let age = policy?.maxConnectionAge {
+            if let t = ageTimer { loop.cancelTimer(t) }
+            ageTimer = loop.schedule(after: age) { [self] in ageTimer = nil; replace(reason: "connection age limit") }
+        }
+        firstConnect?.resume()
+        firstConnect = nil
+        onEvent?(.connected(kind))
+        return kind
+    }
+
+    /// The client's `didClose`: what the closed connection was; a reconnect is
+    /// scheduled when the current one was lost and the policy allows.
+    public func didClose(_ c: WebSocketConnection, _ close: WebSocketClose) -> CloseKind {
+        if c === standby {
+            standby = nil
+            onEvent?(.attemptFailed(close.error ?? TradeWireError(code: .closed, detail: "replacement closed: \(close)")))
+            return .standby
+        }
+        if let (_, gen) = retiring.removeValue(forKey: ObjectIdentifier(c)) { return .retired(generation: gen) }
+        guard c === connection else { return .standby }
+        let gen = generation
+        connection = nil
+        opened = false
+        cancelTimers()
+        if let first = firstConnect {
+            firstConnect = nil
+            first.resume(throwing: close.error ?? TradeWireError(code: .closed, detail: "closed \(close.code) \(close.reason)"))
+            onEvent?(.disconnected(close, retryIn: nil))
+            return .current(generation: gen)
+        }
+        scheduleReconnect(after: close)
+        return .current(generation: gen)
+    }
+
+    // MARK: internals
+
+    private func scheduleReconnect(after close: WebSocketClose) {
+        guard let policy, !userClosed, everOpened, !isTerminal(close) else {
+            onEvent?(.disconnected(close, retryIn: nil))
+            return
+        }
+        attempts += 1
+        if let max = policy.maxAttempts, attempts > max {
+            onEvent?(.disconnected(close, retryIn: nil))
+            return
+        }
+        let delay = policy.delay(attempt: attempts, random: Double.random(in: 0..<1))
+        onEvent?(.disconnected(close, retryIn: delay))
+        retryTimer = loop.schedule(after: delay) { [self] in
+            retryTimer = nil
+            Task { [self] in
+                do {
+                    let configuration = try await prepare()
+                    loop.execute { [self] in attempt(configuration) }
+                } catch {
+                    loop.execute { [self] in
+                        onEvent?(.attemptFailed(Self.wrap(error)))
+                        scheduleReconnect(after: close)
+                    }
+                }
+            }
+        }
+    }
+
+    private func attempt(_ configuration: WebSocketConfiguration) {
+        guard !userClosed, connection == nil else { return }
+        if let error = open(configuration, asStandby: false) {
+            onEvent?(.attemptFailed(error))
+            scheduleReconnect(after: WebSocketClose(code: 1006, reason: "", error: error))
+        }
+    }
+
+    /// Start a connection; returns the error if it could not even start.
+    private func open(_ configuration: WebSocketConfiguration, asStandby: Bool) -> TradeWireError? {
+        guard let handler else { return TradeWireError(code: .closed, detail: "the client is gone") }
+        do {
+            let c = try WebSocketConnection.connect(on: loop, configuration: configuration, handler: handler)
+            if asStandby { standby = c } else { connection = c; generation += 1 }
+            return nil
+        } catch {
+            return Self.wrap(error)
+        }
+    }
+
+    /// Check for silence a few times per `staleAfter`; no allocation per message.
+    private func armWatch() {
+        guard let stale = policy?.staleAfter else { return }
+        let limit = UInt64(stale / .nanoseconds(1))
+        if let t = watchTimer { loop.cancelTimer(t) }
+        watchTimer = loop.schedule(after: stale / 4) { [self] in
+            watchTimer = nil
+            guard let c = connection, opened else { return }
+            let last = max(c.lastReceiveNanoseconds, openedAt)
+            let silent = MonotonicClock.nanoseconds() &- last
+            if silent > limit {
+                onEvent?(.stale(silentFor: .nanoseconds(Int64(silent))))
+                c.abort()
+            } else {
+                armWatch()
+            }
+        }
+    }
+
+    private func cancelTimers() {
+        for t in [retryTimer, watchTimer, ageTimer] { if let t { loop.cancelTimer(t) } }
+        retryTimer = nil
+        watchTimer = nil
+        ageTimer = nil
+    }
+
+    static func wrap(_ error: Error) -> TradeWireError {
+        error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")
+    }
+}

@@ -1,0 +1,166 @@
+import Synchronization
+import TradeWire
+
+/// A way for the venue to misbehave (`tradewire simulator --fault MODE`).
+public enum FaultMode: String, CaseIterable, Sendable {
+    /// Half of a frame, then the TCP connection closes.
+    case dropMidFrame = "drop-mid-frame"
+    /// A TCP reset (RST) instead of the answer.
+    case tcpReset = "tcp-reset"
+    /// Nothing more is sent, TCP stays up (a half-open peer): staleness or timeouts must notice.
+    case halfOpenStall = "half-open-stall"
+    /// Bytes that are no WebSocket frame (the client fails the connection, 1002).
+    case garbageBytes = "garbage-bytes"
+    /// A frame header announcing 1 GiB (over any sane limit: close 1009).
+    case oversizedFrame = "oversized-frame"
+    /// Frames leave one byte per millisecond.
+    case slowDrip = "slow-drip"
+    /// Every TLS handshake ends in an alert (the listener asks for a client certificate).
+    case tlsAlert = "tls-alert"
+    /// The upgrade is answered 429 with a body.
+    case handshake4xx = "handshake-4xx"
+    /// The upgrade is answered 503 with a body.
+    case handshake5xx = "handshake-5xx"
+    /// The 101 carries a wrong `Sec-WebSocket-Accept`.
+    case wrongAccept = "wrong-accept"
+    /// Every message waits `delay` before it is sent.
+    case delayedAcks = "delayed-acks"
+}
+
+/// Which connections misbehave and when. Loop-confined (the simulator's loop).
+public final class FaultInjector: @unchecked Sendable {
+    public struct Plan: Sendable {
+        public var mode: FaultMode
+        /// The fault hits at this outbound message of a connection (1 = the first; greetings count).
+        public var atMessage: Int
+        /// How many connections get the fault (nil = all); later ones are served normally, so a
+        /// client that reconnects recovers.
+        public var connections: Int?
+        /// For `.delayedAcks`.
+        public var delay: Duration
+        public init(mode: FaultMode, atMessage: Int = 1, connections: Int? = 1, delay: Duration = .milliseconds(200)) {
+            self.mode = mode
+            self.atMessage = atMessage
+            self.connections = connections
+            self.delay = delay
+        }
+    }
+
+    /// Per faulty connection: messages seen, whether the fault already hit, bytes dripping out.
+    final class Victim {
+        let plan: Plan
+        var sent = 0
+        var tripped = false
+        var drip: [UInt8] = []
+        var dripTimer: Int?
+        init(_ plan: Plan) { self.plan = plan }
+    }
+
+    public let plan: Plan
+    /// Connections that got the fault so far.
+    public private(set) var faulted = 0
+    /// Connections that are served by the fault plan; `sendAll` looks its connection up here.
+    private static let victims = Mutex<[ObjectIdentifier: Victim]>([:])
+
+    public init(plan: Plan) { self.plan = plan }
+
+    /// The listener's TLS settings under this plan (`.tlsAlert` asks every client for a certificate).
+    public func tls(_ base: WebSocketServer.TLS?) -> WebSocketServer.TLS? {
+        guard var t = base else { return nil }
+        if plan.mode == .tlsAlert { t.requireClientCertificate = true }
+        return t
+    }
+
+    /// Apply the plan to an upgrade decision.
+    public func decide(_ decision: WebSocketServer.Decision) -> WebSocketServer.Decision {
+        guard case .accept(let handler) = decision, plan.connections.map({ faulted < $0 }) ?? true else { return decision }
+        switch plan.mode {
+        case .handshake4xx:
+            faulted += 1
+            return .reject(status: 429, body: "simulated fault: too many connection attempts, retry later\n")
+        case .handshake5xx:
+            faulted += 1
+            return .reject(status: 503, body: "simulated fault: venue in maintenance\n")
+        case .wrongAccept:
+            faulted += 1
+            return .acceptWithWrongKey(handler)
+        case .tlsAlert:
+            return decision
+        default:
+            faulted += 1
+            return .accept(FaultyHandler(inner: handler, victim: Victim(plan)))
+        }
+    }
+
+    /// Forwards to the venue; registers the connection so that its sends pass through the plan.
+    final class FaultyHandler: WebSocketHandler, @unchecked Sendable {
+        let inner: any WebSocketHandler
+        let victim: Victim
+        init(inner: any WebSocketHandler, victim: Victim) { self.inner = inner; self.victim = victim }
+
+        func webSocketDidOpen(_ c: WebSocketConnection) {
+            FaultInjector.victims.withLock { $0[ObjectIdentifier(c)] = victim }
+            inner.webSocketDidOpen(c)
+        }
+        func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
+            if victim.tripped && victim.plan.mode == .halfOpenStall { return }    // a dead peer reads nothing either
+            inner.webSocket(c, didReceive: message)
+        }
+        func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+            FaultInjector.victims.withLock { $0[ObjectIdentifier(c)] = nil }
+            if let t = victim.dripTimer { c.loop.cancelTimer(t) }
+            inner.webSocket(c, didClose: close)
+        }
+    }
+
+    /// An unmasked server text frame, built by hand so that it can be cut or dripped.
+    static func frame(_ payload: [UInt8]) -> [UInt8] {
+        var f: [UInt8] = [0x81]
+        if payload.count < 126 { f.append(UInt8(payload.count)) }
+        else if payload.count <= 0xFFFF { f += [126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)] }
+        else { f.append(127); for s in stride(from: 56, through: 0, by: -8) { f.append(UInt8(truncatingIfNeeded: payload.count >> s)) } }
+        return f + payload
+    }
+
+    /// Called by `sendAll` for each message: true when the plan took it over.
+    static func intercept(_ c: WebSocketConnection, _ message: [UInt8]) -> Bool {
+        guard let v = victims.withLock({ $0[ObjectIdentifier(c)] }) else { return false }
+        v.sent += 1
+        if !v.tripped && v.sent < v.plan.atMessage { return false }
+        let first = !v.tripped
+        v.tripped = true
+        switch v.plan.mode {
+        case .dropMidFrame:
+            let f = frame(message)
+            try? c.writeRawBytes(Array(f[..<(f.count / 2)]))
+            c.abort()
+        case .tcpReset:
+            c.reset()
+        case .halfOpenStall:
+            break                                   // swallowed, and so is everything after it
+        case .garbageBytes:
+            if first { try? c.writeRawBytes([0xFF, 0xFE, 0x13, 0x37] + Array("not a frame".utf8)) }
+        case .oversizedFrame:
+            if first { try? c.writeRawBytes([0x81, 127, 0, 0, 0, 0, 0x40, 0, 0, 0] + Array(message.prefix(64))) }
+        case .slowDrip:
+            v.drip += frame(message)
+            if v.dripTimer == nil { dripNext(c, v) }
+        case .delayedAcks:
+            c.loop.schedule(after: v.plan.delay) { [weak c] in
+                guard let c, c.state == .open else { return }
+                _ = try? message.withUnsafeBytes { try c.send(.text, bytes: $0) }
+            }
+        case .tlsAlert, .handshake4xx, .handshake5xx, .wrongAccept:
+            return false
+        }
+        return true
+    }
+
+    /// One byte now, the next in a millisecond.
+    private static func dripNext(_ c: WebSocketConnection, _ v: Victim) {
+        v.dripTimer = nil
+        guard !v.drip.isEmpty, c.state == .open else { return }
+        try? c.writeRawBytes([v.drip.removeFirst()])
+        if !v.drip.isEmpty { v.dripTimer = c.loop.schedule(after: .milliseconds(1)) { [weak c] in if let c { dripNext(c, v) } } }
+    }
+}
