@@ -240,6 +240,12 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         }
     }
 
+    /// Tell every session the server is going down (`serverShutdown`), as Binance does before it drops them. Loop thread.
+    public func announceShutdown() {
+        let now = Self.nowMs()
+        for s in sessions.values { s.conn.sendAll([Array(#"{"event":{"e":"serverShutdown","E":\#(now)}}"#.utf8)]) }
+    }
+
     /// An executionReport to the owner's user data stream.
     func report(_ orderId: Int64, x: String, X: String, last: (FixedDecimal, FixedDecimal)?, cum: FixedDecimal, maker: Bool = false) {
         guard let o = orders[orderId], let s = sessions[o.session], s.userStream else { return }

@@ -36,10 +36,14 @@ public final class FaultInjector: @unchecked Sendable {
         /// How many connections get the fault (nil = all); later ones are served normally, so a
         /// client that reconnects recovers.
         public var connections: Int?
+        /// Connections served normally before the plan starts (e.g. 1: the reconnect meets the fault).
+        public var afterConnections: Int
         /// For `.delayedAcks`.
         public var delay: Duration
-        public init(mode: FaultMode, atMessage: Int = 1, connections: Int? = 1, delay: Duration = .milliseconds(200)) {
+        public init(mode: FaultMode, atMessage: Int = 1, connections: Int? = 1, afterConnections: Int = 0,
+                    delay: Duration = .milliseconds(200)) {
             self.mode = mode
+            self.afterConnections = afterConnections
             self.atMessage = atMessage
             self.connections = connections
             self.delay = delay
@@ -59,6 +63,7 @@ public final class FaultInjector: @unchecked Sendable {
     public let plan: Plan
     /// Connections that got the fault so far.
     public private(set) var faulted = 0
+    private var seen = 0
     /// Connections that are served by the fault plan; `sendAll` looks its connection up here.
     private static let victims = Mutex<[ObjectIdentifier: Victim]>([:])
 
@@ -73,7 +78,9 @@ public final class FaultInjector: @unchecked Sendable {
 
     /// Apply the plan to an upgrade decision.
     public func decide(_ decision: WebSocketServer.Decision) -> WebSocketServer.Decision {
-        guard case .accept(let handler) = decision, plan.connections.map({ faulted < $0 }) ?? true else { return decision }
+        guard case .accept(let handler) = decision else { return decision }
+        seen += 1
+        guard seen > plan.afterConnections, plan.connections.map({ faulted < $0 }) ?? true else { return decision }
         switch plan.mode {
         case .handshake4xx:
             faulted += 1

@@ -264,6 +264,12 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                 w.beginObject(); w.key("channel"); w.value("executions"); w.key("maxratecount"); w.value(60)
                 w.key("snap_orders"); w.value(true); w.endObject()
             })
+            // One account per token in real life; here a connection is an account, and a new one adopts the
+            // orders of connections that are gone (the same trader reconnecting), so its snapshot shows them.
+            for (id, o) in orders where sessions[o.owner] == nil {
+                orders[id] = OrderInfo(symbol: o.symbol, owner: session, clOrdID: o.clOrdID, userref: o.userref, side: o.side,
+                                       type: o.type, quantity: o.quantity, price: o.price)
+            }
             // Snapshot: this session's open orders.
             let open = orders.filter { $0.value.owner == session }.sorted { $0.key < $1.key }.map { id, info -> Exec in
                 let filled = book(info.symbol).find(id: id)?.filled ?? .zero

@@ -70,6 +70,7 @@ final class KrakenRoundTrips: @unchecked Sendable {
     let request: KrakenRequest
     var samples: [UInt64] = []
     var errors = 0
+    var lastError: String?
     private var remaining = 0
     private var record = false
     let chunkDone = Completion()
@@ -81,12 +82,19 @@ final class KrakenRoundTrips: @unchecked Sendable {
         client.onResponse = { [unowned self] _, _, _, result, latency in
             switch result {
             case .success: if record { samples.append(latency.nanoseconds) }
-            case .failure: errors += 1
+            case .failure(let e): errors += 1; lastError = "\(e)"
             }
             remaining -= 1
             if remaining > 0 { issue() } else { chunkDone.signal() }
         }
-        client.onConnection = { [unowned self] up, _ in if !up { errors += 1; chunkDone.signal() } }
+        watchConnection()
+    }
+
+    /// A lost connection fails the chunk in progress.
+    func watchConnection() {
+        client.onConnection = { [unowned self] up, close in
+            if !up { errors += 1; lastError = close.map { "\($0)" }; chunkDone.signal() }
+        }
     }
 
     /// On the loop thread.
@@ -198,7 +206,7 @@ struct Bench: ParsableCommand {
             up.wait()
             if let e = failure.withLock({ $0 }) { throw ValidationError("could not connect to \(wsURL): \(e)") }
             guard client.isConnected else { throw ValidationError("could not connect to \(wsURL)") }
-            client.onConnection = { [weak krakenDriver] ok, _ in if !ok { krakenDriver?.errors += 1; krakenDriver?.chunkDone.signal() } }
+            krakenDriver?.watchConnection()
         } else {
             conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tls), handler: driver)
             driver.opened.wait()
@@ -209,18 +217,20 @@ struct Bench: ParsableCommand {
         let blocking = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: false, capacity: count) : nil
         let spinning = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: true, capacity: count) : nil
 
+        /// A chunk that takes this long means the server stopped answering: fail rather than hang.
+        func stallLimit(_ n: Int) -> Double { 10 + Double(n) * Double(ackDelayUs + 1_000) / 1e6 }
         func tradewire(_ n: Int, record: Bool) throws {
             if let k = krakenDriver {
                 let box = UnsafeBox(k)
                 loop.execute { box.value.start(n, record: record) }
-                k.chunkDone.wait()
-                if k.errors > 0 { throw ValidationError("\(k.errors) requests failed during the run") }
+                guard k.chunkDone.wait(seconds: stallLimit(n)) else { throw BenchFailure("no ack for \(Int(stallLimit(n))) s: the venue stalled") }
+                if k.errors > 0 { throw BenchFailure("\(k.errors) requests failed during the run (\(k.lastError ?? "connection lost"))") }
                 return
             }
             let box = UnsafeBox(conn!)
             loop.execute { driver.start(n, record: record, on: box.value) }
-            driver.chunkDone.wait()
-            if let c = driver.closeInfo { throw ValidationError("connection closed during the run: \(c)") }
+            guard driver.chunkDone.wait(seconds: stallLimit(n)) else { throw BenchFailure("no reply for \(Int(stallLimit(n))) s: the server stalled") }
+            if let c = driver.closeInfo { throw BenchFailure("connection closed during the run: \(c)") }
         }
         func floorRun(_ f: FloorClient?, _ n: Int, record: Bool) throws {
             guard let f else { return }
@@ -301,4 +311,10 @@ struct Bench: ParsableCommand {
 struct UnsafeBox<T>: @unchecked Sendable {
     let value: T
     init(_ v: T) { value = v }
+}
+
+/// A run that could not finish (the server died or stalled): printed, exit status 1.
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }
