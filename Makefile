@@ -1,7 +1,7 @@
 # TradeWire: `make demo` and `make test` work on a fresh Debian machine (they install what is missing).
 SHELL := /bin/bash
 SWIFT ?= swift
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 60
 CLANG ?= clang
 
 .PHONY: deps build demo test test-sanitize fuzz fuzz-build bench clean

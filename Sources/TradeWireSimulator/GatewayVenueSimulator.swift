@@ -103,7 +103,9 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
 
     /// An `orders_subscribe` snapshot: the account's live orders, in the flat shape with their client ids
     /// (as Primary's `os` snapshot of active orders), so a client that reconnected can settle what it lost.
-    func snapshot(account: String, to c: WebSocketConnection) {
+    func snapshot(account: String, session: Int, to c: WebSocketConnection) {
+        // The account's orders left by connections that are gone now report to this one (the trader reconnected).
+        for (id, o) in orderOwner where o.account == account && sessions[o.session] == nil { orderOwner[id]!.session = session }
         let live = orderOwner.filter { $0.value.account == account && books[$0.value.symbol]?.find(id: $0.key) != nil }
             .sorted { $0.key < $1.key }
         c.sendAll(live.map { (id, o) in
@@ -158,7 +160,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
                 w.beginObject(); w.key("type"); w.value("orders_subscribed"); w.key("account"); w.string(account)
                 w.key("result"); w.beginObject(); w.key("status"); w.value("ok"); w.endObject(); w.endObject()
             }])
-            snapshot(account: account, to: c)
+            snapshot(account: account, session: session, to: c)
         case "send_order":
             sendOrder(root, session: session, conn: c)
         default:

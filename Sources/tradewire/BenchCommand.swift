@@ -164,6 +164,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Pin the client loop to this CPU.") var cpu: Int?
     @Option(help: "Backend: auto, io-uring or posix.") var backend = "auto"
     @Option(help: "Trust this CA file (PEM) for wss://.") var ca: String?
+    @Option(help: "Kraken WebSocket token to send (a venue given with --url may require one).") var token: String?
     @Flag(help: "Do not verify the server certificate (local tests only).") var insecure = false
     @Flag(help: "Also measure raw blocking and raw spinning socket clients, interleaved.") var floor = false
     @Option(help: "Round trips per interleaved chunk.") var chunk = 1_000
@@ -193,7 +194,7 @@ struct Bench: ParsableCommand {
         var krakenDriver: KrakenRoundTrips? = nil
         var conn: WebSocketConnection? = nil
         if kraken {
-            let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, tls: tls, rateLimiter: nil))
+            let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tls, rateLimiter: nil))
             krakenDriver = KrakenRoundTrips(client: client, order: order, capacity: count)
             let up = Completion()
             client.onConnection = { [weak krakenDriver] ok, close in

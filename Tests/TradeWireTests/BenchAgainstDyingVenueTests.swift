@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// `tradewire bench` against a `tradewire simulator` process killed mid-run: the
+/// bench ends with a clear error and a non-zero exit status, never a hang.
+@Suite("Bench against a dying venue")
+struct BenchAgainstDyingVenueTests {
+    @Test func benchExitsNonZeroWhenTheVenueDies() throws {
+        let binDir = URL(fileURLWithPath: Bundle.module.bundlePath).deletingLastPathComponent()
+        let cli = binDir.appendingPathComponent("tradewire").path
+        try #require(FileManager.default.isExecutableFile(atPath: cli), "\(cli)")
+
+        let venue = Process()
+        venue.executableURL = URL(fileURLWithPath: cli)
+        venue.arguments = ["simulator", "--port", "0", "--no-rate-limits", "--token", "bench-token"]
+        let banner = Pipe()
+        venue.standardOutput = banner
+        try venue.run()
+        defer { kill(venue.processIdentifier, SIGKILL); venue.waitUntilExit() }
+        // "TradeWire simulator on ws://127.0.0.1:PORT"
+        var text = ""
+        while !text.contains("\n") {
+            let d = banner.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            text += String(decoding: d, as: UTF8.self)
+        }
+        let first = try #require(text.split(separator: "\n").first)
+        let port = try #require(first.split(separator: ":").last.flatMap { Int($0) })
+
+        let bench = Process()
+        bench.executableURL = URL(fileURLWithPath: cli)
+        bench.arguments = ["bench", "--url", "ws://127.0.0.1:\(port)/v2", "--count", "50000000", "--warmup", "100", "--token", "bench-token"]
+        let out = Pipe()
+        bench.standardOutput = out
+        bench.standardError = out
+        try bench.run()
+        defer { if bench.isRunning { kill(bench.processIdentifier, SIGKILL) } }
+        usleep(1_500_000)                       // well into the run
+        #expect(bench.isRunning, "the bench should still be running when the venue dies")
+        kill(venue.processIdentifier, SIGKILL)
+
+        // Hang guard only (not a timing assertion): a bench that hangs is killed and the test fails.
+        let deadline = Date().addingTimeInterval(60)
+        while bench.isRunning && Date() < deadline { usleep(10_000) }
+        #expect(!bench.isRunning, "the bench hung after the venue died")
+        if bench.isRunning { return }
+        bench.waitUntilExit()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(bench.terminationStatus != 0)
+        #expect(bench.terminationReason == .exit)           // a clean exit with an error, not a crash
+        #expect(output.contains("failed during the run") || output.contains("closed during the run"), "\(output)")
+    }
+}
