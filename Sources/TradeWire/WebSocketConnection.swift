@@ -190,8 +190,9 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     /// Zero-copy send: `body` writes at most `capacity` payload bytes straight
     /// into the send buffer (after the frame-header gap) and returns how many it
-    /// wrote. Returns the monotonic ns at which the frame went to the kernel
-    /// (0 if it was queued behind a send still in flight).
+    /// wrote. Returns the monotonic ns at which the frame went to the kernel, or,
+    /// if it was queued behind a send still in flight, at which it was queued
+    /// (latency then includes the wait for the earlier send).
     @discardableResult
     public func send(_ opcode: Opcode = .text, capacity: Int,
                      _ body: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> UInt64 {
@@ -204,7 +205,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         var submitted: UInt64 = 0
         let r = tw_conn_commit(h, opcode.rawValue, n, &submitted)
         if r != 0 { throw TradeWireError(cCode: r, detail: String(cString: tw_conn_error_text(h))) }
-        return submitted
+        return submitted != 0 ? submitted : tw_now_ns()
     }
 
     /// Send a payload (copied once into the send buffer).

@@ -234,3 +234,15 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     public func ping() async throws -> GatewayAck { try await request(.ping) }
     public func subscribe(instruments: [String]) async throws { _ = try await request(.subscribe(instruments: instruments)) }
 }
+
+/// Handshake headers often carry credentials (`X-Auth-Token`): their values are never printed, dumped or mirrored.
+extension GatewayClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "GatewayClient.Configuration(url: \(url), headers: [\(headers.map { "\($0.name): <redacted>" }.joined(separator: ", "))], "
+            + "requestTimeout: \(requestTimeout))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": url, "headers": headers.map { "\($0.name): <redacted>" }, "requestTimeout": requestTimeout])
+    }
+}

@@ -168,7 +168,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
         // Every request in flight on it ends now, once: outcome unknown for orders.
         let detail = "connection lost (\(close)); an order's outcome is unknown"
-        table.failAll(tag: generation) { e in
+        for e in table.failAll(tag: generation) {
             if let r = requests[Int(e.id % UInt64(slots))] { noteUnknownOrders(r) }
             finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0)
         }
@@ -275,7 +275,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
             expiryTimer = nil
             let now = MonotonicClock.nanoseconds()
-            table.expire(now: now) { e in
+            for e in table.expire(now: now) {
                 let sent = e.submitNs != 0
                 finish(e, .failure(TradeWireError(code: .requestTimeout, detail: sent
                     ? "no response in time; an order's outcome is unknown"
@@ -436,3 +436,16 @@ extension KrakenClient {
     }
 }
 
+
+/// The WebSocket token is a credential: never printed, dumped or mirrored.
+extension KrakenClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "KrakenClient.Configuration(url: \(url), token: \(token == nil ? "nil" : "<redacted>"), requestTimeout: \(requestTimeout), "
+            + "capacity: \(capacity), reconnect: \(reconnect.map { "\($0)" } ?? "nil"))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": url, "token": token == nil ? "nil" : "<redacted>", "requestTimeout": requestTimeout,
+                                "capacity": capacity, "tokenProvider": tokenProvider == nil ? "nil" : "<set>"])
+    }
+}

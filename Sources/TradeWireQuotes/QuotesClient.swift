@@ -281,3 +281,14 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     public func subscriptionCount() async throws -> Int { try await loop.submit { [self] in subscriptions.count } }
 }
+
+/// The bearer token is a credential: never printed, dumped or mirrored.
+extension QuotesClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "QuotesClient.Configuration(url: \(url), bearerToken: <redacted>, requestTimeout: \(requestTimeout))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": url, "bearerToken": "<redacted>", "requestTimeout": requestTimeout])
+    }
+}

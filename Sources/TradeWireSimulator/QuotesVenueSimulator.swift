@@ -23,6 +23,10 @@ public final class QuotesVenueSimulator: @unchecked Sendable {
     }
 
     public let options: Options
+    /// Quotes sent so far, over all connections (loop thread).
+    public private(set) var quotesSent = 0
+    /// Stop the quote stream (heartbeats go on), e.g. to compare counts. Loop thread.
+    public var paused = false
     public init(options: Options = .init()) { self.options = options }
 
     /// The upgrade decision: 401 unless the bearer token matches.
@@ -73,8 +77,9 @@ public final class QuotesVenueSimulator: @unchecked Sendable {
             guard venue.options.quotesPerSecond > 0 else { return }
             c.loop.schedule(after: .nanoseconds(Int64(1_000_000_000 / venue.options.quotesPerSecond))) { [self] in
                 guard open else { return }
-                if !subscribed.isEmpty {
+                if !subscribed.isEmpty && !venue.paused {
                     tick += 1
+                    venue.quotesSent += 1
                     let name = subscribed[tick % subscribed.count]
                     let q = QuotesVenueSimulator.quote(name, tick: tick)
                     c.sendAll([simJSON { w in

@@ -62,7 +62,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     /// A connection is gone: what was in flight on it (`generation`; nil = all) completes now, oldest first.
     /// `lost` sees each request first (to note orders whose outcome is now unknown).
     public func failAll(_ error: TradeWireError, generation: Int? = nil, lost: ((Request) -> Void)? = nil) {
-        table.failAll(tag: generation) { e in
+        for e in table.failAll(tag: generation) {
             if let lost, let r = requests[Int(e.id % UInt64(slots))] { lost(r) }
             finish(e.id, .failure(error), ns: 0)
         }
@@ -81,7 +81,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
         guard expiryTimer == nil else { return }
         expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
             expiryTimer = nil
-            table.expire(now: MonotonicClock.nanoseconds()) { e in
+            for e in table.expire(now: MonotonicClock.nanoseconds()) {
                 finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
             }
             if table.inFlight > 0 { armExpiry() }

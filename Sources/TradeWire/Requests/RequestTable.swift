@@ -84,33 +84,36 @@ public struct RequestTable: ~Copyable {
         return e?.id == id ? e : nil
     }
 
-    /// Remove every entry whose deadline has passed, handing each to body once.
-    public mutating func expire(now: UInt64, _ body: (Entry) -> Void) {
-        guard inFlight > 0, now >= earliestDeadline else { return }
+    /// Remove and return every entry whose deadline has passed, oldest first. The caller
+    /// completes them after this returns: a completion may register a new request.
+    public mutating func expire(now: UInt64) -> [Entry] {
+        guard inFlight > 0, now >= earliestDeadline else { return [] }
+        var gone: [Entry] = []
         var next: UInt64 = .max
         for s in 0..<capacity {
             guard let e = slots[s] else { continue }
             if e.deadlineNs <= now {
                 slots[s] = nil
                 inFlight -= 1
-                body(e)
+                gone.append(e)
             } else if e.deadlineNs < next {
                 next = e.deadlineNs
             }
         }
         earliestDeadline = next
+        return gone.sorted { $0.id < $1.id }
     }
 
-    /// Remove every entry (connection lost), or only those with `tag` (one of
-    /// several connections), handing each to body once, oldest first.
-    public mutating func failAll(tag: Int? = nil, _ body: (Entry) -> Void) {
-        guard inFlight > 0 else { return }
+    /// Remove and return every entry (connection lost), or only those with `tag` (one of
+    /// several connections), oldest first; completed by the caller as with `expire`.
+    public mutating func failAll(tag: Int? = nil) -> [Entry] {
+        guard inFlight > 0 else { return [] }
         var all: [Entry] = []
         for s in 0..<capacity {
             if let e = slots[s], tag == nil || e.tag == tag { all.append(e); slots[s] = nil }
         }
         inFlight -= all.count
         if inFlight == 0 { earliestDeadline = .max }
-        for e in all.sorted(by: { $0.id < $1.id }) { body(e) }
+        return all.sorted { $0.id < $1.id }
     }
 }
