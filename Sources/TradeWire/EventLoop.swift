@@ -119,8 +119,11 @@ public final class EventLoop: @unchecked Sendable {
         // Timers and tasks that will never run hold their owners (clients hold this loop): drop them.
         timers.removeAll()
         earliestTimer = .max
-        tasks.withLock { $0.removeAll() }
-        finished.store(true, ordering: .releasing)
+        // Under the tasks lock, so that no task slips in between (execute drops them from now on).
+        tasks.withLock { t in
+            t.removeAll()
+            finished.store(true, ordering: .releasing)
+        }
     }
 
     /// True on the loop's own thread.
@@ -128,8 +131,13 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Run `task` on the loop thread, soon.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        tasks.withLock { $0.append(task) }
-        if let handle { _ = tw_loop_wake(handle) }
+        // A stopped loop never runs it: dropping it frees what it holds (a client reconnecting late holds this loop).
+        let queued = tasks.withLock { t -> Bool in
+            if finished.load(ordering: .acquiring) { return false }
+            t.append(task)
+            return true
+        }
+        if queued, let handle { _ = tw_loop_wake(handle) }
     }
 
     /// Run `body` on the loop thread and wait for its result (directly if already there).

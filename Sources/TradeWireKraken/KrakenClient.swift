@@ -101,8 +101,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         methodIndex = KrakenMethod.allCases.map { latency.index(of: $0.rawValue) }
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
-                                          retireAfter: configuration.requestTimeout) { [unowned self] in
+                                          retireAfter: configuration.requestTimeout) { [weak self] in
             // Every attempt starts with a valid token (cached, or fetched again once it aged out).
+            guard let self else { throw TradeWireError(code: .closed, detail: "the Kraken client is gone") }
             if let provider {
                 let token = try await provider.token()
                 try await loop.submit { [self] in

@@ -51,9 +51,9 @@ final class FaultRig: @unchecked Sendable {
         client.onReconciliation = { [reconciled] r in reconciled.withLock { $0 += r } }
     }
 
-    func until(_ seconds: Double = 15, _ cond: () -> Bool) -> Bool {
+    func until(_ seconds: Double = 15, _ cond: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while !cond() { if Date() > deadline { return false }; usleep(2000) }
+        while !cond() { if Date() > deadline { return false }; try? await Task.sleep(for: .milliseconds(2)) }
         return true
     }
 
@@ -98,8 +98,8 @@ struct FaultInjectionTests {
         case .garbageBytes: #expect(code == .protocolViolation, "\(close)")
         default: #expect(code == .messageTooBig, "\(close)")
         }
-        #expect(rig.until { rig.reconnected && rig.client.isConnected })
-        #expect(rig.until { !rig.reconciled.withLock { $0.isEmpty } })
+        #expect(await rig.until { rig.reconnected && rig.client.isConnected })
+        #expect(await rig.until { !rig.reconciled.withLock { $0.isEmpty } })
         let r = rig.reconciled.withLock { $0 }
         #expect(r.count == 1)
         #expect(r.first?.clientOrderID == "lost-\(mode.rawValue)")
@@ -144,10 +144,10 @@ struct FaultInjectionTests {
         _ = try await client.subscribe(["ABC.1", "DEF.2"])
         let deadline = Date().addingTimeInterval(15)
         func saw(_ p: (ConnectionSupervisor.Event) -> Bool) -> Bool { events.withLock { $0.contains(where: p) } }
-        while Date() < deadline, !saw({ if case .connected(.reconnected) = $0 { return true }; return false }) { usleep(5000) }
+        while Date() < deadline, !saw({ if case .connected(.reconnected) = $0 { return true }; return false }) { try? await Task.sleep(for: .milliseconds(5)) }
         #expect(saw { if case .stale = $0 { return true }; return false })
         #expect(saw { if case .connected(.reconnected) = $0 { return true }; return false })
-        while Date() < deadline, (try? await client.subscriptionCount()) != 2 { usleep(5000) }
+        while Date() < deadline, (try? await client.subscriptionCount()) != 2 { try? await Task.sleep(for: .milliseconds(5)) }
         #expect(try await client.subscriptionCount() == 2)
     }
 
@@ -210,7 +210,7 @@ struct FaultInjectionTests {
         try await rig.client.connect()
         let exchange = rig.exchange
         try rig.serverLoop.runSync { exchange.kraken.sessions.values.forEach { $0.conn.reset() } }
-        #expect(rig.until { rig.reconnected && rig.client.isConnected })
+        #expect(await rig.until { rig.reconnected && rig.client.isConnected })
         let retries = rig.events.withLock { $0.compactMap { e -> (WebSocketClose, Duration)? in
             if case .disconnected(let c, let d?) = e { return (c, d) }; return nil
         } }
@@ -241,10 +241,10 @@ struct FaultInjectionTests {
             client.supervisor.onEvent = { e in if case .disconnected(_, let retry) = e { last.withLock { $0 = .some(retry) } } }
             try await client.connect()
             let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline, last.withLock({ $0 }) == nil { usleep(2000) }
+            while Date() < deadline, last.withLock({ $0 }) == nil { try? await Task.sleep(for: .milliseconds(2)) }
             let retry = try #require(last.withLock { $0 })
             #expect((retry != nil) == retries, "close \(code)")
-            if retries { while Date() < deadline, opens.withLock({ $0 }) < 2 { usleep(2000) }; #expect(opens.withLock { $0 } >= 2) }
+            if retries { while Date() < deadline, opens.withLock({ $0 }) < 2 { try? await Task.sleep(for: .milliseconds(2)) }; #expect(opens.withLock { $0 } >= 2) }
             client.close()
             server.close()
         }

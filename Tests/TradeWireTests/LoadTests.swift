@@ -32,7 +32,7 @@ struct LoadTests {
         let results = Locked<(ok: Int, failed: Int, ids: Set<String>, latencies: [UInt64])>((0, 0, [], []))
         var clients: [KrakenClient] = []
         for i in 0..<connections {
-            let client = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", rateLimiter: nil))
+            let client = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", requestTimeout: .seconds(120), rateLimiter: nil))
             var left = perConnection
             let order = i % 2 == 0 ? buy : sell
             client.onResponse = { [unowned client] id, _, _, result, latency in
@@ -50,7 +50,7 @@ struct LoadTests {
         // Start every connection's first order in the same loop turn.
         try loop.runSync { [clients] in for (i, c) in clients.enumerated() { try c.send(i % 2 == 0 ? buy : sell) } }
         let deadline = Date().addingTimeInterval(120)
-        while results.withLock({ $0.ok + $0.failed }) < connections * perConnection && Date() < deadline { usleep(5000) }
+        while results.withLock({ $0.ok + $0.failed }) < connections * perConnection && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         let r = results.withLock { $0 }
         #expect(r.ok == connections * perConnection)
         #expect(r.failed == 0)
@@ -84,7 +84,7 @@ struct LoadTests {
         var pings: [UInt64] = []
         for i in 0..<200 {
             pings.append(try await client.ping("load-\(i)").latency.nanoseconds)
-            usleep(5000)
+            try? await Task.sleep(for: .milliseconds(5))
         }
         try serverLoop.runSync { venue.paused = true }
         let sent = try serverLoop.runSync { venue.quotesSent }

@@ -13,9 +13,9 @@ import Glibc
 struct ReconnectVenueTests {
     static let quick = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200))
 
-    static func until(_ seconds: Double = 15, _ cond: () -> Bool) -> Bool {
+    static func until(_ seconds: Double = 15, _ cond: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while !cond() { if Date() > deadline { return false }; usleep(2000) }
+        while !cond() { if Date() > deadline { return false }; try? await Task.sleep(for: .milliseconds(2)) }
         return true
     }
 
@@ -42,12 +42,12 @@ struct ReconnectVenueTests {
         _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "10", clientOrderID: ClientOrderID("before")))
         let venue = exchange.binance
         try serverLoop.runSync { venue.announceShutdown() }
-        #expect(Self.until { events.withLock { $0.contains { if case .connected(.replacement) = $0 { return true }; return false } } })
+        #expect(await Self.until { events.withLock { $0.contains { if case .connected(.replacement) = $0 { return true }; return false } } })
         #expect(client.supervisor.generation == 2)
         let after = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "10", clientOrderID: ClientOrderID("after")))
         #expect(after.response.status == 200)
         // The old connection goes once its grace period (the request timeout) is over.
-        #expect(Self.until { (try? serverLoop.runSync { venue.sessions.count }) == 1 })
+        #expect(await Self.until { (try? serverLoop.runSync { venue.sessions.count }) == 1 })
         #expect(client.isConnected)
         #expect(outcomes.withLock { $0.count } == 2)
         #expect(outcomes.withLock { $0.allSatisfy { if case .success = $0 { return true }; return false } })
@@ -69,7 +69,7 @@ struct ReconnectVenueTests {
         _ = try await client.ping()
         await #expect { _ = try await client.placeOrder(.limit("BTCUSDT", .sell, quantity: "2", price: "99", clientOrderID: ClientOrderID("lost-b"))) }
             throws: { ($0 as? TradeWireError)?.code == .connectionLost }
-        #expect(Self.until { !found.withLock { $0.isEmpty } })
+        #expect(await Self.until { !found.withLock { $0.isEmpty } })
         let r = found.withLock { $0 }
         #expect(r.map(\.clientOrderID) == ["lost-b"])
         if case .found(_, let status)? = r.first?.finding { #expect(status == "NEW") } else { Issue.record("\(r)") }
@@ -99,12 +99,12 @@ struct ReconnectVenueTests {
         await #expect { _ = try await client.sendOrder(order, clOrdId: ClientOrderID("lost-g")!) } throws: {
             ($0 as? TradeWireError)?.code == .connectionLost
         }
-        #expect(Self.until { !found.withLock { $0.isEmpty } })
+        #expect(await Self.until { !found.withLock { $0.isEmpty } })
         let r = found.withLock { $0 }
         #expect(r.map(\.clientOrderID) == ["lost-g"])
         if case .found = r.first?.finding {} else { Issue.record("\(r)") }
         // A crossing order fills the lost one: its report reaches the new connection.
         _ = try await client.sendOrder(GatewayOrder(symbol: "GGAL", side: .sell, size: "10", price: "1500"), clOrdId: ClientOrderID("cross")!)
-        #expect(Self.until { reports.withLock { $0.contains { $0.clientOrderID == "lost-g" && "\($0.status)".lowercased().contains("fill") } } })
+        #expect(await Self.until { reports.withLock { $0.contains { $0.clientOrderID == "lost-g" && "\($0.status)".lowercased().contains("fill") } } })
     }
 }
