@@ -20,9 +20,8 @@ public struct BinanceResponse: Sendable {
     public var openOrders: [(clientOrderID: String, orderID: String, status: String)] {
         guard let text = resultJSON else { return [] }
         var out: [(clientOrderID: String, orderID: String, status: String)] = []
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { b in
-            guard let doc = try? JSONDocument(validating: UnsafeRawBufferPointer(b)), doc.root.kind == .array else { return }
+        Array(text.utf8).withUnsafeBytes { b in
+            guard let doc = try? JSONDocument(validating: b), doc.root.kind == .array else { return }
             doc.root.forEachElement { o in
                 if let c = o["clientOrderId"]?.string, let i = o["orderId"]?.int64 {
                     out.append((c, String(i), o["status"]?.string ?? "NEW"))

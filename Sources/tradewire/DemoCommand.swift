@@ -32,19 +32,10 @@ struct Demo: AsyncParsableCommand {
         let gatewayVenue = GatewayVenueSimulator()
         let (edPrivate, edPublic) = try Signing.ed25519KeyPair()
         let binanceVenue = BinanceVenueSimulator(options: .init(apiKey: "demo-binance-key", apiSecret: "demo-binance-secret", ed25519PublicKeyPEM: edPublic))
-        let route: (WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision = { r in
-            switch r.path {
-            case "/v2": return .accept(kraken.handler())
-            case KrakenTokenProvider.path: return kraken.restToken(r)
-            case "/quotewebsocket/1.0.0": return quotesVenue.decide(r)
-            case "/ws/cotizaciones": return .accept(gatewayVenue.handler())
-            case "/ws-api/v3": return .accept(binanceVenue.handler())
-            default: return .reject(status: 404, body: "no such endpoint\n")
-            }
-        }
-        let plain = try WebSocketServer.listen(on: venueLoop, port: 0, upgrade: route)
-        let secure = try WebSocketServer.listen(
-            on: venueLoop, port: 0, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile), upgrade: route)
+        // The same venues behind a ws:// and a wss:// listener.
+        let plain = try ExchangeSimulator(on: venueLoop, kraken: kraken, quotes: quotesVenue, gateway: gatewayVenue, binance: binanceVenue)
+        let secure = try ExchangeSimulator(on: venueLoop, tls: .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile),
+                                           kraken: kraken, quotes: quotesVenue, gateway: gatewayVenue, binance: binanceVenue)
         print("TradeWire demo: exchange simulator on ws://127.0.0.1:\(plain.port) and wss://127.0.0.1:\(secure.port) (Kraken WS v2 at /v2, product quotes at /quotewebsocket/1.0.0, order gateway at /ws/cotizaciones, Binance WS API at /ws-api/v3)")
         print("backend \(loop.backend), \(busyPoll ? "busy-poll" : "wait") mode; latency = frame handed to the kernel -> reap of the reply\n")
 

@@ -170,7 +170,7 @@ struct FaultInjectionTests {
         }
         // The late ack arrives and is ignored: a ping sent after it answers after it, so once the ping is
         // answered the late ack has been seen.
-        usleep(450_000)
+        try await Task.sleep(for: .milliseconds(450))
         _ = try await rig.client.request(.ping, timeout: .seconds(5))
         let outcomes = rig.outcomes.withLock { $0 }
         #expect(outcomes.map(\.1) == [.addOrder, .ping])
