@@ -33,6 +33,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])]),
         .target(
             name: "CTradeWireFloor",
+            dependencies: ["COpenSSL"],
             path: "CSources/CTradeWireFloor",
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(["-O2"])]),
@@ -64,6 +65,7 @@ let package = Package(
                 "TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator",
                 "CTradeWire", "CTradeWireFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
         .executableTarget(
             name: "fuzz-venues",

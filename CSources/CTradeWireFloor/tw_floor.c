@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "tw_floor.h"
+#include "tw_floor_internal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -18,7 +19,7 @@ uint64_t twf_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int twf_connect(const char *host, uint16_t port, const char *target, int nonblocking)
+int twf_tcp_connect(const char *host, uint16_t port)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
     char ps[8];
@@ -36,11 +37,24 @@ int twf_connect(const char *host, uint16_t port, const char *target, int nonbloc
     freeaddrinfo(ai);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+int twf_upgrade_request(char *out, size_t cap, const char *host, uint16_t port, const char *target)
+{
+    return snprintf(out, cap,
+                    "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    target, host, port);
+}
+
+int twf_connect(const char *host, uint16_t port, const char *target, int nonblocking)
+{
+    int fd = twf_tcp_connect(host, port);
+    if (fd < 0)
+        return fd;
     char req[512];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                     target, host, port);
+    int n = twf_upgrade_request(req, sizeof req, host, port, target);
     if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
         close(fd);
         return -EIO;
@@ -90,8 +104,7 @@ size_t twf_encode_masked(const uint8_t *payload, size_t len, uint8_t *out)
     return h + len;
 }
 
-/* Bytes a complete unmasked server frame needs, or 0 if the header is incomplete. */
-static size_t frame_need(const uint8_t *b, size_t n, size_t *hl)
+size_t twf_frame_need(const uint8_t *b, size_t n, size_t *hl)
 {
     if (n < 2)
         return 0;
@@ -138,7 +151,7 @@ long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf,
             return -1;
         got += (size_t)r;
         if (!need)
-            need = frame_need(buf, got, &hl);
+            need = twf_frame_need(buf, got, &hl);
         if (need && need > cap)
             return -EMSGSIZE;
         if (need && got >= need)

@@ -29,6 +29,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
     var nextSession = 0
     var nextOrder = 12_344
     var orderOwner: [String: (session: Int, account: String?, clOrdId: String, symbol: String, size: FixedDecimal, price: FixedDecimal?, side: Side)] = [:]
+    var usedClOrdIds: Set<String> = []          // orderOwner keeps every order, so a clOrdId is never reused
 
     public init(options: Options = .init()) { self.options = options }
 
@@ -85,8 +86,8 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
 
     func tick(_ symbol: String) -> [UInt8] {
         let b = books[symbol]
-        let bid = b?.bids.first?.price ?? FixedDecimal("1500.0")!
-        let offer = b?.asks.first?.price ?? FixedDecimal("1501.0")!
+        let bid = b?.bestBid?.price ?? FixedDecimal("1500.0")!
+        let offer = b?.bestAsk?.price ?? FixedDecimal("1501.0")!
         return simJSON { w in
             w.beginObject(); w.key("type"); w.value("tick"); w.key("symbol"); w.string(symbol)
             w.key("bid"); w.value(bid); w.key("bid_size"); w.value(1000)
@@ -198,7 +199,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
         let isMarket = o["order_type"]?.string?.uppercased() == "MARKET"
         let price = o["price"]?.decimal
         if !isMarket && price == nil { return c.sendAll([ack(ok: false, message: "invalid order: LIMIT needs a price")]) }
-        if orderOwner.values.contains(where: { $0.clOrdId == cl }) { return c.sendAll([ack(ok: false, message: "duplicate clOrdId")]) }
+        if !usedClOrdIds.insert(cl).inserted { return c.sendAll([ack(ok: false, message: "duplicate clOrdId")]) }
         nextOrder += 1
         let orderID = String(nextOrder)
         let side: Side = sideText == "BUY" ? .buy : .sell

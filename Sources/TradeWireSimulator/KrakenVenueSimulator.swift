@@ -46,7 +46,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
 
     public let options: Options
     var books: [String: OrderBook] = [:]
-    var orders: [String: OrderInfo] = [:]        // live orders by id
+    var orders = LiveOrders<OrderInfo>(clOrdID: \.clOrdID)
     var sessions: [Int: Session] = [:]
     var nextSession = 0
     var nextOrder: UInt64 = 0
@@ -310,7 +310,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             }, at: 0)
         case "amend_order":
             guard let p = params else { return fail("EGeneral:Invalid arguments") }
-            let id = p["order_id"]?.string ?? p["cl_ord_id"]?.string.flatMap { cl in orders.first { $0.value.clOrdID == cl }?.key }
+            let id = p["order_id"]?.string ?? p["cl_ord_id"]?.string.flatMap { orders.id(clOrdID: $0) }
             guard let id, let info = orders[id] else { return fail("EOrder:Unknown order") }
             let q = p["order_qty"]?.decimal, px = p["limit_price"]?.decimal
             guard q != nil || px != nil else { return fail("EGeneral:Invalid arguments:nothing to amend") }
@@ -335,7 +335,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             if let list = p["order_id"] { list.forEachElement { v in v.string.map { ids.append(($0, nil)) }; return true } }
             else if let list = p["cl_ord_id"] {
                 list.forEachElement { v in
-                    if let cl = v.string { ids.append((orders.first { $0.value.clOrdID == cl }?.key ?? "", cl)) }
+                    if let cl = v.string { ids.append((orders.id(clOrdID: cl) ?? "", cl)) }
                     return true
                 }
             } else if let list = p["order_userref"] {
@@ -400,7 +400,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             guard let px = p["limit_price"]?.decimal, px > .zero else { return "EGeneral:Invalid arguments:limit_price" }
         }
         if p["cl_ord_id"] != nil && p["order_userref"] != nil { return "EGeneral:Invalid arguments:cl_ord_id and order_userref" }
-        if let cl = p["cl_ord_id"]?.string, orders.values.contains(where: { $0.clOrdID == cl }) {
+        if let cl = p["cl_ord_id"]?.string, orders.id(clOrdID: cl) != nil {
             return "EOrder:Duplicate cl_ord_id"
         }
         return nil

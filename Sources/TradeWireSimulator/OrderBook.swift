@@ -3,6 +3,13 @@ import TradeWire
 /// A price-time-priority limit order book for one symbol: limit orders rest or
 /// cross, market orders take liquidity, amends keep priority when they only
 /// reduce quantity at the same price.
+///
+/// Every operation a benchmark repeats is O(log levels) or O(1): orders live in a
+/// dictionary by id; each price level keeps a FIFO of (id, seq) entries. Removing
+/// or re-pricing an order leaves its old entry behind as stale (its seq no longer
+/// matches), and matching skips stale entries. (An array of all orders scanned on
+/// every insert made the simulator, not the client, the bottleneck of a
+/// 20,000-order benchmark: 330 µs per order at the end.)
 final class OrderBook {
     struct Resting {
         let id: String
@@ -13,7 +20,7 @@ final class OrderBook {
         var price: FixedDecimal
         var quantity: FixedDecimal  // original
         var filled: FixedDecimal
-        let seq: UInt64             // time priority
+        var seq: UInt64             // time priority
         var remaining: FixedDecimal { quantity - filled }
     }
 
@@ -25,12 +32,49 @@ final class OrderBook {
         let makerDone: Bool
     }
 
+    /// One price level: entries in time order from `head` on.
+    private struct Level {
+        let price: FixedDecimal
+        var entries: [(id: String, seq: UInt64)] = []
+        var head = 0
+
+        mutating func compact() {
+            if head > 64 && head * 2 > entries.count {
+                entries.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
     let symbol: String
-    private(set) var bids: [Resting] = []   // best (highest) first, then oldest
-    private(set) var asks: [Resting] = []   // best (lowest) first, then oldest
+    private var live: [String: Resting] = [:]
+    private var bidLevels: [Level] = []    // best (highest) first
+    private var askLevels: [Level] = []    // best (lowest) first
     private var seq: UInt64 = 0
 
     init(symbol: String) { self.symbol = symbol }
+
+    private func isLive(_ e: (id: String, seq: UInt64)) -> Bool { live[e.id]?.seq == e.seq }
+
+    /// Drops stale entries and empty levels at the top of one side; returns the best live order.
+    private func best(_ side: Side) -> Resting? {
+        func clean(_ levels: inout [Level]) -> Resting? {
+            while !levels.isEmpty {
+                while levels[0].head < levels[0].entries.count {
+                    let e = levels[0].entries[levels[0].head]
+                    if isLive(e) { levels[0].compact(); return live[e.id] }
+                    levels[0].head += 1
+                }
+                levels.removeFirst()
+            }
+            return nil
+        }
+        return side == .buy ? clean(&bidLevels) : clean(&askLevels)
+    }
+
+    /// The best resting bid and ask.
+    var bestBid: Resting? { best(.buy) }
+    var bestAsk: Resting? { best(.sell) }
 
     private func crosses(_ side: Side, _ limit: FixedDecimal?, _ other: FixedDecimal) -> Bool {
         guard let limit else { return true }          // market
@@ -39,8 +83,7 @@ final class OrderBook {
 
     /// Would a limit order at this price take liquidity (post-only check)?
     func wouldCross(side: Side, price: FixedDecimal) -> Bool {
-        let opp = side == .buy ? asks : bids
-        return opp.first.map { crosses(side, price, $0.price) } ?? false
+        (side == .buy ? bestAsk : bestBid).map { crosses(side, price, $0.price) } ?? false
     }
 
     /// Match an incoming order; returns the fills and the unfilled remainder.
@@ -48,18 +91,13 @@ final class OrderBook {
         var left = quantity
         var fills: [Fill] = []
         while left > .zero {
-            let best = side == .buy ? asks.first : bids.first
-            guard var maker = best, crosses(side, limit, maker.price) else { break }
+            guard var maker = best(side == .buy ? .sell : .buy), crosses(side, limit, maker.price) else { break }
             let q = min(left, maker.remaining)
             maker.filled = maker.filled + q
             left = left - q
             let done = maker.remaining == .zero
             fills.append(Fill(makerID: maker.id, makerOwner: maker.owner, price: maker.price, quantity: q, makerDone: done))
-            if side == .buy {
-                if done { asks.removeFirst() } else { asks[0] = maker }
-            } else {
-                if done { bids.removeFirst() } else { bids[0] = maker }
-            }
+            live[maker.id] = done ? nil : maker
         }
         return (fills, left)
     }
@@ -69,53 +107,61 @@ final class OrderBook {
         seq += 1
         let o = Resting(id: id, owner: owner, clOrdID: clOrdID, userref: userref, side: side, price: price,
                         quantity: quantity, filled: filled, seq: seq)
-        insert(o)
+        live[id] = o
+        enqueue(o)
     }
 
-    private func insert(_ o: Resting) {
-        if o.side == .buy {
-            let i = bids.firstIndex { $0.price < o.price || ($0.price == o.price && $0.seq > o.seq) } ?? bids.count
-            bids.insert(o, at: i)
-        } else {
-            let i = asks.firstIndex { $0.price > o.price || ($0.price == o.price && $0.seq > o.seq) } ?? asks.count
-            asks.insert(o, at: i)
+    /// Appends to the order's level (made if new), found by binary search.
+    private func enqueue(_ o: Resting) {
+        func into(_ levels: inout [Level], better: (FixedDecimal, FixedDecimal) -> Bool) {
+            var lo = 0, hi = levels.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if better(levels[mid].price, o.price) { lo = mid + 1 } else { hi = mid }
+            }
+            if lo == levels.count || levels[lo].price != o.price { levels.insert(Level(price: o.price), at: lo) }
+            levels[lo].entries.append((o.id, o.seq))
         }
+        if o.side == .buy { into(&bidLevels, better: >) } else { into(&askLevels, better: <) }
     }
 
-    func find(id: String) -> Resting? { bids.first { $0.id == id } ?? asks.first { $0.id == id } }
-    func find(clOrdID: String) -> Resting? { bids.first { $0.clOrdID == clOrdID } ?? asks.first { $0.clOrdID == clOrdID } }
+    func find(id: String) -> Resting? { live[id] }
 
-    func remove(id: String) -> Resting? {
-        if let i = bids.firstIndex(where: { $0.id == id }) { return bids.remove(at: i) }
-        if let i = asks.firstIndex(where: { $0.id == id }) { return asks.remove(at: i) }
-        return nil
-    }
+    func remove(id: String) -> Resting? { live.removeValue(forKey: id) }
 
     /// Amend in place. Keeps time priority for a pure size reduction; a new price
     /// or a larger size goes to the back of its level.
     func amend(id: String, quantity: FixedDecimal?, price: FixedDecimal?) -> Resting? {
-        guard var o = remove(id: id) else { return nil }
+        guard var o = live[id] else { return nil }
         let keepsPriority = (price == nil || price! == o.price) && (quantity == nil || quantity! <= o.quantity)
         if let q = quantity { o.quantity = q }
         if let p = price { o.price = p }
-        if o.remaining <= .zero { return o }          // amended below the filled qty: the rest is gone
+        if o.remaining <= .zero {                      // amended below the filled qty: the rest is gone
+            live[id] = nil
+            return o
+        }
         if keepsPriority {
-            insert(o)
+            live[id] = o
         } else {
             seq += 1
-            insert(Resting(id: o.id, owner: o.owner, clOrdID: o.clOrdID, userref: o.userref, side: o.side, price: o.price,
-                           quantity: o.quantity, filled: o.filled, seq: seq))
+            o.seq = seq
+            live[id] = o
+            enqueue(o)
         }
         return o
     }
 
     func removeAll(owner: Int) -> [Resting] {
-        let gone = bids.filter { $0.owner == owner } + asks.filter { $0.owner == owner }
-        bids.removeAll { $0.owner == owner }
-        asks.removeAll { $0.owner == owner }
+        let gone = openOrders.filter { $0.owner == owner }
+        for o in gone { live[o.id] = nil }
         return gone
     }
 
-    var openOrders: [Resting] { bids + asks }
+    /// Live orders in priority order: bids best first, then asks best first.
+    var openOrders: [Resting] {
+        func walk(_ levels: [Level]) -> [Resting] {
+            levels.flatMap { l in l.entries[l.head...].compactMap { e in isLive(e) ? live[e.id] : nil } }
+        }
+        return walk(bidLevels) + walk(askLevels)
+    }
 }
-

@@ -1,157 +1,18 @@
 import ArgumentParser
 import CTradeWireFloor
 import Foundation
-import Synchronization
 import TradeWire
 import TradeWireKraken
 import TradeWireSimulator
 
-/// Sequential round trips on one connection, driven from the loop thread:
-/// each reply triggers the next send inside the callback (the hot path).
-final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
-    let payload: [UInt8]
-    var samples: [UInt64] = []
-    var errors = 0
-    private var remaining = 0
-    private var record = false
-    private var submitted: UInt64 = 0
-    let opened = Completion()
-    let chunkDone = Completion()
-    let closed = Completion()
-    private(set) var closeInfo: WebSocketClose?
-
-    init(payload: [UInt8], capacity: Int) {
-        self.payload = payload
-        samples.reserveCapacity(capacity)
-    }
-
-    func webSocketDidOpen(_ connection: WebSocketConnection) { opened.signal() }
-
-    /// On the loop thread: run n round trips, recording them unless warming up.
-    func start(_ n: Int, record: Bool, on c: WebSocketConnection) {
-        remaining = n
-        self.record = record
-        sendNext(c)
-    }
-
-    private func sendNext(_ c: WebSocketConnection) {
-        do {
-            submitted = try payload.withUnsafeBytes { try c.send(.text, bytes: $0) }
-        } catch {
-            errors += 1
-            chunkDone.signal()
-        }
-    }
-
-    func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
-        guard message.opcode == .text || message.opcode == .binary else { return }
-        if record {
-            if submitted != 0 && message.bytes.count == payload.count {
-                samples.append(message.receivedAt - submitted)
-            } else {
-                errors += 1
-            }
-        }
-        remaining -= 1
-        if remaining > 0 { sendNext(c) } else { chunkDone.signal() }
-    }
-
-    func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
-        closeInfo = close
-        opened.signal()
-        chunkDone.signal()
-        closed.signal()
-    }
-}
-
-/// Sequential Kraken `add_order` round trips: each ack's callback issues the next order.
-final class KrakenRoundTrips: @unchecked Sendable {
-    let client: KrakenClient
-    let request: KrakenRequest
-    var samples: [UInt64] = []
-    var errors = 0
-    var lastError: String?
-    private var remaining = 0
-    private var record = false
-    let chunkDone = Completion()
-
-    init(client: KrakenClient, order: Order, capacity: Int) {
-        self.client = client
-        request = .addOrder(KrakenAddOrder(order))
-        samples.reserveCapacity(capacity)
-        client.onResponse = { [unowned self] _, _, _, result, latency in
-            switch result {
-            case .success: if record { samples.append(latency.nanoseconds) }
-            case .failure(let e): errors += 1; lastError = "\(e)"
-            }
-            remaining -= 1
-            if remaining > 0 { issue() } else { chunkDone.signal() }
-        }
-        watchConnection()
-    }
-
-    /// A lost connection fails the chunk in progress.
-    func watchConnection() {
-        client.onConnection = { [unowned self] up, close in
-            if !up { errors += 1; lastError = close.map { "\($0)" }; chunkDone.signal() }
-        }
-    }
-
-    /// On the loop thread.
-    func start(_ n: Int, record: Bool) {
-        remaining = n
-        self.record = record
-        issue()
-    }
-
-    private func issue() {
-        do { try client.send(request) } catch { errors += 1; chunkDone.signal() }
-    }
-}
-
-/// The raw-socket floor: a pre-encoded masked frame over a blocking (or spinning) socket.
-/// It runs on the loop thread (between TradeWire chunks) so both see the same CPU and wake-ups.
-final class FloorClient: @unchecked Sendable {
-    let fd: Int32
-    let frame: [UInt8]
-    let spin: Bool
-    var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    var samples: [UInt64] = []
-
-    init(host: String, port: UInt16, target: String, payload: [UInt8], spin: Bool, capacity: Int) throws {
-        let fd = twf_connect(host, port, target, spin ? 1 : 0)
-        guard fd >= 0 else { throw ValidationError("floor client could not connect/upgrade (\(fd))") }
-        self.fd = fd
-        self.spin = spin
-        var f = [UInt8](repeating: 0, count: payload.count + 14)
-        let n = f.withUnsafeMutableBufferPointer { out in
-            payload.withUnsafeBufferPointer { twf_encode_masked($0.baseAddress, $0.count, out.baseAddress) }
-        }
-        frame = Array(f.prefix(n))
-        samples.reserveCapacity(capacity)
-    }
-
-    func run(_ n: Int, record: Bool) throws {
-        let cap = buffer.count
-        for _ in 0..<n {
-            let t0 = twf_now_ns()
-            let r = frame.withUnsafeBufferPointer { f in
-                buffer.withUnsafeMutableBufferPointer { twf_roundtrip(fd, f.baseAddress, f.count, $0.baseAddress, cap, spin ? 1 : 0) }
-            }
-            let t1 = twf_now_ns()
-            guard r >= 0 else { throw ValidationError("floor round trip failed (\(r))") }
-            if record { samples.append(t1 - t0) }
-        }
-    }
-}
-
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Round-trip latency against an echo server, with the raw-socket floor in the same run.",
+        abstract: "Order round-trip latency, with raw C socket floors against the same server in the same run.",
         discussion: """
-        Latency = from just before the frame is handed to the kernel to the reap of the completion \
-        holding the last byte of the reply. Without --url an echo server (TradeWire's server role) \
-        runs in-process on its own loop thread.
+        Each client sends one request, waits for its answer, and sends the next. TradeWire's time is \
+        taken from its send() call to its callback; the raw floors' from their first send byte to the \
+        reply frame complete in their buffer. Without --url the server runs in-process on its own loop \
+        thread: the simulator's Kraken dialect, or an echo server.
         """)
 
     @Option(help: "ws:// or wss:// server; default: an embedded one (echo, or the simulator's Kraken dialect).") var url: String?
@@ -162,11 +23,20 @@ struct Bench: ParsableCommand {
     @Option(help: "Payload bytes.") var size = 200
     @Flag(help: "Busy-poll the client loop.") var busyPoll = false
     @Option(help: "Pin the client loop to this CPU.") var cpu: Int?
+    @Flag(inversion: .prefixedNo, help: """
+        Embedded server only: busy-poll its loop. A sleeping server pays a wake-up (5-10 µs here) on every \
+        request that comes after it went idle, which charges a client with think time (decode, callback, \
+        encode) for the server's scheduler rather than its own work.
+        """) var serverBusyPoll = true
+    @Option(help: "Embedded server only: pin its loop to this CPU.") var serverCpu: Int?
     @Option(help: "Backend: auto, io-uring or posix.") var backend = "auto"
     @Option(help: "Trust this CA file (PEM) for wss://.") var ca: String?
     @Option(help: "Kraken WebSocket token to send (a venue given with --url may require one).") var token: String?
     @Flag(help: "Do not verify the server certificate (local tests only).") var insecure = false
-    @Flag(help: "Also measure raw blocking and raw spinning socket clients, interleaved.") var floor = false
+    @Flag(help: "Embedded server only: serve wss:// with a CA and certificate made for this run.") var tls = false
+    @Flag(help: "Also measure raw blocking and raw spinning C clients (with OpenSSL for wss://), interleaved.") var floor = false
+    @Option(help: "Write one HdrHistogram percentile file (.hgrm, µs) per client into this folder.") var hgrm: String?
+    @Option(help: "Write an SVG plot of latency against percentile, every client, to this file.") var svg: String?
     @Option(help: "Round trips per interleaved chunk.") var chunk = 1_000
     @Flag(help: "End with one JSON line.") var json = false
 
@@ -177,24 +47,37 @@ struct Bench: ParsableCommand {
         let payload = kraken ? Self.encoded(.addOrder(KrakenAddOrder(order)), id: 1) : orderPayload(id: 1, size: size)
         var serverLoop: EventLoop? = nil
         var wsURL: WebSocketURL
+        var caFile = ca
+        var certDir: String? = nil
         if let url {
             wsURL = try WebSocketURL(url)
         } else {
-            let sl = try EventLoop()
+            let sl = try EventLoop(configuration: .init(waitMode: serverBusyPoll ? .busyPoll : .wait, cpu: serverCpu))
+            var serverTLS: WebSocketServer.TLS? = nil
+            if tls {
+                // A CA and server certificate made for this run; both clients verify against the CA.
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradewire-bench-\(getpid())").path
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let cert = try GeneratedCertificate.generate(in: dir)
+                serverTLS = .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
+                caFile = cert.caFile
+                certDir = dir
+            }
             let sim = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs)))
-            let server = try WebSocketServer.listen(on: sl, port: 0) { _, _ in kraken ? sim.handler() : EchoHandler() }
-            wsURL = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: kraken ? "/v2" : "/")
+            let server = try WebSocketServer.listen(on: sl, port: 0, tls: serverTLS) { _, _ in kraken ? sim.handler() : EchoHandler() }
+            wsURL = WebSocketURL(secure: tls, host: tls ? "localhost" : "127.0.0.1", port: server.port, target: kraken ? "/v2" : "/")
             serverLoop = sl
         }
+        defer { if let certDir { try? FileManager.default.removeItem(atPath: certDir) } }
         let be: Backend = backend == "posix" ? .posix : backend == "io-uring" ? .ioUring : .automatic
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu, backend: be))
-        var tls = insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
-        if let ca { tls.additionalTrust.append(.caFile(ca)) }
+        var tlsConfig = insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
+        if let caFile { tlsConfig.additionalTrust.append(.caFile(caFile)) }
         let driver = RoundTripDriver(payload: payload, capacity: count)
         var krakenDriver: KrakenRoundTrips? = nil
         var conn: WebSocketConnection? = nil
         if kraken {
-            let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tls, rateLimiter: nil))
+            let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil))
             krakenDriver = KrakenRoundTrips(client: client, order: order, capacity: count)
             let up = Completion()
             client.onConnection = { [weak krakenDriver] ok, close in
@@ -209,14 +92,15 @@ struct Bench: ParsableCommand {
             guard client.isConnected else { throw ValidationError("could not connect to \(wsURL)") }
             krakenDriver?.watchConnection()
         } else {
-            conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tls), handler: driver)
+            conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tlsConfig), handler: driver)
             driver.opened.wait()
             if let c = driver.closeInfo { throw ValidationError("connection failed: \(c)") }
         }
 
-        let doFloor = floor && !wsURL.secure
-        let blocking = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: false, capacity: count) : nil
-        let spinning = try doFloor ? FloorClient(host: wsURL.host, port: wsURL.port, target: wsURL.target, payload: payload, spin: true, capacity: count) : nil
+        // The floors: the same request bytes to the same server, over the same transport.
+        let floorCA = insecure ? nil : caFile
+        let blocking = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: false, capacity: count) : nil
+        let spinning = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: true, capacity: count) : nil
 
         /// A chunk that takes this long means the server stopped answering: fail rather than hang.
         func stallLimit(_ n: Int) -> Double { 10 + Double(n) * Double(ackDelayUs + 1_000) / 1e6 }
@@ -252,38 +136,57 @@ struct Bench: ParsableCommand {
         }
         let elapsed = Date().timeIntervalSince(start)
 
-        let samples = krakenDriver?.samples ?? driver.samples
         let errors = krakenDriver?.errors ?? driver.errors
-        let tw = LatencySummary(samples)
         let mode = busyPoll ? "busy-poll" : "wait"
+        let raw = wsURL.secure ? "raw C + OpenSSL" : "raw C"
+        var series = [
+            LatencySeries(name: "tradewire \(mode), send -> callback", samples: krakenDriver?.userSamples ?? driver.userSamples),
+            LatencySeries(name: "tradewire \(mode), wire", samples: krakenDriver?.samples ?? driver.samples),
+        ]
+        if let b = blocking, let s = spinning {
+            series.append(LatencySeries(name: "\(raw) blocking", samples: b.samples))
+            series.append(LatencySeries(name: "\(raw) non-blocking spin", samples: s.samples))
+        }
+        let summaries = series.map(\.summary)
         let what = kraken ? "Kraken add_order (\(payload.count) B request)" : "echo of \(size) B"
         print("TradeWire bench: \(count) round trips, \(what), to \(wsURL), \(mode), backend \(loop.backend)")
-        print("latency = frame handed to the kernel -> reap of the completion holding the reply's last byte")
+        print("send -> callback: the caller's send() to its callback (encode, send, wait, decode, correlate)")
+        print("wire: frame handed to the kernel -> reap of the completion holding the reply's last byte")
+        print("raw: before the first send byte -> reply frame complete in the buffer (no JSON decoded)")
         print(LatencySummary.header)
-        print(tw.row("tradewire (\(mode))"))
-        var fields: [String: Double] = ["p50_us": tw.p50, "p90_us": tw.p90, "p99_us": tw.p99, "p999_us": tw.p999,
-                                        "max_us": tw.max, "count": Double(tw.count), "errors": Double(errors)]
-        if let b = blocking, let s = spinning {
-            let fb = LatencySummary(b.samples), fs = LatencySummary(s.samples)
-            print(fb.row("raw blocking socket"))
-            print(fs.row("raw non-blocking spin"))
-            print(String(format: "ratio to raw blocking: p50 %.3f  p99.9 %.3f", tw.p50 / fb.p50, tw.p999 / fb.p999))
-            print(String(format: "ratio to raw spin:     p50 %.3f  p99.9 %.3f", tw.p50 / fs.p50, tw.p999 / fs.p999))
+        for (s, m) in zip(series, summaries) { print(m.row(s.name)) }
+        let user = summaries[0]
+        var fields: [String: Double] = ["p50_us": user.p50, "p90_us": user.p90, "p99_us": user.p99, "p999_us": user.p999,
+                                        "max_us": user.max, "wire_p50_us": summaries[1].p50, "wire_p999_us": summaries[1].p999,
+                                        "count": Double(user.count), "errors": Double(errors)]
+        if summaries.count == 4 {
+            let fb = summaries[2], fs = summaries[3]
+            print(String(format: "ratio send->callback / raw blocking: p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fb.p50, user.p99 / fb.p99, user.p999 / fb.p999))
+            print(String(format: "ratio send->callback / raw spin:     p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fs.p50, user.p99 / fs.p99, user.p999 / fs.p999))
             fields["floor_blocking_p50_us"] = fb.p50
             fields["floor_blocking_p999_us"] = fb.p999
             fields["floor_spin_p50_us"] = fs.p50
             fields["floor_spin_p999_us"] = fs.p999
-            fields["ratio_blocking_p50"] = tw.p50 / fb.p50
-            fields["ratio_blocking_p999"] = tw.p999 / fb.p999
-            fields["ratio_spin_p50"] = tw.p50 / fs.p50
-            fields["ratio_spin_p999"] = tw.p999 / fs.p999
-            twf_close(b.fd)
-            twf_close(s.fd)
-        } else if floor {
-            print("(no raw floor for wss:// in this build)")
+            fields["ratio_blocking_p50"] = user.p50 / fb.p50
+            fields["ratio_blocking_p999"] = user.p999 / fb.p999
+            fields["ratio_spin_p50"] = user.p50 / fs.p50
+            fields["ratio_spin_p999"] = user.p999 / fs.p999
         }
-        let clients = doFloor ? 3.0 : 1.0
+        let clients = floor ? 3.0 : 1.0
         print(String(format: "msgs/s (all clients, interleaved): %.0f   errors: %d", Double(count) * clients / elapsed, errors))
+        if let hgrm {
+            try FileManager.default.createDirectory(atPath: hgrm, withIntermediateDirectories: true)
+            for s in series {
+                let path = "\(hgrm)/\(s.slug).hgrm"
+                try s.hgrm.write(toFile: path, atomically: true, encoding: .utf8)
+                print("wrote \(path)")
+            }
+        }
+        if let svg {
+            let title = "\(what), \(wsURL.secure ? "wss" : "ws"), \(mode): \(count) round trips"
+            try PercentilePlot.svg(series, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
+            print("wrote \(svg)")
+        }
         if json {
             let body = fields.keys.sorted().map { k in
                 let v = fields[k]!
@@ -306,16 +209,4 @@ struct Bench: ParsableCommand {
         }
         return Array(buf[..<n])
     }
-}
-
-/// Carries a loop-confined reference to the loop thread.
-struct UnsafeBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
-}
-
-/// A run that could not finish (the server died or stalled): printed, exit status 1.
-struct BenchFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

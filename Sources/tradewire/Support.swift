@@ -21,10 +21,10 @@ struct LatencySummary {
 
     func row(_ name: String) -> String {
         func f(_ v: Double) -> String { String(format: "%9.1f", v) }
-        return "\(name.padding(toLength: 28, withPad: " ", startingAt: 0))\(f(p50))\(f(p90))\(f(p99))\(f(p999))\(f(max))"
+        return "\(name.padding(toLength: 38, withPad: " ", startingAt: 0))\(f(p50))\(f(p90))\(f(p99))\(f(p999))\(f(max))"
     }
 
-    static let header = "\("".padding(toLength: 28, withPad: " ", startingAt: 0))      p50      p90      p99    p99.9      max  (µs)"
+    static let header = "\("".padding(toLength: 38, withPad: " ", startingAt: 0))      p50      p90      p99    p99.9      max  (µs)"
 }
 
 /// Waits on the calling thread for a connection to end; the handler runs on the loop.

@@ -24,6 +24,18 @@ size_t twf_encode_masked(const uint8_t *payload, size_t len, uint8_t *out);
  */
 long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin);
 
+/*
+ * The wss:// floor: OpenSSL straight on the socket. ca_file NULL: no
+ * certificate verification. Non-blocking (spin) after the handshake if asked.
+ * Returns NULL with *err = -errno, or -1 for a refused upgrade.
+ */
+typedef struct twf_tls twf_tls;
+twf_tls *twf_tls_connect(const char *host, uint16_t port, const char *target, const char *ca_file, int nonblocking,
+                         int *err);
+/* As twf_roundtrip, over TLS. */
+long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin);
+void twf_tls_close(twf_tls *t);
+
 uint64_t twf_now_ns(void);
 void twf_close(int fd);
 

@@ -1,0 +1,205 @@
+import ArgumentParser
+import CTradeWireFloor
+import Foundation
+import Synchronization
+import TradeWire
+import TradeWireKraken
+import TradeWireSimulator
+
+/// Sequential round trips on one connection, driven from the loop thread:
+/// each reply triggers the next send inside the callback (the hot path).
+final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
+    let payload: [UInt8]
+    /// Frame handed to the kernel -> reap of the reply.
+    var samples: [UInt64] = []
+    /// `send` called -> `didReceive` entered.
+    var userSamples: [UInt64] = []
+    private var issuedAt: UInt64 = 0
+    var errors = 0
+    private var remaining = 0
+    private var record = false
+    private var submitted: UInt64 = 0
+    let opened = Completion()
+    let chunkDone = Completion()
+    let closed = Completion()
+    private(set) var closeInfo: WebSocketClose?
+
+    init(payload: [UInt8], capacity: Int) {
+        self.payload = payload
+        samples.reserveCapacity(capacity)
+        userSamples.reserveCapacity(capacity)
+    }
+
+    func webSocketDidOpen(_ connection: WebSocketConnection) { opened.signal() }
+
+    /// On the loop thread: run n round trips, recording them unless warming up.
+    func start(_ n: Int, record: Bool, on c: WebSocketConnection) {
+        remaining = n
+        self.record = record
+        sendNext(c)
+    }
+
+    private func sendNext(_ c: WebSocketConnection) {
+        issuedAt = twf_now_ns()
+        do {
+            submitted = try payload.withUnsafeBytes { try c.send(.text, bytes: $0) }
+        } catch {
+            errors += 1
+            chunkDone.signal()
+        }
+    }
+
+    func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
+        guard message.opcode == .text || message.opcode == .binary else { return }
+        let now = twf_now_ns()
+        if record {
+            if submitted != 0 && message.bytes.count == payload.count {
+                samples.append(message.receivedAt - submitted)
+                userSamples.append(now - issuedAt)
+            } else {
+                errors += 1
+            }
+        }
+        remaining -= 1
+        if remaining > 0 { sendNext(c) } else { chunkDone.signal() }
+    }
+
+    func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+        closeInfo = close
+        opened.signal()
+        chunkDone.signal()
+        closed.signal()
+    }
+}
+
+/// Sequential Kraken `add_order` round trips: each ack's callback issues the next order.
+final class KrakenRoundTrips: @unchecked Sendable {
+    let client: KrakenClient
+    let request: KrakenRequest
+    /// The library's own figure: frame handed to the kernel -> reap of the ack.
+    var samples: [UInt64] = []
+    /// What the caller sees: `send` called -> callback entered (adds encoding, decoding, correlation).
+    var userSamples: [UInt64] = []
+    private var issuedAt: UInt64 = 0
+    var errors = 0
+    var lastError: String?
+    private var remaining = 0
+    private var record = false
+    let chunkDone = Completion()
+
+    init(client: KrakenClient, order: Order, capacity: Int) {
+        self.client = client
+        request = .addOrder(KrakenAddOrder(order))
+        samples.reserveCapacity(capacity)
+        userSamples.reserveCapacity(capacity)
+        client.onResponse = { [unowned self] _, _, _, result, latency in
+            let now = twf_now_ns()
+            switch result {
+            case .success:
+                if record {
+                    samples.append(latency.nanoseconds)
+                    userSamples.append(now - issuedAt)
+                }
+            case .failure(let e): errors += 1; lastError = "\(e)"
+            }
+            remaining -= 1
+            if remaining > 0 { issue() } else { chunkDone.signal() }
+        }
+        watchConnection()
+    }
+
+    /// A lost connection fails the chunk in progress.
+    func watchConnection() {
+        client.onConnection = { [unowned self] up, close in
+            if !up { errors += 1; lastError = close.map { "\($0)" }; chunkDone.signal() }
+        }
+    }
+
+    /// On the loop thread.
+    func start(_ n: Int, record: Bool) {
+        remaining = n
+        self.record = record
+        issue()
+    }
+
+    private func issue() {
+        issuedAt = twf_now_ns()
+        do { try client.send(request) } catch { errors += 1; chunkDone.signal() }
+    }
+}
+
+/// The raw-socket floor: a pre-encoded masked frame over a blocking (or spinning)
+/// socket, plain or with OpenSSL straight on the socket for wss://. It runs on the
+/// loop thread (between TradeWire chunks) so both see the same CPU and wake-ups.
+/// Its time: before the first send byte -> the reply frame complete in its buffer.
+final class FloorClient: @unchecked Sendable {
+    private enum Transport {
+        case plain(Int32)
+        case tls(OpaquePointer)
+    }
+    private let transport: Transport
+    let frame: [UInt8]
+    let spin: Bool
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    var samples: [UInt64] = []
+
+    /// caFile: verify a wss:// server against it (nil: no verification).
+    init(url: WebSocketURL, caFile: String?, payload: [UInt8], spin: Bool, capacity: Int) throws {
+        if url.secure {
+            var err: Int32 = 0
+            guard let t = twf_tls_connect(url.host, url.port, url.target, caFile, spin ? 1 : 0, &err) else {
+                throw ValidationError("TLS floor client could not connect/upgrade (\(err))")
+            }
+            transport = .tls(t)
+        } else {
+            let fd = twf_connect(url.host, url.port, url.target, spin ? 1 : 0)
+            guard fd >= 0 else { throw ValidationError("floor client could not connect/upgrade (\(fd))") }
+            transport = .plain(fd)
+        }
+        self.spin = spin
+        var f = [UInt8](repeating: 0, count: payload.count + 14)
+        let n = f.withUnsafeMutableBufferPointer { out in
+            payload.withUnsafeBufferPointer { twf_encode_masked($0.baseAddress, $0.count, out.baseAddress) }
+        }
+        frame = Array(f.prefix(n))
+        samples.reserveCapacity(capacity)
+    }
+
+    deinit {
+        switch transport {
+        case .plain(let fd): twf_close(fd)
+        case .tls(let t): twf_tls_close(t)
+        }
+    }
+
+    func run(_ n: Int, record: Bool) throws {
+        let cap = buffer.count
+        let spinning: Int32 = spin ? 1 : 0
+        for _ in 0..<n {
+            let t0 = twf_now_ns()
+            let r = frame.withUnsafeBufferPointer { f in
+                buffer.withUnsafeMutableBufferPointer { b in
+                    switch transport {
+                    case .plain(let fd): twf_roundtrip(fd, f.baseAddress, f.count, b.baseAddress, cap, spinning)
+                    case .tls(let t): twf_tls_roundtrip(t, f.baseAddress, f.count, b.baseAddress, cap, spinning)
+                    }
+                }
+            }
+            let t1 = twf_now_ns()
+            guard r >= 0 else { throw BenchFailure("floor round trip failed (\(r))") }
+            if record { samples.append(t1 - t0) }
+        }
+    }
+}
+
+/// Carries a loop-confined reference to the loop thread.
+struct UnsafeBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
+
+/// A run that could not finish (the server died or stalled): printed, exit status 1.
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
