@@ -12,19 +12,28 @@ public enum KrakenDecoder {
         return try decode(doc.root)
     }
 
+    /// The top-level members of any Kraken message, found in one pass.
+    static let topKeys = JSONKeySet(["method", "req_id", "success", "error", "result", "time_in", "time_out",
+                                     "channel", "data", "type", "sequence"])
+    enum Top { static let method = 0, reqID = 1, success = 2, error = 3, result = 4, timeIn = 5, timeOut = 6,
+               channel = 7, data = 8, type = 9, sequence = 10 }
+    static let resultKeys = JSONKeySet(["amend_id", "order_id", "cl_ord_id", "order_userref", "count", "warnings"])
+
     public static func decode(_ root: JSONValue) throws(TradeWireError) -> KrakenInbound {
         guard root.kind == .object else { throw malformed("message is not an object") }
-        if let m = root["method"] {
+        var top = KrakenTopMembers()
+        root.forEachMember(in: topKeys) { k, v in top[k] = v }
+        if let m = top[Top.method] {
             guard m.kind == .string else { throw malformed("method is not a string") }
             if m.stringEquals("pong") {
-                return .push(.pong(requestID: root["req_id"].flatMap { $0.int64 }.map { UInt64(bitPattern: $0) }))
+                return .push(.pong(requestID: top[Top.reqID].flatMap { $0.int64 }.map { UInt64(bitPattern: $0) }))
             }
             guard let method = KrakenMethod(json: m) else { throw malformed("unknown method") }
-            guard let rid = root["req_id"] else { throw malformed("response without req_id") }
+            guard let rid = top[Top.reqID] else { throw malformed("response without req_id") }
             guard let id = rid.int64, id >= 0 else { throw malformed("req_id is not a non-negative integer") }
-            let success = root["success"]?.bool ?? false
+            let success = top[Top.success]?.bool ?? false
             var error: InlineText? = nil
-            if let e = root["error"] {
+            if let e = top[Top.error] {
                 guard let t = InlineText(json: e) else { throw malformed("error is not a string") }
                 error = t
             }
@@ -33,7 +42,7 @@ public enum KrakenDecoder {
             var warnings = false
             var amendID: InlineText? = nil
             var batch: [KrakenBatchRow]? = nil
-            if let r = root["result"], r.kind == .array, method == .batchAdd {
+            if let r = top[Top.result], r.kind == .array, method == .batchAdd {
                 var rows: [KrakenBatchRow] = []
                 r.forEachElement { row in
                     rows.append(KrakenBatchRow(orderID: row["order_id"].flatMap { InlineText(json: $0) },
@@ -43,33 +52,39 @@ public enum KrakenDecoder {
                     return true
                 }
                 batch = rows
-            } else if let r = root["result"] {
+            } else if let r = top[Top.result] {
                 guard r.kind == .object else { throw malformed("result is not an object") }
-                if let v = r["amend_id"] { guard let t = InlineText(json: v) else { throw malformed("amend_id is not a string") }; amendID = t }
-                if let v = r["order_id"] { guard let t = InlineText(json: v) else { throw malformed("order_id is not a string") }; orderID = t }
-                if let v = r["cl_ord_id"] { guard let t = InlineText(json: v) else { throw malformed("cl_ord_id is not a string") }; clOrdID = t }
-                if let v = r["order_userref"] { guard let n = v.int64 else { throw malformed("order_userref is not an integer") }; userref = n }
-                if let v = r["count"] { guard let n = v.int64 else { throw malformed("count is not an integer") }; count = n }
-                warnings = r["warnings"] != nil
+                var problem: StaticString? = nil
+                r.forEachMember(in: resultKeys) { k, v in
+                    switch k {
+                    case 0: if let t = InlineText(json: v) { amendID = t } else { problem = "amend_id is not a string" }
+                    case 1: if let t = InlineText(json: v) { orderID = t } else { problem = "order_id is not a string" }
+                    case 2: if let t = InlineText(json: v) { clOrdID = t } else { problem = "cl_ord_id is not a string" }
+                    case 3: if let n = v.int64 { userref = n } else { problem = "order_userref is not an integer" }
+                    case 4: if let n = v.int64 { count = n } else { problem = "count is not an integer" }
+                    default: warnings = true
+                    }
+                }
+                if let problem { throw malformed(problem) }
             }
             if success && error != nil { throw malformed("success with an error") }
             if !success && error == nil { error = InlineText("(no error text)") }
             var response = KrakenResponse(
                 method: method, requestID: UInt64(id), success: success, error: error,
                 orderID: orderID, clientOrderID: clOrdID, orderUserref: userref, count: count,
-                timeIn: root["time_in"].flatMap { InlineText(json: $0) },
-                timeOut: root["time_out"].flatMap { InlineText(json: $0) }, hasWarnings: warnings)
+                timeIn: top[Top.timeIn].flatMap { InlineText(json: $0) },
+                timeOut: top[Top.timeOut].flatMap { InlineText(json: $0) }, hasWarnings: warnings)
             response.amendID = amendID
             response.batch = batch
             return .response(response)
         }
-        if let ch = root["channel"] {
+        if let ch = top[Top.channel] {
             guard ch.kind == .string else { throw malformed("channel is not a string") }
             if ch.stringEquals("heartbeat") { return .push(.heartbeat) }
-            if ch.stringEquals("executions") { return .push(.executions(try executions(root))) }
+            if ch.stringEquals("executions") { return .push(.executions(try executions(top))) }
             if ch.stringEquals("status") {
                 var system = InlineText(), version = InlineText()
-                root["data"]?.forEachElement { d in
+                top[Top.data]?.forEachElement { d in
                     system = d["system"].flatMap { InlineText(json: $0) } ?? system
                     version = d["version"].flatMap { InlineText(json: $0) } ?? version
                     return false
@@ -87,5 +102,22 @@ public enum KrakenDecoder {
 
     static func malformed(_ why: String) -> TradeWireError {
         TradeWireError(code: .malformedResponse, detail: "Kraken: \(why)")
+    }
+}
+
+/// The top-level members `KrakenDecoder.topKeys` names, by index; inline, no allocation.
+struct KrakenTopMembers {
+    private var values: (JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?,
+                         JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?) =
+        (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+
+    subscript(i: Int) -> JSONValue? {
+        get {
+            withUnsafeBytes(of: values) { $0.assumingMemoryBound(to: JSONValue?.self)[i] }
+        }
+        set {
+            precondition(i >= 0 && i < 11)
+            withUnsafeMutableBytes(of: &values) { $0.assumingMemoryBound(to: JSONValue?.self)[i] = newValue }
+        }
     }
 }

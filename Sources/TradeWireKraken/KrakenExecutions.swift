@@ -72,8 +72,8 @@ public struct KrakenExecutions: Sendable {
 }
 
 extension KrakenDecoder {
-    static func executions(_ root: JSONValue) throws(TradeWireError) -> KrakenExecutions {
-        guard let data = root["data"], data.kind == .array else { throw malformed("executions without a data array") }
+    static func executions(_ top: KrakenTopMembers) throws(TradeWireError) -> KrakenExecutions {
+        guard let data = top[Top.data], data.kind == .array else { throw malformed("executions without a data array") }
         var reports: [KrakenExecution] = []
         var problem: TradeWireError? = nil
         data.forEachElement { e in
@@ -81,41 +81,60 @@ extension KrakenDecoder {
             return true
         }
         if let problem { throw problem }
-        let seq = root["sequence"]
+        let seq = top[Top.sequence]
         if let seq, seq.int64 == nil { throw malformed("sequence is not an integer") }
-        return KrakenExecutions(isSnapshot: root["type"]?.stringEquals("snapshot") ?? false, sequence: seq?.int64, reports: reports)
+        return KrakenExecutions(isSnapshot: top[Top.type]?.stringEquals("snapshot") ?? false, sequence: seq?.int64, reports: reports)
     }
 
+    static let executionKeys = JSONKeySet([
+        "exec_type", "order_id", "order_status", "cl_ord_id", "order_userref", "symbol", "side", "order_qty",
+        "limit_price", "cum_qty", "avg_price", "last_qty", "last_price", "cost", "exec_id", "trade_id",
+        "liquidity_ind", "reason", "cancel_reason", "timestamp",
+    ])
+
+    /// One execution report, decoded in a single pass over its members.
     static func execution(_ e: JSONValue) throws(TradeWireError) -> KrakenExecution {
         guard e.kind == .object else { throw malformed("execution entry is not an object") }
-        guard let t = e["exec_type"], t.kind == .string else { throw malformed("execution without exec_type") }
-        guard let oid = e["order_id"].flatMap({ InlineText(json: $0) }) else { throw malformed("execution without order_id") }
-        func dec(_ k: StaticString) throws(TradeWireError) -> FixedDecimal? {
-            guard let v = e[k] else { return nil }
-            guard let d = v.decimal else { throw malformed("\(k) is not a number") }
+        var execType: JSONValue? = nil
+        var orderID: InlineText? = nil
+        var x = KrakenExecution(execType: .unknown(InlineText()), orderID: InlineText())
+        var reason: InlineText? = nil, cancelReason: InlineText? = nil
+        var problem: String? = nil
+        func dec(_ v: JSONValue, _ name: StaticString) -> FixedDecimal? {
+            guard let d = v.decimal else { problem = "\(name) is not a number"; return nil }
             return d
         }
-        var x = KrakenExecution(execType: KrakenExecType(json: t), orderID: oid)
-        if let s = e["order_status"] {
-            guard let st = KrakenOrderStatus(json: s) else { throw malformed("unknown order_status") }
-            x.orderStatus = st
+        e.forEachMember(in: executionKeys) { k, v in
+            switch k {
+            case 0: execType = v
+            case 1: orderID = InlineText(json: v)
+            case 2:
+                if let st = KrakenOrderStatus(json: v) { x.orderStatus = st } else { problem = "unknown order_status" }
+            case 3: x.clientOrderID = InlineText(json: v)
+            case 4: x.orderUserref = v.int64
+            case 5: x.symbol = InlineText(json: v)
+            case 6: x.side = v.stringEquals("buy") ? .buy : v.stringEquals("sell") ? .sell : nil
+            case 7: x.orderQty = dec(v, "order_qty")
+            case 8: x.limitPrice = dec(v, "limit_price")
+            case 9: x.cumQty = dec(v, "cum_qty")
+            case 10: x.avgPrice = dec(v, "avg_price")
+            case 11: x.lastQty = dec(v, "last_qty")
+            case 12: x.lastPrice = dec(v, "last_price")
+            case 13: x.cost = dec(v, "cost")
+            case 14: x.execID = InlineText(json: v)
+            case 15: x.tradeID = v.int64
+            case 16: x.isMaker = v.stringEquals("m") ? true : v.stringEquals("t") ? false : nil
+            case 17: reason = InlineText(json: v)
+            case 18: cancelReason = InlineText(json: v)
+            default: x.timestamp = InlineText(json: v)
+            }
         }
-        x.clientOrderID = e["cl_ord_id"].flatMap { InlineText(json: $0) }
-        x.orderUserref = e["order_userref"]?.int64
-        x.symbol = e["symbol"].flatMap { InlineText(json: $0) }
-        if let s = e["side"] { x.side = s.stringEquals("buy") ? .buy : s.stringEquals("sell") ? .sell : nil }
-        x.orderQty = try dec("order_qty")
-        x.limitPrice = try dec("limit_price")
-        x.cumQty = try dec("cum_qty")
-        x.avgPrice = try dec("avg_price")
-        x.lastQty = try dec("last_qty")
-        x.lastPrice = try dec("last_price")
-        x.cost = try dec("cost")
-        x.execID = e["exec_id"].flatMap { InlineText(json: $0) }
-        x.tradeID = e["trade_id"]?.int64
-        if let l = e["liquidity_ind"] { x.isMaker = l.stringEquals("m") ? true : l.stringEquals("t") ? false : nil }
-        x.reason = (e["reason"] ?? e["cancel_reason"]).flatMap { InlineText(json: $0) }
-        x.timestamp = e["timestamp"].flatMap { InlineText(json: $0) }
+        guard let t = execType, t.kind == .string else { throw malformed("execution without exec_type") }
+        guard let oid = orderID else { throw malformed("execution without order_id") }
+        if let problem { throw malformed(problem) }
+        x.execType = KrakenExecType(json: t)
+        x.orderID = oid
+        x.reason = reason ?? cancelReason
         return x
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One value inside a validated `JSONDocument`: a view (base, start, end), no copy.
 public struct JSONValue {
     public enum Kind: Sendable { case object, array, string, number, bool, null }
@@ -38,9 +44,16 @@ public struct JSONValue {
     @usableFromInline func skip(_ i: Int) -> Int {
         switch base[i] {
         case UInt8(ascii: "\""):
+            // memchr to the next quote; it closes the string unless an odd run of backslashes precedes it.
             var j = i + 1
-            while base[j] != UInt8(ascii: "\"") { j += base[j] == UInt8(ascii: "\\") ? 2 : 1 }
-            return j + 1
+            while true {
+                guard let q = memchr(base + j, Int32(UInt8(ascii: "\"")), end - j) else { return end }
+                let at = UnsafePointer<UInt8>(q.assumingMemoryBound(to: UInt8.self)) - base
+                var slashes = 0
+                while at - 1 - slashes > i && base[at - 1 - slashes] == UInt8(ascii: "\\") { slashes += 1 }
+                if slashes & 1 == 0 { return at + 1 }
+                j = at + 1
+            }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             var depth = 0
             var j = i

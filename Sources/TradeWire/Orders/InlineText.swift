@@ -27,6 +27,15 @@ public struct InlineText: Sendable, Hashable, CustomStringConvertible {
     /// From a JSON string value (escapes decoded).
     public init?(json v: JSONValue) {
         guard v.kind == .string else { return nil }
+        if let raw = v.rawStringBytes {                 // no escapes (the usual case): one copy
+            self.init(bytes: raw)
+        } else {
+            self.init(escaped: v)
+        }
+    }
+
+    /// A JSON string with escapes, decoded byte by byte.
+    private init(escaped v: JSONValue) {
         var k = 0
         var cut = false
         var firstLeftOut: UInt8 = 0
