@@ -4,7 +4,7 @@ SWIFT ?= swift
 FUZZ_SECONDS ?= 60
 CLANG ?= clang
 
-.PHONY: deps build demo test test-sanitize fuzz fuzz-build bench clean
+.PHONY: deps build demo test test-sanitize fuzz fuzz-build bench benchmarks soak perf clean
 
 deps:
 	@scripts/install-deps.sh
@@ -30,9 +30,38 @@ test-sanitize: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build $(SAN_FLAGS)
 
+# Order round trips against the embedded venue with the raw C floors interleaved (ws and wss, wait and
+# busy-poll), client on CPU 0 and venue on CPU 1; .hgrm files and SVG plots go to bench-out/.
+BENCH_COUNT ?= 20000
 bench: build
-	.build/release/tradewire bench --floor
-	.build/release/tradewire bench --floor --busy-poll
+	@mkdir -p bench-out
+	@for tls in "" "--tls"; do for mode in "" "--busy-poll"; do \
+	  name=$$( [ -n "$$tls" ] && echo wss || echo ws )-$$( [ -n "$$mode" ] && echo busy-poll || echo wait ); \
+	  .build/release/tradewire bench --floor --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 $$tls $$mode \
+	    --hgrm bench-out/$$name --svg bench-out/$$name.svg || exit 1; \
+	done; done
+
+# The ordo-one/benchmark suite (its own package in Benchmarks/; OrderRoundTrip starts the CLI's simulator).
+benchmarks: build
+	cd Benchmarks && $(SWIFT) package benchmark
+
+# 60 s of round trips with a 10,000 quotes/s stream on the same loop: percentiles and RSS per 10 s.
+soak: build
+	.build/release/tradewire soak --seconds 60 --busy-poll
+
+# A CPU profile of a busy-poll bench run, demangled (docs/profiling.md). PERF_CALLGRAPH=dwarf when
+# frame-pointer stacks break in Debian's libc, liburing or libcrypto.
+PERF_CALLGRAPH ?= fp
+PERF_ARGS ?= --busy-poll --count 100000 --cpu 0 --server-cpu 1
+perf: build
+	@command -v perf >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
+	perf record -e cpu-clock -F 10000 --call-graph $(PERF_CALLGRAPH) -o perf.data -- .build/release/tradewire bench $(PERF_ARGS)
+	perf report -i perf.data --no-children --sort dso,sym --stdio -g none --percent-limit 0.3 2>/dev/null \
+	  | swift demangle --simplified > perf-report.txt
+	perf report -i perf.data --children --sort sym --stdio -g caller,0.5,callee --percent-limit 2 2>/dev/null \
+	  | swift demangle --simplified > perf-callers.txt
+	@head -60 perf-report.txt
+	@echo "flat profile: perf-report.txt; call graph: perf-callers.txt"
 
 # libFuzzer targets (frame parser, upgrade parser); FUZZ_SECONDS each.
 FUZZ_SRC := CSources/CTradeWire/tw_frame.c CSources/CTradeWire/tw_ws.c CSources/CTradeWire/tw_utf8.c \

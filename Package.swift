@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "TradeWireQuotes", targets: ["TradeWireQuotes"]),
         .library(name: "TradeWireGateway", targets: ["TradeWireGateway"]),
         .library(name: "TradeWireBinance", targets: ["TradeWireBinance"]),
+        .library(name: "TradeWireSimulator", targets: ["TradeWireSimulator"]),
+        // The C core on its own (frame parser/encoder, upgrade, TLS, io_uring loop), for C callers and Benchmarks/.
+        .library(name: "CTradeWire", targets: ["CTradeWire"]),
         .executable(name: "tradewire", targets: ["tradewire"]),
     ],
     dependencies: [

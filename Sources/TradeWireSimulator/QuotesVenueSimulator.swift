@@ -73,20 +73,35 @@ public final class QuotesVenueSimulator: @unchecked Sendable {
 
         func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) { open = false }
 
+        /// Quotes are due at the configured rate from the first tick on; each tick sends every quote due
+        /// since the last (a timer per quote cannot keep 10,000/s on a busy loop, and the rate would sag).
+        var streamStartNs: UInt64 = 0
+        var streamed = 0
+
         func scheduleQuotes(_ c: WebSocketConnection) {
-            guard venue.options.quotesPerSecond > 0 else { return }
-            c.loop.schedule(after: .nanoseconds(Int64(1_000_000_000 / venue.options.quotesPerSecond))) { [self] in
+            let rate = venue.options.quotesPerSecond
+            guard rate > 0 else { return }
+            c.loop.schedule(after: .nanoseconds(Int64(max(100_000, 1_000_000_000 / rate)))) { [self] in
                 guard open else { return }
-                if !subscribed.isEmpty && !venue.paused {
-                    tick += 1
-                    venue.quotesSent += 1
-                    let name = subscribed[tick % subscribed.count]
-                    let q = QuotesVenueSimulator.quote(name, tick: tick)
-                    c.sendAll([simJSON { w in
-                        w.beginObject(); w.key("op"); w.value("pq"); w.key("productName"); w.string(name)
-                        w.key("quote"); w.value(q); w.key("timestamp"); w.value(QuotesVenueSimulator.nowMs()); w.endObject()
-                    }])
+                let now = MonotonicClock.nanoseconds()
+                if streamStartNs == 0 { streamStartNs = now }
+                let due = min(1_000, Int(Double(now - streamStartNs) * Double(rate) / 1e9) - streamed)
+                if due > 0 && !subscribed.isEmpty && !venue.paused {
+                    var frames: [[UInt8]] = []
+                    frames.reserveCapacity(due)
+                    for _ in 0..<due {
+                        tick += 1
+                        venue.quotesSent += 1
+                        let name = subscribed[tick % subscribed.count]
+                        let q = QuotesVenueSimulator.quote(name, tick: tick)
+                        frames.append(simJSON { w in
+                            w.beginObject(); w.key("op"); w.value("pq"); w.key("productName"); w.string(name)
+                            w.key("quote"); w.value(q); w.key("timestamp"); w.value(QuotesVenueSimulator.nowMs()); w.endObject()
+                        })
+                    }
+                    c.sendAll(frames)
                 }
+                if due > 0 { streamed += due }     // quotes not sent while paused or unsubscribed are skipped, not owed
                 scheduleQuotes(c)
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CTradeWireFloor
 import Dispatch
 import Foundation
 import TradeWire
@@ -33,13 +34,18 @@ struct Simulator: ParsableCommand {
     @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
     @Option(help: "API secret: Kraken's base64 REST secret and Binance's HMAC key.") var apiSecret = "ZGVtby1hcGktc2VjcmV0LWZvci10aGUtc2ltdWxhdG9y"
 
+    @Flag(help: "Busy-poll the venue's loop (benchmarks: no wake-up per request; takes a core).") var busyPoll = false
+    @Option(help: "Pin the venue's loop to this CPU.") var cpu: Int?
+    @Flag(help: "Die with the process that started this one (benchmarks, soak), so no venue outlives its run.") var exitWithParent = false
+
     @Option(help: "Misbehave: \(FaultMode.allCases.map(\.rawValue).joined(separator: ", ")).") var fault: FaultMode?
     @Option(help: "The fault hits at this outbound message of a connection (1 = the first).") var faultAt = 1
     @Option(help: "How many connections get the fault (0 = all); later ones are served normally.") var faultConnections = 1
     @Option(help: "Delay of --fault delayed-acks, in ms.") var faultDelayMs = 200
 
     func run() throws {
-        let loop = try EventLoop()
+        if exitWithParent, twf_die_with_parent() != 0 { throw ExitCode(1) }
+        let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
         var serverTLS: WebSocketServer.TLS? = nil
         if tls {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradewire-sim-\(getpid())").path

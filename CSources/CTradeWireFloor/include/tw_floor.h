@@ -36,6 +36,10 @@ twf_tls *twf_tls_connect(const char *host, uint16_t port, const char *target, co
 long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin);
 void twf_tls_close(twf_tls *t);
 
+/* A helper process (a venue started for a benchmark) dies with its parent: SIGKILL on the parent's exit.
+ * Returns 0, -ESRCH if the parent is already gone, or -errno. */
+int twf_die_with_parent(void);
+
 uint64_t twf_now_ns(void);
 void twf_close(int fd);
 

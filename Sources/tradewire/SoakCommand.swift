@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import TradeWire
+import TradeWireKraken
+import TradeWireQuotes
+
+/// Continuous order round trips with a quotes stream on the same loop, reported
+/// per window: do latency percentiles and resident memory hold steady?
+struct Soak: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Order round trips for a while with a quotes stream on the same loop: percentiles and RSS per window.",
+        discussion: """
+        The venue (`tradewire simulator`) runs in a child process, so the resident memory reported is the \
+        client's alone. Orders alternate buy and sell at one price, so each sell fills the previous buy and \
+        the venue's book stays flat however long the run.
+        """)
+
+    @Option(help: "Seconds to run.") var seconds = 60
+    @Option(help: "Seconds per report window.") var window = 10
+    @Option(help: "Quotes per second the venue streams to the client.") var quotesPerSecond = 10_000
+    @Flag(help: "Busy-poll the client loop.") var busyPoll = false
+    @Option(help: "Pin the client loop to this CPU (the venue runs on the other one).") var cpu = 0
+    @Flag(inversion: .prefixedNo, help: "Busy-poll the venue's loop.") var venueBusyPoll = false
+
+    func run() throws {
+        let venue = try ChildVenue(arguments: ["--quotes-per-second", String(quotesPerSecond), "--token", "soak-token",
+                                               "--cpu", cpu == 0 ? "1" : "0"] + (venueBusyPoll ? ["--busy-poll"] : []))
+        defer { venue.stop() }
+        let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
+        defer { loop.shutdown() }
+        let kraken = KrakenClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/v2"), token: "soak-token", rateLimiter: nil))
+        let quotes = QuotesClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/quotewebsocket/1.0.0"),
+            bearerToken: "demo-bearer", rateLimiter: nil))
+        let driver = AlternatingOrders(client: kraken, capacity: 1_000)
+        defer { withExtendedLifetime(driver) { loop.shutdown() } }   // its callbacks run until the loop stops
+        let received = Locked(0)
+        quotes.onQuote = { _, _, _ in received.withLock { $0 += 1 } }
+        try blockingAwait {
+            try await kraken.connect()
+            try await quotes.connect()
+            _ = try await quotes.subscribe((0..<100).map { "SOK.\($0)" })
+        }
+        driver.watchConnection()
+
+        print("soak: \(seconds) s of Kraken add_order round trips (send -> callback) with a \(quotesPerSecond) quotes/s stream "
+              + "on the same \(busyPoll ? "busy-polling" : "waiting") loop; venue pid \(venue.process.processIdentifier)")
+        print("window       round trips   quotes/s      p50      p99    p99.9      max (µs)   RSS (MiB)")
+        let start = Date()
+        var windowStart = start
+        var windowSamples: [UInt64] = []
+        var lastQuotes = 0
+        var rows: [(p50: Double, p999: Double, rss: Double)] = []
+        let box = UnsafeBox(driver)
+        while Date().timeIntervalSince(start) < Double(seconds) {
+            loop.execute { box.value.start(1_000, record: true) }
+            guard driver.chunkDone.wait(seconds: 30) else { throw BenchFailure("no ack for 30 s: the venue stalled") }
+            if driver.errors > 0 { throw BenchFailure("\(driver.errors) requests failed (\(driver.lastError ?? "connection lost"))") }
+            windowSamples += try loop.runSync { box.value.takeSamples() }
+            let now = Date()
+            if now.timeIntervalSince(windowStart) >= Double(window) {
+                let q = received.withLock { $0 }
+                let s = LatencySummary(windowSamples)
+                let rss = Self.residentMiB()
+                let t = Int(now.timeIntervalSince(start).rounded())
+                print(String(format: "%4d s  %16d %10.0f %8.1f %8.1f %8.1f %10.1f %11.1f", t, s.count,
+                             Double(q - lastQuotes) / now.timeIntervalSince(windowStart), s.p50, s.p99, s.p999, s.max, rss))
+                rows.append((s.p50, s.p999, rss))
+                lastQuotes = q
+                windowStart = now
+                windowSamples.removeAll(keepingCapacity: true)
+            }
+        }
+        if rows.count >= 2 {
+            let later = rows.dropFirst()     // the first window includes warm-up
+            let p50s = later.map(\.p50), p999s = later.map(\.p999), rss = later.map(\.rss)
+            print(String(format: "after the first window: p50 %.1f-%.1f µs, p99.9 %.1f-%.1f µs, RSS %.1f-%.1f MiB",
+                         p50s.min()!, p50s.max()!, p999s.min()!, p999s.max()!, rss.min()!, rss.max()!))
+        }
+        print("quotes received: \(received.withLock { $0 })")
+    }
+
+    /// This process's resident set, from /proc/self/statm.
+    static func residentMiB() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+}
+
+/// Kraken add_order round trips alternating buy and sell at one price.
+final class AlternatingOrders: @unchecked Sendable {
+    let client: KrakenClient
+    let orders: [KrakenRequest] = [.buy, .sell].map {
+        .addOrder(KrakenAddOrder(Order.limit("BTC/USD", $0, quantity: "0.5", price: "26500.4")))
+    }
+    private var samples: [UInt64] = []
+    private var issuedAt: UInt64 = 0
+    private var next = 0
+    private var remaining = 0
+    private var record = false
+    var errors = 0
+    var lastError: String?
+    let chunkDone = Completion()
+
+    init(client: KrakenClient, capacity: Int) {
+        self.client = client
+        samples.reserveCapacity(capacity)
+        client.onResponse = { [unowned self] _, _, _, result, _ in
+            let now = MonotonicClock.nanoseconds()
+            switch result {
+            case .success: if record { samples.append(now - issuedAt) }
+            case .failure(let e): errors += 1; lastError = "\(e)"
+            }
+            remaining -= 1
+            if remaining > 0 { issue() } else { chunkDone.signal() }
+        }
+    }
+
+    func watchConnection() {
+        client.onConnection = { [unowned self] up, close in
+            if !up { errors += 1; lastError = close.map { "\($0)" }; chunkDone.signal() }
+        }
+    }
+
+    /// On the loop thread.
+    func start(_ n: Int, record: Bool) {
+        remaining = n
+        self.record = record
+        issue()
+    }
+
+    /// On the loop thread: the samples so far, handed over.
+    func takeSamples() -> [UInt64] {
+        defer { samples.removeAll(keepingCapacity: true) }
+        return samples
+    }
+
+    private func issue() {
+        issuedAt = MonotonicClock.nanoseconds()
+        next ^= 1
+        do { try client.send(orders[next]) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
+    }
+}
