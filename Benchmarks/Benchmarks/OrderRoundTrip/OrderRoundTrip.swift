@@ -85,6 +85,9 @@ final class OrderRoundTrips: @unchecked Sendable {
     }
 }
 
+/// wss:// harnesses whose loops are left running (see `stop`), kept alive for their callbacks.
+nonisolated(unsafe) var stillRunning: [OrderRoundTrips] = []
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration.timeUnits = .microseconds
     for tls in [false, true] {
@@ -117,7 +120,11 @@ let benchmarks: @Sendable () -> Void = {
                     }
                     harness = h
                 },
-                teardown: { harness?.stop(); harness = nil })
+                teardown: {
+                    harness?.stop()
+                    if let h = harness, h.tls { stillRunning.append(h) }   // its loop still calls it
+                    harness = nil
+                })
         }
     }
 }
