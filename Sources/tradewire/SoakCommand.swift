@@ -50,6 +50,7 @@ struct Soak: ParsableCommand {
         let start = Date()
         var windowStart = start
         var windowSamples: [UInt64] = []
+        windowSamples.reserveCapacity(window * 100_000)   // the harness's own buffer must not grow RSS mid-run
         var lastQuotes = 0
         var rows: [(p50: Double, p999: Double, rss: Double)] = []
         let box = UnsafeBox(driver)
@@ -59,7 +60,8 @@ struct Soak: ParsableCommand {
             if driver.errors > 0 { throw BenchFailure("\(driver.errors) requests failed (\(driver.lastError ?? "connection lost"))") }
             windowSamples += try loop.runSync { box.value.takeSamples() }
             let now = Date()
-            if now.timeIntervalSince(windowStart) >= Double(window) {
+            let last = now.timeIntervalSince(start) >= Double(seconds)
+            if now.timeIntervalSince(windowStart) >= Double(window) || (last && !windowSamples.isEmpty) {
                 let q = received.withLock { $0 }
                 let s = LatencySummary(windowSamples)
                 let rss = Self.residentMiB()
