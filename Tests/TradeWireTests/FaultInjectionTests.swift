@@ -131,9 +131,10 @@ struct FaultInjectionTests {
         let serverLoop = try EventLoop.forTest(.automatic)
         let loop = try EventLoop.forTest(.automatic)
         defer { loop.shutdown(); serverLoop.shutdown() }
-        // Heartbeats every 50 ms; the stream freezes at its 6th message on the first connection.
+        // Heartbeats every 50 ms; the stream freezes at its 20th message on the first connection (about 1 s
+        // in: the subscribe below must be answered before, even on a loaded test machine).
         let exchange = try ExchangeSimulator(on: serverLoop, quotes: QuotesVenueSimulator(options: .init(
-            bearer: "b", quotesPerSecond: 0, heartbeatInterval: .milliseconds(50))), fault: .init(mode: .halfOpenStall, atMessage: 6))
+            bearer: "b", quotesPerSecond: 0, heartbeatInterval: .milliseconds(50))), fault: .init(mode: .halfOpenStall, atMessage: 20))
         let policy = ReconnectPolicy(initialDelay: .milliseconds(20), staleAfter: ReconnectPolicy.staleAfter(heartbeat: .milliseconds(50), multiple: 6))
         let client = QuotesClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.quotesPath),
