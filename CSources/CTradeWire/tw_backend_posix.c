@@ -83,7 +83,7 @@ int tw_posix_connect(tw_conn *c)
     return 0;
 }
 
-static void on_conn_event(tw_conn *c, uint32_t events, uint64_t now)
+static void on_conn_event(tw_conn *c, uint32_t events)
 {
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c->posix_want_write) {
         if (c->state == TW_CS_CONNECTING) {
@@ -106,13 +106,12 @@ static void on_conn_event(tw_conn *c, uint32_t events, uint64_t now)
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         c->recv_armed = false;
-        tw_conn_on_recv(c, r < 0 ? -errno : (int)r, now);
+        tw_conn_on_recv(c, r < 0 ? -errno : (int)r, tw_now_ns());   /* stamped at the read: see reap() in tw_backend_uring.c */
     }
 }
 
 static int dispatch(tw_loop *loop, struct epoll_event *evs, int n)
 {
-    uint64_t now = tw_now_ns();
     for (int i = 0; i < n; i++) {
         uint64_t ud = evs[i].data.u64;
         int op = tw_ud_op(ud);
@@ -133,7 +132,7 @@ static int dispatch(tw_loop *loop, struct epoll_event *evs, int n)
         } else {
             tw_conn *c = tw_ud_ptr(ud);
             c->refs++;
-            on_conn_event(c, evs[i].events, now);
+            on_conn_event(c, evs[i].events);
             c->refs--;
             tw_conn_maybe_free(c);
         }

@@ -141,10 +141,11 @@ static int reap(tw_loop *loop)
 {
     struct io_uring_cqe *cqe;
     int n = 0;
-    uint64_t now = 0;
     while (io_uring_peek_cqe(&loop->ring, &cqe) == 0) {
-        if (!now)
-            now = tw_now_ns();          /* one timestamp per batch, at reap */
+        /* A timestamp per completion, not per batch: a handler may send a request whose answer is
+         * posted (by a later submit's task work) into this same batch; a batch-start stamp would
+         * then precede the request's submit time and its latency would wrap below zero. */
+        uint64_t now = tw_now_ns();
         uint64_t ud = cqe->user_data;
         int res = cqe->res;
         io_uring_cqe_seen(&loop->ring, cqe);

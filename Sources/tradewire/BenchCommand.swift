@@ -73,12 +73,12 @@ struct Bench: ParsableCommand {
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu, backend: be))
         var tlsConfig = insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
         if let caFile { tlsConfig.additionalTrust.append(.caFile(caFile)) }
-        let driver = RoundTripDriver(payload: payload, capacity: count)
+        let driver = RoundTripDriver(payload: payload, capacity: min(count, 1_000_000))
         var krakenDriver: KrakenRoundTrips? = nil
         var conn: WebSocketConnection? = nil
         if kraken {
             let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil))
-            krakenDriver = KrakenRoundTrips(client: client, order: order, capacity: count)
+            krakenDriver = KrakenRoundTrips(client: client, order: order, capacity: min(count, 1_000_000))
             let up = Completion()
             client.onConnection = { [weak krakenDriver] ok, close in
                 if !ok { krakenDriver?.errors += 1; krakenDriver?.chunkDone.signal() }
@@ -99,8 +99,8 @@ struct Bench: ParsableCommand {
 
         // The floors: the same request bytes to the same server, over the same transport.
         let floorCA = insecure ? nil : caFile
-        let blocking = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: false, capacity: count) : nil
-        let spinning = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: true, capacity: count) : nil
+        let blocking = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: false, capacity: min(count, 1_000_000)) : nil
+        let spinning = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: true, capacity: min(count, 1_000_000)) : nil
 
         /// A chunk that takes this long means the server stopped answering: fail rather than hang.
         func stallLimit(_ n: Int) -> Double { 10 + Double(n) * Double(ackDelayUs + 1_000) / 1e6 }

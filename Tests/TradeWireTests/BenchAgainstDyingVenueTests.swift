@@ -33,6 +33,10 @@ struct BenchAgainstDyingVenueTests {
         let out = Pipe()
         bench.standardOutput = out
         bench.standardError = out
+        // Drained while it runs: a bench writing more than a pipe holds (a sanitizer's report) would block.
+        let drained = Locked(Data())
+        let reader = Thread { drained.withLock { $0 = out.fileHandleForReading.readDataToEndOfFile() } }
+        reader.start()
         try bench.run()
         defer { if bench.isRunning { kill(bench.processIdentifier, SIGKILL) } }
         usleep(1_500_000)                       // well into the run
@@ -45,7 +49,9 @@ struct BenchAgainstDyingVenueTests {
         #expect(!bench.isRunning, "the bench hung after the venue died")
         if bench.isRunning { return }
         bench.waitUntilExit()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try? out.fileHandleForWriting.close()      // our copy of the write end, so the reader sees EOF
+        while !reader.isFinished { usleep(10_000) }
+        let output = String(decoding: drained.withLock { $0 }, as: UTF8.self)
         #expect(bench.terminationStatus != 0)
         #expect(bench.terminationReason == .exit)           // a clean exit with an error, not a crash
         #expect(output.contains("failed during the run") || output.contains("closed during the run"), "\(output)")
