@@ -3,7 +3,9 @@
 // is 1,000 sequential round trips driven on the loop thread (each ack's callback
 // sends the next order); every round trip's send -> callback time goes into the
 // custom metric `roundTripNs` (its p50/p99/p99.9 are the latency figures), and
-// mallocCountTotal counts the client process's allocations per 1,000.
+// mallocCountTotal counts the client process's allocations (shown per round trip:
+// the suite divides by the scaling factor). The tool runs each benchmark in its
+// own process.
 import Benchmark
 import Dispatch
 import Foundation
