@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "TradeWire", package: root),
                 .product(name: "TradeWireKraken", package: root),
+                .product(name: "TradeWireSimulator", package: root),
             ],
             path: "Benchmarks/OrderRoundTrip",
             plugins: [benchmark]),

@@ -78,7 +78,7 @@ struct Bench: ParsableCommand {
         var conn: WebSocketConnection? = nil
         if kraken {
             let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil))
-            krakenDriver = KrakenRoundTrips(client: client, order: order, capacity: min(count, 1_000_000))
+            krakenDriver = KrakenRoundTrips(client: client, requests: [.addOrder(KrakenAddOrder(order))], capacity: min(count, 1_000_000))
             let up = Completion()
             // Not `[weak krakenDriver]`: a weak reference moves an object's counts to a side table, and every
             // retain of the driver in the timed callback would take the slow path (seen in perf).

@@ -72,24 +72,27 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
     }
 }
 
-/// Sequential Kraken `add_order` round trips: each ack's callback issues the next order.
+/// Sequential Kraken round trips: each ack's callback issues the next request,
+/// cycling through `requests` (one add_order for the bench; buy and sell in turn
+/// for the soak, so the venue's book stays flat).
 final class KrakenRoundTrips: @unchecked Sendable {
     let client: KrakenClient
-    let request: KrakenRequest
+    let requests: [KrakenRequest]
     /// The library's own figure: frame handed to the kernel -> reap of the ack.
     var samples: [UInt64] = []
     /// What the caller sees: `send` called -> callback entered (adds encoding, decoding, correlation).
     var userSamples: [UInt64] = []
     private var issuedAt: UInt64 = 0
+    private var next = 0
     var errors = 0
     var lastError: String?
     private var remaining = 0
     private var record = false
     let chunkDone = Completion()
 
-    init(client: KrakenClient, order: Order, capacity: Int) {
+    init(client: KrakenClient, requests: [KrakenRequest], capacity: Int) {
         self.client = client
-        request = .addOrder(KrakenAddOrder(order))
+        self.requests = requests
         samples.reserveCapacity(capacity)
         userSamples.reserveCapacity(capacity)
         client.onResponse = { [unowned self] _, _, _, result, latency in
@@ -122,9 +125,17 @@ final class KrakenRoundTrips: @unchecked Sendable {
         issue()
     }
 
+    /// On the loop thread: the send -> callback samples so far, handed over.
+    func takeUserSamples() -> [UInt64] {
+        defer { userSamples.removeAll(keepingCapacity: true); samples.removeAll(keepingCapacity: true) }
+        return userSamples
+    }
+
     private func issue() {
         issuedAt = twf_now_ns()
-        do { try client.send(request) } catch { errors += 1; chunkDone.signal() }
+        let r = requests[next]
+        next = next + 1 == requests.count ? 0 : next + 1
+        do { try client.send(r) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import TradeWire
 import TradeWireKraken
 import TradeWireQuotes
+import TradeWireSimulator
 
 /// Continuous order round trips with a quotes stream on the same loop, reported
 /// per window: do latency percentiles and resident memory hold steady?
@@ -23,8 +24,9 @@ struct Soak: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Busy-poll the venue's loop.") var venueBusyPoll = false
 
     func run() throws {
-        let venue = try ChildVenue(arguments: ["--quotes-per-second", String(quotesPerSecond), "--token", "soak-token",
-                                               "--cpu", cpu == 0 ? "1" : "0"] + (venueBusyPoll ? ["--busy-poll"] : []))
+        let venue = try SimulatorProcess(executable: "/proc/self/exe", arguments: [
+            "--quotes-per-second", String(quotesPerSecond), "--token", "soak-token", "--cpu", cpu == 0 ? "1" : "0",
+        ] + (venueBusyPoll ? ["--busy-poll"] : []))
         defer { venue.stop() }
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
         defer { loop.shutdown() }
@@ -33,7 +35,9 @@ struct Soak: ParsableCommand {
         let quotes = QuotesClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/quotewebsocket/1.0.0"),
             bearerToken: "demo-bearer", rateLimiter: nil))
-        let driver = AlternatingOrders(client: kraken, capacity: 1_000)
+        let driver = KrakenRoundTrips(client: kraken, requests: [Side.buy, .sell].map {
+            .addOrder(KrakenAddOrder(Order.limit("BTC/USD", $0, quantity: "0.5", price: "26500.4")))
+        }, capacity: 1_000)
         defer { withExtendedLifetime(driver) { loop.shutdown() } }   // its callbacks run until the loop stops
         let received = Locked(0)
         quotes.onQuote = { _, _, _ in received.withLock { $0 += 1 } }
@@ -58,7 +62,7 @@ struct Soak: ParsableCommand {
             loop.execute { box.value.start(1_000, record: true) }
             guard driver.chunkDone.wait(seconds: 30) else { throw BenchFailure("no ack for 30 s: the venue stalled") }
             if driver.errors > 0 { throw BenchFailure("\(driver.errors) requests failed (\(driver.lastError ?? "connection lost"))") }
-            windowSamples += try loop.runSync { box.value.takeSamples() }
+            windowSamples += try loop.runSync { box.value.takeUserSamples() }
             let now = Date()
             let last = now.timeIntervalSince(start) >= Double(seconds)
             if now.timeIntervalSince(windowStart) >= Double(window) || (last && !windowSamples.isEmpty) {
@@ -88,60 +92,5 @@ struct Soak: ParsableCommand {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
               let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
-    }
-}
-
-/// Kraken add_order round trips alternating buy and sell at one price.
-final class AlternatingOrders: @unchecked Sendable {
-    let client: KrakenClient
-    let orders: [KrakenRequest] = [.buy, .sell].map {
-        .addOrder(KrakenAddOrder(Order.limit("BTC/USD", $0, quantity: "0.5", price: "26500.4")))
-    }
-    private var samples: [UInt64] = []
-    private var issuedAt: UInt64 = 0
-    private var next = 0
-    private var remaining = 0
-    private var record = false
-    var errors = 0
-    var lastError: String?
-    let chunkDone = Completion()
-
-    init(client: KrakenClient, capacity: Int) {
-        self.client = client
-        samples.reserveCapacity(capacity)
-        client.onResponse = { [unowned self] _, _, _, result, _ in
-            let now = MonotonicClock.nanoseconds()
-            switch result {
-            case .success: if record { samples.append(now - issuedAt) }
-            case .failure(let e): errors += 1; lastError = "\(e)"
-            }
-            remaining -= 1
-            if remaining > 0 { issue() } else { chunkDone.signal() }
-        }
-    }
-
-    func watchConnection() {
-        client.onConnection = { [unowned self] up, close in
-            if !up { errors += 1; lastError = close.map { "\($0)" }; chunkDone.signal() }
-        }
-    }
-
-    /// On the loop thread.
-    func start(_ n: Int, record: Bool) {
-        remaining = n
-        self.record = record
-        issue()
-    }
-
-    /// On the loop thread: the samples so far, handed over.
-    func takeSamples() -> [UInt64] {
-        defer { samples.removeAll(keepingCapacity: true) }
-        return samples
-    }
-
-    private func issue() {
-        issuedAt = MonotonicClock.nanoseconds()
-        next ^= 1
-        do { try client.send(orders[next]) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
     }
 }

@@ -56,3 +56,15 @@ final class Locked<T: Sendable>: @unchecked Sendable {
     init(_ v: T) { value = v }
     func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }
+
+/// Runs async work to completion from synchronous command code (not on the cooperative pool's threads).
+func blockingAwait(_ body: @escaping @Sendable () async throws -> Void) throws {
+    let done = Completion()
+    let failure = Locked<String?>(nil)
+    Task {
+        do { try await body() } catch { failure.withLock { $0 = "\(error)" } }
+        done.signal()
+    }
+    done.wait()
+    if let f = failure.withLock({ $0 }) { throw BenchFailure(f) }
+}

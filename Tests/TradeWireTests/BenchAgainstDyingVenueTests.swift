@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TradeWireSimulator
 
 /// `tradewire bench` against a `tradewire simulator` process killed mid-run: the
 /// bench ends with a clear error and a non-zero exit status, never a hang.
@@ -10,22 +11,9 @@ struct BenchAgainstDyingVenueTests {
         let cli = binDir.appendingPathComponent("tradewire").path
         try #require(FileManager.default.isExecutableFile(atPath: cli), "\(cli)")
 
-        let venue = Process()
-        venue.executableURL = URL(fileURLWithPath: cli)
-        venue.arguments = ["simulator", "--port", "0", "--no-rate-limits", "--token", "bench-token"]
-        let banner = Pipe()
-        venue.standardOutput = banner
-        try venue.run()
-        defer { kill(venue.processIdentifier, SIGKILL); venue.waitUntilExit() }
-        // "TradeWire simulator on ws://127.0.0.1:PORT"
-        var text = ""
-        while !text.contains("\n") {
-            let d = banner.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            text += String(decoding: d, as: UTF8.self)
-        }
-        let first = try #require(text.split(separator: "\n").first)
-        let port = try #require(first.split(separator: ":").last.flatMap { Int($0) })
+        let venue = try SimulatorProcess(executable: cli, arguments: ["--token", "bench-token"])
+        defer { venue.stop() }
+        let port = venue.port
 
         let bench = Process()
         bench.executableURL = URL(fileURLWithPath: cli)
@@ -41,7 +29,7 @@ struct BenchAgainstDyingVenueTests {
         defer { if bench.isRunning { kill(bench.processIdentifier, SIGKILL) } }
         usleep(1_500_000)                       // well into the run
         #expect(bench.isRunning, "the bench should still be running when the venue dies")
-        kill(venue.processIdentifier, SIGKILL)
+        kill(venue.process.processIdentifier, SIGKILL)
 
         // Hang guard only (not a timing assertion): a bench that hangs is killed and the test fails.
         let deadline = Date().addingTimeInterval(60)

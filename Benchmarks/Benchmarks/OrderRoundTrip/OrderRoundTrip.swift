@@ -33,7 +33,7 @@ final class OrderRoundTrips: @unchecked Sendable {
         loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: 0))
         var trust = TLSConfiguration.default
         if let ca = venue.caFile { trust.additionalTrust.append(.caFile(ca)) }
-        let url = WebSocketURL(secure: tls, host: tls ? "localhost" : "127.0.0.1", port: UInt16(venue.port), target: "/v2")
+        let url = WebSocketURL(secure: tls, host: tls ? "localhost" : "127.0.0.1", port: venue.port, target: "/v2")
         client = KrakenClient(loop: loop, configuration: .init(url: url, token: VenueProcess.token, tls: trust, rateLimiter: nil))
         samples.reserveCapacity(1_000)
         client.onResponse = { [unowned self] _, _, _, result, _ in
