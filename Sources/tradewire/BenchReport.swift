@@ -33,7 +33,7 @@ struct LatencySeries {
 /// on a log scale. One line per series; a self-contained SVG.
 enum PercentilePlot {
     static func svg(_ series: [LatencySeries], title: String) -> String {
-        let w = 900.0, h = 540.0, left = 80.0, right = 240.0, top = 50.0, bottom = 60.0
+        let w = 990.0, h = 540.0, left = 80.0, right = 330.0, top = 50.0, bottom = 60.0
         let pw = w - left - right, ph = h - top - bottom
         let colors = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
         // Points: (percentile, µs) at HdrHistogram's percentile ticks, up to the largest

@@ -29,7 +29,6 @@ struct Soak: ParsableCommand {
         ] + (venueBusyPoll ? ["--busy-poll"] : []))
         defer { venue.stop() }
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
-        defer { loop.shutdown() }
         let kraken = KrakenClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/v2"), token: "soak-token", rateLimiter: nil))
         let quotes = QuotesClient(loop: loop, configuration: .init(
@@ -46,7 +45,6 @@ struct Soak: ParsableCommand {
             try await quotes.connect()
             _ = try await quotes.subscribe((0..<100).map { "SOK.\($0)" })
         }
-        driver.watchConnection()
 
         print("soak: \(seconds) s of Kraken add_order round trips (send -> callback) with a \(quotesPerSecond) quotes/s stream "
               + "on the same \(busyPoll ? "busy-polling" : "waiting") loop; venue pid \(venue.process.processIdentifier)")
