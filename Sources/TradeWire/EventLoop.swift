@@ -22,6 +22,10 @@ public final class EventLoop: @unchecked Sendable {
     var handle: OpaquePointer?
     private var connections: [ObjectIdentifier: WebSocketConnection] = [:]
     private var servers: [ObjectIdentifier: WebSocketServer] = [:]
+    /// Closed servers, kept until the ring is freed: a connection accepted before the close still
+    /// carries its server's unretained pointer and may deliver its upgrade event later (even during
+    /// shutdown). Freeing the server then was a use-after-free (seen under ASan).
+    private var closedServers: [WebSocketServer] = []
     private var timers: [Timer] = []
     private var nextTimerID = 0
     /// Earliest timer deadline (.max when none): the per-iteration check is one comparison.
@@ -116,6 +120,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         tw_loop_free(h)
         handle = nil
+        closedServers.removeAll()
         // Timers and tasks that will never run hold their owners (clients hold this loop): drop them.
         timers.removeAll()
         earliestTimer = .max
@@ -223,7 +228,9 @@ public final class EventLoop: @unchecked Sendable {
     func register(_ c: WebSocketConnection) { connections[ObjectIdentifier(c)] = c }
     func unregister(_ c: WebSocketConnection) { connections[ObjectIdentifier(c)] = nil }
     func register(_ s: WebSocketServer) { servers[ObjectIdentifier(s)] = s }
-    func unregister(_ s: WebSocketServer) { servers[ObjectIdentifier(s)] = nil }
+    func unregister(_ s: WebSocketServer) {
+        if let s = servers.removeValue(forKey: ObjectIdentifier(s)) { closedServers.append(s) }
+    }
 
     /// Called by the C core for every event, on the loop thread.
     fileprivate func dispatch(_ ev: UnsafePointer<tw_event>) {

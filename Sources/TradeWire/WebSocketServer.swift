@@ -102,6 +102,8 @@ public final class WebSocketServer: @unchecked Sendable {
     }
 
     func upgrade(_ conn: OpaquePointer) {
+        // Accepted before the server closed: not served after it.
+        guard handle != nil else { tw_conn_release(conn); return }
         WebSocketConnection.upgrading(conn, loop: loop, decide: decide)
     }
 
