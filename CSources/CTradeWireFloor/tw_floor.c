@@ -150,13 +150,21 @@ long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf,
         if (r == 0)
             return -1;
         got += (size_t)r;
-        if (!need)
-            need = twf_frame_need(buf, got, &hl);
-        if (need && need > cap)
-            return -EMSGSIZE;
-        if (need && got >= need)
-            return (long)(need - hl);
+        long done = twf_reply_progress(buf, got, cap, &need, &hl);
+        if (done != -EAGAIN)
+            return done;
     }
+}
+
+long twf_reply_progress(const uint8_t *buf, size_t got, size_t cap, size_t *need, size_t *hl)
+{
+    if (!*need)
+        *need = twf_frame_need(buf, got, hl);
+    if (*need && *need > cap)
+        return -EMSGSIZE;
+    if (*need && got >= *need)
+        return (long)(*need - *hl);
+    return -EAGAIN;
 }
 
 void twf_close(int fd)

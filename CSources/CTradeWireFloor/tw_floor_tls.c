@@ -127,11 +127,8 @@ long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8
             return e == SSL_ERROR_ZERO_RETURN ? -1 : -EIO;
         }
         got += (size_t)r;
-        if (!need)
-            need = twf_frame_need(buf, got, &hl);
-        if (need && need > cap)
-            return -EMSGSIZE;
-        if (need && got >= need)
-            return (long)(need - hl);
+        long done = twf_reply_progress(buf, got, cap, &need, &hl);
+        if (done != -EAGAIN)
+            return done;
     }
 }
