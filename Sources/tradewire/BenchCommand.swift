@@ -76,6 +76,9 @@ struct Bench: ParsableCommand {
         let driver = RoundTripDriver(payload: payload, capacity: min(count, 1_000_000))
         var krakenDriver: KrakenRoundTrips? = nil
         var conn: WebSocketConnection? = nil
+        // On every exit, a thrown failure too: the loops stop (their close callbacks reach the driver's
+        // unowned closures) before the driver goes. A venue dying mid-run crashed here once.
+        defer { withExtendedLifetime(krakenDriver) { loop.shutdown(); serverLoop?.shutdown() } }
         if kraken {
             let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil))
             krakenDriver = KrakenRoundTrips(client: client, requests: [.addOrder(KrakenAddOrder(order))], capacity: min(count, 1_000_000))
@@ -195,8 +198,6 @@ struct Bench: ParsableCommand {
             }.joined(separator: ",")
             print("{\(body)}")
         }
-        loop.shutdown()
-        serverLoop?.shutdown()
         if errors > 0 { throw ExitCode(1) }
     }
 
