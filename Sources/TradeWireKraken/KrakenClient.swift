@@ -80,7 +80,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var unknownOrders = UnknownOrders()
     private var awaitingSnapshot = false
     private var table: RequestTable
-    private var requests: [KrakenRequest?]
+    /// The request in flight per table slot, kept for its outcome's callback. Fixed storage, not an
+    /// array: no uniqueness or bounds checks, and the request is moved out, not copied, when it ends.
+    private let requests: UnsafeMutablePointer<KrakenRequest?>
     private var waiters: [UInt64: CheckedContinuation<KrakenAck, Error>] = [:]
     private var methodIndex: [Int] = []
     private var queued: [UInt64] = []          // rate-limited, waiting in issue order
@@ -95,7 +97,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         self.configuration = configuration
         table = RequestTable(capacity: configuration.capacity)
         slots = configuration.capacity
-        requests = [KrakenRequest?](repeating: nil, count: configuration.capacity)
+        requests = .allocate(capacity: configuration.capacity)
+        requests.initialize(repeating: nil, count: configuration.capacity)
         let (s, a) = configuration.requestTimeout.components
         timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
         methodIndex = KrakenMethod.allCases.map { latency.index(of: $0.rawValue) }
@@ -114,6 +117,11 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             return WebSocketConfiguration(url: url, tls: tls)
         }
         supervisor.isTerminal = { $0.code == 1008 }     // policy violation: reconnecting would repeat it
+    }
+
+    deinit {
+        requests.deinitialize(count: slots)
+        requests.deallocate()
     }
 
     // MARK: connection
@@ -213,7 +221,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             armDrain(after: over.retryAfterNs)
         }
         let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
-        requests[Int(id % UInt64(slots))] = request
+        (requests + Int(id % UInt64(slots))).pointee = request
         armExpiry()
         if mustQueue {
             queued.append(id)
@@ -315,7 +323,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected"))
             if !r.success, r.error?.hasPrefix("EAPI:Invalid token") == true { configuration.tokenProvider?.invalidate() }
             latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
-            finish(e, result, ns: ns, decodeNs: decodeNs, response: r)
+            finish(e, result, ns: ns, decodeNs: decodeNs)
         case .push(let p):
             // `pong` answers a `ping` request: complete it like any response.
             if case .pong(let rid?) = p, let e = table.complete(rid) {
@@ -323,7 +331,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
                 let r = KrakenResponse(method: .ping, requestID: rid, success: true, error: nil, orderID: nil, clientOrderID: nil,
                                        orderUserref: nil, count: nil, timeIn: nil, timeOut: nil, hasWarnings: false)
-                finish(e, .success(r), ns: ns, decodeNs: decodeNs, response: r)
+                finish(e, .success(r), ns: ns, decodeNs: decodeNs)
             }
             if case .executions(let x) = p, x.isSnapshot, awaitingSnapshot {
                 awaitingSnapshot = false
@@ -352,10 +360,11 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     }
 
     private func finish(_ e: RequestTable.Entry, _ result: Result<KrakenResponse, TradeWireError>, ns: UInt64,
-                        decodeNs: UInt64, response: KrakenResponse? = nil) {
-        let slot = Int(e.id % UInt64(slots))
-        guard let request = requests[slot] else { return }
-        requests[slot] = nil
+                        decodeNs: UInt64) {
+        let slot = requests + Int(e.id % UInt64(slots))
+        let taken = slot.move()
+        slot.initialize(to: nil)
+        guard let request = taken else { return }
         let method = request.method
         if case .subscribeExecutions(let so, let st) = request, case .success = result { executionsSubscription = (so, st) }
         let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: decodeNs)

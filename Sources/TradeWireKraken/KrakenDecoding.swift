@@ -6,29 +6,29 @@ public enum KrakenDecoder {
     /// required fields are a `.malformedResponse` error, never a crash.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> KrakenInbound {
         let doc: JSONDocument
-        do { doc = try JSONDocument(validating: payload) } catch {
+        do { doc = try JSONDocument(validating: payload, capturing: topKeys) } catch {
             throw TradeWireError(code: .malformedResponse, detail: "Kraken: \(error)")
         }
-        return try decode(doc.root)
+        return try decode(doc)
     }
 
-    /// The top-level members of any Kraken message, found in one pass.
+    /// The top-level members of any Kraken message, found while the text is validated.
     static let topKeys = JSONKeySet(["method", "req_id", "success", "error", "result", "time_in", "time_out",
                                      "channel", "data", "type", "sequence"])
     enum Top { static let method = 0, reqID = 1, success = 2, error = 3, result = 4, timeIn = 5, timeOut = 6,
                channel = 7, data = 8, type = 9, sequence = 10 }
     static let resultKeys = JSONKeySet(["amend_id", "order_id", "cl_ord_id", "order_userref", "count", "warnings"])
 
-    public static func decode(_ root: JSONValue) throws(TradeWireError) -> KrakenInbound {
-        guard root.kind == .object else { throw malformed("message is not an object") }
-        var top = KrakenTopMembers()
-        root.forEachMember(in: topKeys) { k, v in top[k] = v }
+    static func decode(_ doc: JSONDocument) throws(TradeWireError) -> KrakenInbound {
+        guard doc.root.kind == .object else { throw malformed("message is not an object") }
+        let top = doc.captured
         if let m = top[Top.method] {
             guard m.kind == .string else { throw malformed("method is not a string") }
-            if m.stringEquals("pong") {
+            guard let name = KrakenMethod.wireNames.index(ofKeyIn: m) else { throw malformed("unknown method") }
+            if name == KrakenMethod.pongOrdinal {
                 return .push(.pong(requestID: top[Top.reqID].flatMap { $0.int64 }.map { UInt64(bitPattern: $0) }))
             }
-            guard let method = KrakenMethod(json: m) else { throw malformed("unknown method") }
+            guard let method = KrakenMethod.at(ordinal: name) else { throw malformed("unknown method") }
             guard let rid = top[Top.reqID] else { throw malformed("response without req_id") }
             guard let id = rid.int64, id >= 0 else { throw malformed("req_id is not a non-negative integer") }
             let success = top[Top.success]?.bool ?? false
@@ -105,19 +105,5 @@ public enum KrakenDecoder {
     }
 }
 
-/// The top-level members `KrakenDecoder.topKeys` names, by index; inline, no allocation.
-struct KrakenTopMembers {
-    private var values: (JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?,
-                         JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?) =
-        (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
-
-    subscript(i: Int) -> JSONValue? {
-        get {
-            withUnsafeBytes(of: values) { $0.assumingMemoryBound(to: JSONValue?.self)[i] }
-        }
-        set {
-            precondition(i >= 0 && i < 11)
-            withUnsafeMutableBytes(of: &values) { $0.assumingMemoryBound(to: JSONValue?.self)[i] = newValue }
-        }
-    }
-}
+/// The top-level members `KrakenDecoder.topKeys` names, by index.
+typealias KrakenTopMembers = JSONCapturedMembers

@@ -53,14 +53,15 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         }
     }
 
-    /// Match a JSON string against the wire names; no array, no allocation even unoptimized.
+    /// The wire names by ordinal, then `pong` (a reply, not a request method).
+    static let wireNames = JSONKeySet(["add_order", "amend_order", "cancel_order", "cancel_all", "cancel_all_orders_after",
+                                       "batch_add", "ping", "subscribe", "pong"])
+    static let pongOrdinal = 8
+
+    /// Match a JSON string against the wire names in one lookup; no allocation.
     init?(json v: JSONValue) {
-        var i = 0
-        while let m = Self.at(ordinal: i) {
-            if v.stringEquals(m.wireName) { self = m; return }
-            i += 1
-        }
-        return nil
+        guard v.kind == .string, let i = Self.wireNames.index(ofKeyIn: v), let m = Self.at(ordinal: i) else { return nil }
+        self = m
     }
 }
 

@@ -176,6 +176,11 @@ struct Bench: ParsableCommand {
             fields["ratio_spin_p50"] = user.p50 / fs.p50
             fields["ratio_spin_p999"] = user.p999 / fs.p999
         }
+        if let k = krakenDriver, let d = try loop.runSync({ k.client.latency.decodeStats(for: "add_order") }) {
+            // Warm-up included: the recorder keeps every ack since the connection opened.
+            print(String(format: "decoding an ack (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
+            fields["decode_p50_us"] = d.p50
+        }
         let clients = floor ? 3.0 : 1.0
         print(String(format: "msgs/s (all clients, interleaved): %.0f   errors: %d", Double(count) * clients / elapsed, errors))
         if let hgrm {

@@ -95,7 +95,8 @@ final class KrakenRoundTrips: @unchecked Sendable {
         self.requests = requests
         samples.reserveCapacity(capacity)
         userSamples.reserveCapacity(capacity)
-        client.onResponse = { [unowned self] _, _, _, result, latency in
+        // unowned(unsafe): run() stops the loop before the driver goes, and the timed callback skips the unowned check.
+        client.onResponse = { [unowned(unsafe) self] _, _, _, result, latency in
             let now = twf_now_ns()
             switch result {
             case .success:

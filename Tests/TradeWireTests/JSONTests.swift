@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CTradeWire
 @testable import TradeWire
 
 /// Turn our reading of a document into Foundation-shaped values, to compare with JSONSerialization.
@@ -151,6 +152,52 @@ struct JSONTests {
             #expect(doc.root["result"]?["order_id"]?.rawStringBytes.map { Array($0) } == Array("OABC".utf8))
             #expect(doc.root["missing"] == nil)
             #expect(doc.root["x"]?.elementCount == 2)
+        }
+    }
+
+    /// Members captured while validating are the ones a lookup by name finds: first of
+    /// each name, escaped names resolved, nested objects' members not taken for the root's.
+    @Test func capturedMembersAreWhatLookupsFind() throws {
+        let names: [StaticString] = ["method", "req_id", "result", "x", "y", "order_id", "dup"]
+        let keys = JSONKeySet(names)
+        var texts = Self.corpus
+        texts.append(Array(#"{"m\u0065thod":"add_order","req_id":7,"result":{"order_id":"OABC"},"x":[1,{"y":2}],"dup":1,"dup":2}"#.utf8))
+        texts.append(Array(#"{"y":{"y":{"y":3}},"order_idx":1,"orde":2}"#.utf8))
+        var objects = 0
+        for text in texts {
+            try text.withUnsafeBytes { raw in
+                let plain = try? JSONDocument(validating: raw)
+                let captured = try? JSONDocument(validating: raw, capturing: keys)
+                #expect((plain == nil) == (captured == nil), "\(String(decoding: text, as: UTF8.self))")
+                guard let plain, let captured, plain.root.kind == .object else { return }
+                objects += 1
+                for (i, name) in names.enumerated() {
+                    let a = captured.captured[i].map { Array($0.rawBytes) }, b = plain.root[name].map { Array($0.rawBytes) }
+                    #expect(a == b, "\(name) in \(String(decoding: text, as: UTF8.self))")
+                }
+            }
+        }
+        #expect(objects >= 5)
+        let dup = Array(#"{"dup":1,"dup":2}"#.utf8)
+        let first = try dup.withUnsafeBytes { raw in try JSONDocument(validating: raw, capturing: keys).captured[6]?.int64 }
+        #expect(first == 1)
+    }
+
+    /// UTF-8 is checked inside strings (RFC 3629: overlongs, surrogates, over U+10FFFF and
+    /// truncated sequences refused); a byte over 0x7F anywhere else is a grammar error.
+    @Test func utf8IsCheckedWhereverItAppears() {
+        let good: [[UInt8]] = [[0x22, 0xC3, 0xA9, 0x22], [0x22, 0xE2, 0x82, 0xAC, 0x22], [0x22, 0xF0, 0x9F, 0x98, 0x80, 0x22],
+                               [0x22, 0xEF, 0xBF, 0xBF, 0x22], [0x22, 0xF4, 0x8F, 0xBF, 0xBF, 0x22]]
+        let bad: [[UInt8]] = [[0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+                              [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22],
+                              [0x22, 0x80, 0x22], [0x22, 0xC3], [0x5B, 0xC3, 0xA9, 0x5D], [0x7B, 0xC3, 0xA9, 0x3A, 0x31, 0x7D]]
+        for t in good {
+            var st: UInt32 = 0
+            #expect(t.withUnsafeBufferPointer { tw_utf8_validate(&st, $0.baseAddress, $0.count) } == 0 && st == 0)
+            #expect(t.withUnsafeBytes { (try? JSONDocument(validating: $0)) != nil }, "\(t)")
+        }
+        for t in bad {
+            #expect(t.withUnsafeBytes { (try? JSONDocument(validating: $0)) == nil }, "\(t)")
         }
     }
 

@@ -1,5 +1,3 @@
-internal import CTradeWire
-
 /// Why a JSON text was refused: a byte offset and a static reason (no allocation).
 public struct JSONError: Error, Sendable, CustomStringConvertible {
     public let offset: Int
@@ -15,27 +13,74 @@ public struct JSONDocument {
     public let root: JSONValue
     public static let maxDepth = 256
 
+    /// The root object's members named by the key set given to `init(validating:capturing:)`.
+    public let captured: JSONCapturedMembers
+
     /// Validate the whole text (RFC 8259 grammar, UTF-8, escapes, surrogate pairs).
     public init(validating bytes: UnsafeRawBufferPointer) throws(JSONError) {
+        try self.init(bytes, keys: nil)
+    }
+
+    /// Validate the whole text and, in the same pass, find the root object's members
+    /// named in `keys` (first of each name, as `root["name"]` would): a decoder reads
+    /// them from `captured` without walking the root again. Up to 16 keys.
+    public init(validating bytes: UnsafeRawBufferPointer, capturing keys: JSONKeySet) throws(JSONError) {
+        precondition(keys.count <= JSONCapturedMembers.capacity, "capture up to \(JSONCapturedMembers.capacity) keys")
+        try self.init(bytes, keys: keys.table)
+        withExtendedLifetime(keys) {}                   // the table's block stays allocated throughout
+    }
+
+    private init(_ bytes: UnsafeRawBufferPointer, keys: JSONKeyTable?) throws(JSONError) {
         self.bytes = bytes
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
             throw JSONError(offset: 0, reason: "empty input")
         }
-        var st: UInt32 = 0
-        if tw_utf8_validate(&st, base, bytes.count) != 0 || st != 0 {
-            throw JSONError(offset: 0, reason: "invalid UTF-8")
-        }
-        let v = JSONValidator(p: base, n: bytes.count)
+        if keys != nil && bytes.count >= 1 << 32 { throw JSONError(offset: 0, reason: "over 4 GiB: too large to capture members") }
+        var found = JSONCapturedMembers(base: base)
+        let v = JSONValidator(p: base, n: bytes.count, keys: keys)
         let start = v.skipSpace(0)
-        let end = try v.value(start, depth: 0)
+        let end = try withUnsafeMutablePointer(to: &found) { f throws(JSONError) in try v.value(start, depth: 0, capture: f) }
         if v.skipSpace(end) != bytes.count { throw JSONError(offset: end, reason: "trailing characters") }
         root = JSONValue(base: base, start: start, end: end)
+        captured = found
     }
 }
 
+/// Members of a root object found during validation, by key index; inline, no allocation.
+public struct JSONCapturedMembers {
+    public static let capacity = 16
+    @usableFromInline let base: UnsafePointer<UInt8>
+    /// start << 32 | end per key; 0 = absent (a root member's value never starts at byte 0).
+    @usableFromInline var spans: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                                  UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    init(base: UnsafePointer<UInt8>) { self.base = base }
+
+    /// The value of the key with this index in the capturing key set, if the root had it.
+    @inlinable public subscript(key: Int) -> JSONValue? {
+        precondition(key >= 0 && key < Self.capacity)
+        let s = withUnsafeBytes(of: spans) { $0.load(fromByteOffset: key * 8, as: UInt64.self) }
+        return s == 0 ? nil : JSONValue(base: base, start: Int(s >> 32), end: Int(s & 0xFFFF_FFFF))
+    }
+
+    /// Record the first occurrence only, as a lookup by name would find it.
+    mutating func note(_ key: Int, start: Int, end: Int) {
+        withUnsafeMutableBytes(of: &spans) { b in
+            if b.load(fromByteOffset: key * 8, as: UInt64.self) == 0 {
+                b.storeBytes(of: UInt64(start) << 32 | UInt64(end), toByteOffset: key * 8, as: UInt64.self)
+            }
+        }
+    }
+}
+
+/// One pass over the text: grammar, UTF-8 (checked inside strings; any other byte
+/// over 0x7F is a grammar error anyway), escapes, depth; and, when asked, the root
+/// object's wanted members.
 struct JSONValidator {
     let p: UnsafePointer<UInt8>
     let n: Int
+    let keys: JSONKeyTable?
 
     @inline(__always) func skipSpace(_ i: Int) -> Int {
         var i = i
@@ -43,11 +88,11 @@ struct JSONValidator {
         return i
     }
 
-    func value(_ i: Int, depth: Int) throws(JSONError) -> Int {
+    func value(_ i: Int, depth: Int, capture: UnsafeMutablePointer<JSONCapturedMembers>) throws(JSONError) -> Int {
         guard i < n else { throw JSONError(offset: i, reason: "value expected") }
         switch p[i] {
-        case UInt8(ascii: "{"): return try object(i, depth: depth + 1)
-        case UInt8(ascii: "["): return try array(i, depth: depth + 1)
+        case UInt8(ascii: "{"): return try object(i, depth: depth + 1, capture: capture)
+        case UInt8(ascii: "["): return try array(i, depth: depth + 1, capture: capture)
         case UInt8(ascii: "\""): return try string(i)
         case UInt8(ascii: "t"): return try literal(i, "true")
         case UInt8(ascii: "f"): return try literal(i, "false")
@@ -91,13 +136,34 @@ struct JSONValidator {
         return v
     }
 
+    /// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no
+    /// surrogates, nothing over U+10FFFF) that starts with a byte over 0x7F at j.
+    func utf8Sequence(_ j: Int) throws(JSONError) -> Int {
+        let c0 = p[j]
+        guard c0 >= 0xC2 && c0 <= 0xF4 else { throw JSONError(offset: j, reason: "invalid UTF-8") }
+        let len = c0 < 0xE0 ? 2 : c0 < 0xF0 ? 3 : 4
+        guard j + len <= n else { throw JSONError(offset: j, reason: "invalid UTF-8") }
+        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+        switch c0 {
+        case 0xE0: lo = 0xA0
+        case 0xED: hi = 0x9F
+        case 0xF0: lo = 0x90
+        case 0xF4: hi = 0x8F
+        default: break
+        }
+        guard p[j + 1] >= lo && p[j + 1] <= hi else { throw JSONError(offset: j, reason: "invalid UTF-8") }
+        for k in 2..<len where p[j + k] & 0xC0 != 0x80 { throw JSONError(offset: j, reason: "invalid UTF-8") }
+        return len
+    }
+
     func string(_ i: Int) throws(JSONError) -> Int {
         var j = i + 1
         while j < n {
             let c = p[j]
+            if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") { j += 1; continue }
             if c == UInt8(ascii: "\"") { return j + 1 }
+            if c >= 0x80 { j += try utf8Sequence(j); continue }
             if c < 0x20 { throw JSONError(offset: j, reason: "control character in string") }
-            if c != UInt8(ascii: "\\") { j += 1; continue }
             guard j + 1 < n else { break }
             switch p[j + 1] {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
@@ -123,15 +189,23 @@ struct JSONValidator {
         throw JSONError(offset: i, reason: "unterminated string")
     }
 
-    func object(_ i: Int, depth: Int) throws(JSONError) -> Int {
+    func object(_ i: Int, depth: Int, capture: UnsafeMutablePointer<JSONCapturedMembers>) throws(JSONError) -> Int {
         guard depth <= JSONDocument.maxDepth else { throw JSONError(offset: i, reason: "nesting too deep") }
+        let wanted = depth == 1 ? keys : nil
         var j = skipSpace(i + 1)
         if j < n && p[j] == UInt8(ascii: "}") { return j + 1 }
         while true {
             guard j < n, p[j] == UInt8(ascii: "\"") else { throw JSONError(offset: j, reason: "member name expected") }
-            j = skipSpace(try string(j))
+            let keyStart = j
+            let keyEnd = try string(j)
+            j = skipSpace(keyEnd)
             guard j < n, p[j] == UInt8(ascii: ":") else { throw JSONError(offset: j, reason: "':' expected") }
-            j = skipSpace(try value(skipSpace(j + 1), depth: depth))
+            let valueStart = skipSpace(j + 1)
+            let valueEnd = try value(valueStart, depth: depth, capture: capture)
+            if let wanted, let k = wanted.index(ofKeyIn: JSONValue(base: p, start: keyStart, end: keyEnd)) {
+                capture.pointee.note(k, start: valueStart, end: valueEnd)
+            }
+            j = skipSpace(valueEnd)
             guard j < n else { throw JSONError(offset: j, reason: "unterminated object") }
             if p[j] == UInt8(ascii: "}") { return j + 1 }
             guard p[j] == UInt8(ascii: ",") else { throw JSONError(offset: j, reason: "',' or '}' expected") }
@@ -139,12 +213,12 @@ struct JSONValidator {
         }
     }
 
-    func array(_ i: Int, depth: Int) throws(JSONError) -> Int {
+    func array(_ i: Int, depth: Int, capture: UnsafeMutablePointer<JSONCapturedMembers>) throws(JSONError) -> Int {
         guard depth <= JSONDocument.maxDepth else { throw JSONError(offset: i, reason: "nesting too deep") }
         var j = skipSpace(i + 1)
         if j < n && p[j] == UInt8(ascii: "]") { return j + 1 }
         while true {
-            j = skipSpace(try value(j, depth: depth))
+            j = skipSpace(try value(j, depth: depth, capture: capture))
             guard j < n else { throw JSONError(offset: j, reason: "unterminated array") }
             if p[j] == UInt8(ascii: "]") { return j + 1 }
             guard p[j] == UInt8(ascii: ",") else { throw JSONError(offset: j, reason: "',' or ']' expected") }
