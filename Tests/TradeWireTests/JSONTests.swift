@@ -201,6 +201,53 @@ struct JSONTests {
         }
     }
 
+    /// The eight-bytes-at-a-time string scan: every special byte (quote, backslash,
+    /// control, non-ASCII) at every position of strings 0-40 bytes long, against Foundation.
+    @Test func stringScanFindsEverySpecialByteAtEveryOffset() throws {
+        let specials: [String] = ["\"", "\\", "\n", "\u{01}", "é", "€", "😀", "/"]
+        var checked = 0
+        for length in 0...40 {
+            for at in 0...length {
+                for sp in specials {
+                    var chars = Array(repeating: "a", count: length)
+                    chars.insert(sp, at: at)
+                    let value = chars.joined()
+                    let text = try JSONSerialization.data(withJSONObject: [value], options: [.fragmentsAllowed])
+                    let bytes = Array(text)
+                    let ours = try bytes.withUnsafeBytes { raw -> String? in
+                        var out: String?
+                        try JSONDocument(validating: raw).root.forEachElement { out = $0.string; return false }
+                        return out
+                    }
+                    #expect(ours == value)
+                    // The same byte raw (not escaped) is refused where JSON forbids it.
+                    if sp == "\n" || sp == "\u{01}" {
+                        let rawText = Array("[\"\(value)\"]".utf8)
+                        #expect(rawText.withUnsafeBytes { (try? JSONDocument(validating: $0)) == nil })
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 6_000)
+    }
+
+    @Test func smallCopiesAndBackslashSearchAtEverySize() {
+        let src = (0..<100).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
+        for n in 0...80 {
+            var dst = [UInt8](repeating: 0, count: 100)
+            src.withUnsafeBytes { s in dst.withUnsafeMutableBytes { d in copySmall(d.baseAddress! + 3, s.baseAddress! + 5, n) } }
+            #expect(Array(dst[3..<(3 + n)]) == Array(src[5..<(5 + n)]), "size \(n)")
+            #expect(dst[..<3].allSatisfy { $0 == 0 } && dst[(3 + n)...].allSatisfy { $0 == 0 }, "size \(n) wrote outside")
+            for at in 0...n {
+                var hay = [UInt8](repeating: UInt8(ascii: "x"), count: n)
+                if at < n { hay[at] = UInt8(ascii: "\\") }
+                let found = hay.withUnsafeBufferPointer { b in b.baseAddress.flatMap { firstBackslash($0, n) } }
+                #expect(found == (at < n ? at : nil), "size \(n) at \(at)")
+            }
+        }
+    }
+
     @Test func writerOutputIsValidJSONWithEscapes() throws {
         var buf = [UInt8](repeating: 0, count: 512)
         let n = buf.withUnsafeMutableBytes { b -> Int in

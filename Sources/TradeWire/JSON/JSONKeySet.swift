@@ -78,9 +78,13 @@ struct JSONKeyTable {
         bytes.deallocate()
     }
 
-    /// The first (up to) 8 bytes as a little-endian word, zero-padded.
+    /// The first (up to) 8 bytes as a little-endian word, zero-padded; never reads past n.
     @inline(__always) static func head(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-        if n >= 8 { return UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
+        let r = UnsafeRawPointer(p)
+        if n >= 8 { return r.loadUnaligned(as: UInt64.self) }
+        if n >= 4 {     // two overlapping halves: the shared bytes are the same either way
+            return UInt64(r.loadUnaligned(as: UInt32.self)) | UInt64(r.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << (8 * UInt64(n - 4))
+        }
         var w: UInt64 = 0
         for k in 0..<n { w |= UInt64(p[k]) << (8 * UInt64(k)) }
         return w
@@ -105,7 +109,7 @@ struct JSONKeyTable {
     func index(ofKeyIn k: JSONValue) -> Int? {
         let raw = UnsafeRawBufferPointer(start: k.base + k.start + 1, count: k.end - k.start - 2)
         if let i = index(of: raw) { return i }          // a match holds no backslash: it was not escaped
-        guard raw.contains(UInt8(ascii: "\\")) else { return nil }
+        guard firstBackslash(k.base + k.start + 1, raw.count) != nil else { return nil }
         // An escaped name: unescape into a small stack buffer; a name longer than every key is not wanted.
         return withUnsafeTemporaryAllocation(byteCount: longest, alignment: 1) { buf -> Int? in
             guard let n = k.copyString(into: buf) else { return nil }

@@ -159,6 +159,15 @@ struct JSONValidator {
     func string(_ i: Int) throws(JSONError) -> Int {
         var j = i + 1
         while j < n {
+            // Eight plain bytes at a time: no quote, backslash, control byte or byte over 0x7F.
+            while j + 8 <= n {
+                let x = UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)
+                let special = zeroBytes(x ^ 0x2222_2222_2222_2222) | zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
+                    | ((x &- 0x2020_2020_2020_2020) & ~x & 0x8080_8080_8080_8080) | (x & 0x8080_8080_8080_8080)
+                if special != 0 { j += special.trailingZeroBitCount >> 3; break }
+                j += 8
+            }
+            guard j < n else { break }
             let c = p[j]
             if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") { j += 1; continue }
             if c == UInt8(ascii: "\"") { return j + 1 }

@@ -165,7 +165,7 @@ public struct JSONValue {
     /// The string's bytes between the quotes when it holds no escape (zero copy), else nil.
     public var rawStringBytes: UnsafeRawBufferPointer? {
         guard kind == .string else { return nil }
-        for i in (start + 1)..<(end - 1) where base[i] == UInt8(ascii: "\\") { return nil }
+        if firstBackslash(base + start + 1, end - start - 2) != nil { return nil }
         return UnsafeRawBufferPointer(start: base + start + 1, count: end - start - 2)
     }
 

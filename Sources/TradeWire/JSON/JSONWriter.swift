@@ -25,7 +25,7 @@ public struct JSONWriter: ~Copyable {
     @inline(__always) @usableFromInline
     mutating func raw(_ p: UnsafeRawBufferPointer) {
         if count + p.count <= capacity {
-            if p.count > 0 { (base + count).copyMemory(from: p.baseAddress!, byteCount: p.count) }
+            if p.count > 0 { copySmall(base + count, p.baseAddress!, p.count) }
             count += p.count
         } else {
             overflowed = true

@@ -20,7 +20,7 @@ public struct InlineText: Sendable, Hashable, CustomStringConvertible {
             truncated = true
             while n > 0 && bytes[n] & 0xC0 == 0x80 { n -= 1 }   // do not split a character
         }
-        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<n])) }
+        if n > 0 { withUnsafeMutableBytes(of: &storage) { copySmall($0.baseAddress!, bytes.baseAddress!, n) } }
         count = n
     }
 

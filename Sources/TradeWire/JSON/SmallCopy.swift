@@ -1,0 +1,53 @@
+/// Copies `n` bytes. Up to 64 bytes (JSON keys, ids, timestamps) move as overlapping
+/// words instead of a call into libc's memmove, which costs more than the copy at
+/// these sizes on the order path.
+@inline(__always) @usableFromInline
+func copySmall(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ n: Int) {
+    switch n {
+    case 33...64:
+        let a = src.loadUnaligned(as: SIMD16<UInt8>.self), b = src.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)
+        let c = src.loadUnaligned(fromByteOffset: n - 32, as: SIMD16<UInt8>.self)
+        let d = src.loadUnaligned(fromByteOffset: n - 16, as: SIMD16<UInt8>.self)
+        dst.storeBytes(of: a, as: SIMD16<UInt8>.self)
+        dst.storeBytes(of: b, toByteOffset: 16, as: SIMD16<UInt8>.self)
+        dst.storeBytes(of: c, toByteOffset: n - 32, as: SIMD16<UInt8>.self)
+        dst.storeBytes(of: d, toByteOffset: n - 16, as: SIMD16<UInt8>.self)
+    case 16...32:
+        let a = src.loadUnaligned(as: SIMD16<UInt8>.self), b = src.loadUnaligned(fromByteOffset: n - 16, as: SIMD16<UInt8>.self)
+        dst.storeBytes(of: a, as: SIMD16<UInt8>.self)
+        dst.storeBytes(of: b, toByteOffset: n - 16, as: SIMD16<UInt8>.self)
+    case 8..<16:
+        let a = src.loadUnaligned(as: UInt64.self), b = src.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        dst.storeBytes(of: a, as: UInt64.self)
+        dst.storeBytes(of: b, toByteOffset: n - 8, as: UInt64.self)
+    case 4..<8:
+        let a = src.loadUnaligned(as: UInt32.self), b = src.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        dst.storeBytes(of: a, as: UInt32.self)
+        dst.storeBytes(of: b, toByteOffset: n - 4, as: UInt32.self)
+    case 1..<4:
+        for i in 0..<n { dst.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+    case 0:
+        break
+    default:
+        dst.copyMemory(from: src, byteCount: n)
+    }
+}
+
+/// Eight bytes at a time (SWAR): a mask with the high bit set in each byte of `x`
+/// that is zero; bytes above a flagged one may be flagged falsely, never below, so
+/// the lowest flagged byte is always a true one.
+@inline(__always) @usableFromInline
+func zeroBytes(_ x: UInt64) -> UInt64 { (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 }
+
+/// The offset of the first backslash in `n` bytes at `p`, or nil.
+@inline(__always) @usableFromInline
+func firstBackslash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+    var i = 0
+    while i + 8 <= n {
+        let m = zeroBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) ^ 0x5C5C_5C5C_5C5C_5C5C)
+        if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+        i += 8
+    }
+    while i < n { if p[i] == UInt8(ascii: "\\") { return i }; i += 1 }
+    return nil
+}
