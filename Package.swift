@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWire", "CMallocCounter"],
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWire", "CTradeWireFloor", "CMallocCounter"],
             resources: [.copy("Peers"), .copy("Fixtures")]),
     ]
 )

@@ -127,7 +127,8 @@ size_t twf_frame_need(const uint8_t *b, size_t n, size_t *hl)
     return h + (size_t)len;
 }
 
-long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin)
+long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
+                   const char *push, twf_reader *rd)
 {
     size_t sent = 0;
     while (sent < frame_len) {
@@ -139,9 +140,11 @@ long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf,
         }
         sent += (size_t)r;
     }
-    size_t got = 0, need = 0, hl = 0;
     for (;;) {
-        ssize_t r = recv(fd, buf + got, cap - got, 0);
+        long done = twf_next_reply(buf, cap, rd, push);
+        if (done != -EAGAIN)
+            return done;
+        ssize_t r = recv(fd, buf + rd->end, cap - rd->end, 0);
         if (r < 0) {
             if (spin && (errno == EAGAIN || errno == EWOULDBLOCK))
                 continue;
@@ -149,22 +152,35 @@ long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf,
         }
         if (r == 0)
             return -1;
-        got += (size_t)r;
-        long done = twf_reply_progress(buf, got, cap, &need, &hl);
-        if (done != -EAGAIN)
-            return done;
+        rd->end += (size_t)r;
     }
 }
 
-long twf_reply_progress(const uint8_t *buf, size_t got, size_t cap, size_t *need, size_t *hl)
+long twf_next_reply(uint8_t *buf, size_t cap, twf_reader *rd, const char *push)
 {
-    if (!*need)
-        *need = twf_frame_need(buf, got, hl);
-    if (*need && *need > cap)
-        return -EMSGSIZE;
-    if (*need && got >= *need)
-        return (long)(*need - *hl);
-    return -EAGAIN;
+    size_t skip = push ? strlen(push) : 0;
+    for (;;) {
+        size_t hl = 0, have = rd->end - rd->start;
+        size_t need = twf_frame_need(buf + rd->start, have, &hl);
+        if (need && need <= have) {
+            const uint8_t *payload = buf + rd->start + hl;
+            size_t len = need - hl;
+            rd->start += need;
+            if (skip && len >= skip && memcmp(payload, push, skip) == 0)
+                continue;                   /* a push, not the answer */
+            return (long)len;
+        }
+        if (need > cap)
+            return -EMSGSIZE;
+        if (rd->start > 0) {                /* move the partial frame to the front: room to read the rest */
+            memmove(buf, buf + rd->start, have);
+            rd->start = 0;
+            rd->end = have;
+        }
+        if (rd->end == cap)
+            return -EMSGSIZE;
+        return -EAGAIN;
+    }
 }
 
 void twf_close(int fd)

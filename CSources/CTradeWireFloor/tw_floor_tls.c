@@ -113,22 +113,22 @@ fail:
     return NULL;
 }
 
-long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin)
+long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
+                       const char *push, twf_reader *rd)
 {
     if (write_all(t->ssl, frame, frame_len, spin) < 0)
         return -EIO;
-    size_t got = 0, need = 0, hl = 0;
     for (;;) {
-        int r = SSL_read(t->ssl, buf + got, (int)(cap - got));
+        long done = twf_next_reply(buf, cap, rd, push);
+        if (done != -EAGAIN)
+            return done;
+        int r = SSL_read(t->ssl, buf + rd->end, (int)(cap - rd->end));
         if (r <= 0) {
             int e = SSL_get_error(t->ssl, r);
             if (spin && (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE))
                 continue;
             return e == SSL_ERROR_ZERO_RETURN ? -1 : -EIO;
         }
-        got += (size_t)r;
-        long done = twf_reply_progress(buf, got, cap, &need, &hl);
-        if (done != -EAGAIN)
-            return done;
+        rd->end += (size_t)r;
     }
 }

@@ -154,9 +154,13 @@ final class FloorClient: @unchecked Sendable {
     let spin: Bool
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
     var samples: [UInt64] = []
+    /// Payloads that begin with this are the venue's pushes, skipped while waiting for a reply.
+    let push: [CChar]?
+    private var reader = twf_reader()
 
-    /// caFile: verify a wss:// server against it (nil: no verification).
-    init(url: WebSocketURL, caFile: String?, payload: [UInt8], spin: Bool, capacity: Int) throws {
+    /// caFile: verify a wss:// server against it (nil: no verification). push: see `push`.
+    init(url: WebSocketURL, caFile: String?, payload: [UInt8], spin: Bool, capacity: Int, push: String?) throws {
+        self.push = push.map { Array($0.utf8CString) }
         if url.secure {
             var err: Int32 = 0
             guard let t = twf_tls_connect(url.host, url.port, url.target, caFile, spin ? 1 : 0, &err) else {
@@ -184,6 +188,11 @@ final class FloorClient: @unchecked Sendable {
         }
     }
 
+    private func withPush<R>(_ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let push else { return body(nil) }
+        return push.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
     func run(_ n: Int, record: Bool) throws {
         let cap = buffer.count
         let spinning: Int32 = spin ? 1 : 0
@@ -191,9 +200,11 @@ final class FloorClient: @unchecked Sendable {
             let t0 = twf_now_ns()
             let r = frame.withUnsafeBufferPointer { f in
                 buffer.withUnsafeMutableBufferPointer { b in
-                    switch transport {
-                    case .plain(let fd): twf_roundtrip(fd, f.baseAddress, f.count, b.baseAddress, cap, spinning)
-                    case .tls(let t): twf_tls_roundtrip(t, f.baseAddress, f.count, b.baseAddress, cap, spinning)
+                    withPush { p in
+                        switch transport {
+                        case .plain(let fd): twf_roundtrip(fd, f.baseAddress, f.count, b.baseAddress, cap, spinning, p, &reader)
+                        case .tls(let t): twf_tls_roundtrip(t, f.baseAddress, f.count, b.baseAddress, cap, spinning, p, &reader)
+                        }
                     }
                 }
             }

@@ -18,11 +18,26 @@ int twf_connect(const char *host, uint16_t port, const char *target, int nonbloc
 size_t twf_encode_masked(const uint8_t *payload, size_t len, uint8_t *out);
 
 /*
- * Send frame[0..frame_len) and read until one complete server frame is in buf.
+ * What a floor has read past the reply it returned: buf[start..end) is kept for
+ * the next round trip (a push that arrived behind the reply). Starts zeroed.
+ */
+typedef struct twf_reader {
+    size_t start, end;
+} twf_reader;
+/*
+ * Send frame[0..frame_len) and read until the reply is in buf: the first complete
+ * server frame whose payload does not begin with push (NULL: any frame). A venue's
+ * unsolicited messages (Kraken's status on connect, heartbeats) are skipped, so a
+ * round trip never takes an earlier push for its answer and runs one message behind.
  * spin: the socket is non-blocking and recv is retried without sleeping.
  * Returns the reply payload length, or -errno / -1 (closed).
  */
-long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin);
+long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
+                   const char *push, twf_reader *rd);
+/* The next reply in buf[rd->start..rd->end), pushes skipped: its payload length, consumed from rd;
+ * -EAGAIN until one is complete (a partial frame is moved to the front: read more at buf + rd->end);
+ * -EMSGSIZE if it cannot fit in cap. */
+long twf_next_reply(uint8_t *buf, size_t cap, twf_reader *rd, const char *push);
 
 /*
  * The wss:// floor: OpenSSL straight on the socket. ca_file NULL: no
@@ -33,7 +48,8 @@ typedef struct twf_tls twf_tls;
 twf_tls *twf_tls_connect(const char *host, uint16_t port, const char *target, const char *ca_file, int nonblocking,
                          int *err);
 /* As twf_roundtrip, over TLS. */
-long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin);
+long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
+                       const char *push, twf_reader *rd);
 void twf_tls_close(twf_tls *t);
 
 /* A helper process (a venue started for a benchmark) dies with its parent: SIGKILL on the parent's exit.
