@@ -152,9 +152,10 @@ enum { DIRECT_MAX_CONNS = 4, EPOLL_EVERY = 16 };
 static int recv_direct(tw_loop *loop)
 {
     int k = 0;
-    for (tw_conn *c = loop->conns; c; c = c->next) {
+    for (tw_conn *c = loop->conns; c; c = c->next)
         if (++k > DIRECT_MAX_CONNS)
-            return -1;
+            return -1;                  /* counted before any syscall: more would cost a recv each */
+    for (tw_conn *c = loop->conns; c; c = c->next) {
         if (!c->recv_armed || c->fd < 0)
             continue;
         ssize_t r = recv(c->fd, c->posix_rx, c->posix_rx_len, MSG_DONTWAIT);
