@@ -69,7 +69,7 @@ FUZZ_SRC := CSources/CTradeWire/tw_frame.c CSources/CTradeWire/tw_ws.c CSources/
 FUZZ_FLAGS := -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -ICSources/CTradeWire/include
 FUZZ_TARGETS := fuzz_frame fuzz_upgrade fuzz_json
-JSON_SRC := Sources/TradeWire/JSON/JSONReader.swift Sources/TradeWire/JSON/JSONValue.swift Sources/TradeWire/JSON/JSONKeySet.swift Sources/TradeWire/JSON/SmallCopy.swift Sources/TradeWire/Orders/FixedDecimal.swift
+JSON_SRC := Sources/TradeWire/JSON/JSONReader.swift Sources/TradeWire/JSON/JSONValue.swift Sources/TradeWire/JSON/JSONKeySet.swift Sources/TradeWire/JSON/BytePrimitives.swift Sources/TradeWire/Orders/FixedDecimal.swift
 
 fuzz-build: $(addprefix .build/fuzz/,$(FUZZ_TARGETS))
 

@@ -83,6 +83,18 @@ int tw_posix_connect(tw_conn *c)
     return 0;
 }
 
+/* Read an armed connection's socket once: false if it had nothing yet. */
+static bool read_armed(tw_conn *c)
+{
+    ssize_t r = recv(c->fd, c->posix_rx, c->posix_rx_len, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return false;
+    int res = r < 0 ? -errno : (int)r;
+    c->recv_armed = false;
+    tw_conn_on_recv(c, res, tw_now_ns());   /* stamped at the read: see reap() in tw_backend_uring.c */
+    return true;
+}
+
 static void on_conn_event(tw_conn *c, uint32_t events)
 {
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c->posix_want_write) {
@@ -101,13 +113,8 @@ static void on_conn_event(tw_conn *c, uint32_t events)
             }
         }
     }
-    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && c->recv_armed && c->fd >= 0) {
-        ssize_t r = recv(c->fd, c->posix_rx, c->posix_rx_len, MSG_DONTWAIT);
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        c->recv_armed = false;
-        tw_conn_on_recv(c, r < 0 ? -errno : (int)r, tw_now_ns());   /* stamped at the read: see reap() in tw_backend_uring.c */
-    }
+    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && c->recv_armed && c->fd >= 0)
+        read_armed(c);
 }
 
 static int dispatch(tw_loop *loop, struct epoll_event *evs, int n)
@@ -158,14 +165,11 @@ static int recv_direct(tw_loop *loop)
     for (tw_conn *c = loop->conns; c; c = c->next) {
         if (!c->recv_armed || c->fd < 0)
             continue;
-        ssize_t r = recv(c->fd, c->posix_rx, c->posix_rx_len, MSG_DONTWAIT);
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        uint64_t now = tw_now_ns();
-        c->recv_armed = false;
-        c->refs++;
-        tw_conn_on_recv(c, r < 0 ? -errno : (int)r, now);
+        c->refs++;                      /* its callback may release the caller's reference */
+        bool handled = read_armed(c);
         c->refs--;
+        if (!handled)
+            continue;
         tw_conn_maybe_free(c);
         return 1;
     }

@@ -104,6 +104,3 @@ public enum KrakenDecoder {
         TradeWireError(code: .malformedResponse, detail: "Kraken: \(why)")
     }
 }
-
-/// The top-level members `KrakenDecoder.topKeys` names, by index.
-typealias KrakenTopMembers = JSONCapturedMembers

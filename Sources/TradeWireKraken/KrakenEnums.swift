@@ -57,12 +57,6 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
     static let wireNames = JSONKeySet(["add_order", "amend_order", "cancel_order", "cancel_all", "cancel_all_orders_after",
                                        "batch_add", "ping", "subscribe", "pong"])
     static let pongOrdinal = 8
-
-    /// Match a JSON string against the wire names in one lookup; no allocation.
-    init?(json v: JSONValue) {
-        guard v.kind == .string, let i = Self.wireNames.index(ofKeyIn: v), let m = Self.at(ordinal: i) else { return nil }
-        self = m
-    }
 }
 
 extension OrderType {

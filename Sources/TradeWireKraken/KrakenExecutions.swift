@@ -72,7 +72,7 @@ public struct KrakenExecutions: Sendable {
 }
 
 extension KrakenDecoder {
-    static func executions(_ top: KrakenTopMembers) throws(TradeWireError) -> KrakenExecutions {
+    static func executions(_ top: JSONCapturedMembers) throws(TradeWireError) -> KrakenExecutions {
         guard let data = top[Top.data], data.kind == .array else { throw malformed("executions without a data array") }
         var reports: [KrakenExecution] = []
         var problem: TradeWireError? = nil

@@ -16,8 +16,6 @@ public struct JSONKeySet: @unchecked Sendable {
     }
     private let storage: Storage
     public let count: Int
-    /// The longest key: longer member names are not wanted (and never copied to unescape).
-    public var longestKey: Int { storage.table.longest }
 
     /// Up to 64 keys, none holding `"` or `\`; a key's index is its position in `keys`.
     public init(_ keys: [StaticString]) {

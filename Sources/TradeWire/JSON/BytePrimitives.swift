@@ -1,3 +1,6 @@
+// Byte-level primitives of the JSON reader and writer's hot paths: short copies
+// without a libc call, and eight-bytes-at-a-time (SWAR) searches.
+
 /// Copies `n` bytes. Up to 64 bytes (JSON keys, ids, timestamps) move as overlapping
 /// words instead of a call into libc's memmove, which costs more than the copy at
 /// these sizes on the order path.
