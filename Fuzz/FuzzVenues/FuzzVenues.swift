@@ -33,7 +33,14 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     defer { copy.deallocate() }
     copy.copyMemory(from: UnsafeRawBufferPointer(start: data, count: size))
     let bytes = UnsafeRawBufferPointer(rebasing: copy[..<size])
-    if case .response(let r)? = try? KrakenDecoder.decode(bytes) { _ = r.error?.description; _ = r.batch?.count }
+    let kraken = try? KrakenDecoder.decode(bytes)
+    if case .response(let r)? = kraken { _ = r.error?.description; _ = r.batch?.count }
+    // The ack fast path inside decode() must read everything it accepts as the general decoder does.
+    switch (kraken, try? KrakenDecoder.decodeGeneral(bytes)) {
+    case (.response(let a)?, .response(let b)?): if a != b { fatalError("Kraken fast path and general decoder disagree") }
+    case (.response?, _), (_, .response?): fatalError("Kraken fast path and general decoder disagree on a response")
+    default: break
+    }
     if case .push(.executions(let x))? = try? KrakenDecoder.decode(bytes) { _ = x.reports.map { $0.cumQty } }
     _ = try? BinanceDecoder.decode(bytes)
     _ = try? GatewayDecoder.decode(bytes)

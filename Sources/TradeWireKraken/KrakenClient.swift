@@ -221,18 +221,27 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             armDrain(after: over.retryAfterNs)
         }
         let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
-        (requests + Int(id % UInt64(slots))).pointee = request
+        let slot = requests + Int(id % UInt64(slots))
         armExpiry()
         if mustQueue {
+            slot.pointee = request
             queued.append(id)
             return id
         }
-        transmit(id, request)
+        // The frame leaves first; the request is kept for its callback after (a 300-byte copy
+        // into a slot not touched since the table last wrapped, off the send path). No answer
+        // can be read before this returns: the loop reads on this thread, later; a failed send
+        // closes the connection from the loop's deferred list, also later.
+        let failure = transmit(id, request)
+        slot.pointee = request
+        if let failure, let e = table.complete(id) { finish(e, .failure(failure), ns: 0, decodeNs: 0) }
         return id
     }
 
-    private func transmit(_ id: UInt64, _ request: KrakenRequest) {
-        guard let conn = connection else { return }
+    /// Encode the request and hand its frame to the kernel; the error if it could not be sent
+    /// (the caller completes the request with it).
+    private func transmit(_ id: UInt64, _ request: KrakenRequest) -> TradeWireError? {
+        guard let conn = connection else { return TradeWireError(code: .closed, detail: "Kraken connection is not open") }
         do {
             var capacity = 512
             var submitted: UInt64 = 0
@@ -248,10 +257,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 capacity *= 4    // a large batch: try again with room (the empty frame above is harmless to no one: not sent)
             }
             table.markSent(id, submitNs: submitted)
+            return nil
         } catch {
-            if let e = table.complete(id) {
-                finish(e, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")), ns: 0, decodeNs: 0)
-            }
+            return error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")
         }
     }
 
@@ -275,7 +283,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 return
             }
             queued.removeFirst()
-            transmit(id, req)
+            if let failure = transmit(id, req), let e = table.complete(id) {
+                finish(e, .failure(failure), ns: 0, decodeNs: 0)
+            }
         }
     }
 
@@ -299,9 +309,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
         guard message.opcode == .text else { return }
         let t0 = MonotonicClock.nanoseconds()
+        // An ack in the venue's usual shape skips the general decoder (and its enum wrapper).
+        if let r = KrakenResponseFastPath.decode(message.bytes) {
+            answered(r, receivedAt: message.receivedAt, decodeNs: MonotonicClock.nanoseconds() - t0)
+            return
+        }
         let inbound: KrakenInbound
         do {
-            inbound = try KrakenDecoder.decode(message.bytes)
+            inbound = try KrakenDecoder.decodeGeneral(message.bytes)
         } catch {
             // A malformed answer to a known request completes it (with the error) rather than leaving it to time out.
             if let id = Self.requestID(in: message.bytes), let e = table.complete(id) {
@@ -314,16 +329,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let decodeNs = MonotonicClock.nanoseconds() - t0
         switch inbound {
         case .response(let r):
-            guard let e = table.complete(r.requestID) else {
-                logger.debug("response to an unknown or finished request", metadata: ["req_id": "\(r.requestID)"])
-                return
-            }
-            let ns = e.submitNs == 0 ? 0 : message.receivedAt &- e.submitNs
-            let result: Result<KrakenResponse, TradeWireError> = r.success
-                ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected"))
-            if !r.success, r.error?.hasPrefix("EAPI:Invalid token") == true { configuration.tokenProvider?.invalidate() }
-            latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
-            finish(e, result, ns: ns, decodeNs: decodeNs)
+            answered(r, receivedAt: message.receivedAt, decodeNs: decodeNs)
         case .push(let p):
             // `pong` answers a `ping` request: complete it like any response.
             if case .pong(let rid?) = p, let e = table.complete(rid) {
@@ -352,6 +358,21 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             }
             onPush?(p)
         }
+    }
+
+    /// A decoded answer: complete its request, if it is still in flight.
+    private func answered(_ r: KrakenResponse, receivedAt: UInt64, decodeNs: UInt64) {
+        guard let e = table.complete(r.requestID) else {
+            logger.debug("response to an unknown or finished request", metadata: ["req_id": "\(r.requestID)"])
+            return
+        }
+        let ns = e.submitNs == 0 ? 0 : receivedAt &- e.submitNs
+        let result: Result<KrakenResponse, TradeWireError> = r.success
+            ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected"))
+        if !r.success, r.error?.hasPrefix("EAPI:Invalid token") == true { configuration.tokenProvider?.invalidate() }
+        finish(e, result, ns: ns, decodeNs: decodeNs)
+        // After the callback: the caller has its answer before the histograms are touched.
+        latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
     }
 
     static func requestID(in bytes: UnsafeRawBufferPointer) -> UInt64? {

@@ -5,6 +5,13 @@ public enum KrakenDecoder {
     /// Decode one message. Unknown fields are ignored; wrong types and missing
     /// required fields are a `.malformedResponse` error, never a crash.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> KrakenInbound {
+        if let r = KrakenResponseFastPath.decode(payload) { return .response(r) }
+        return try decodeGeneral(payload)
+    }
+
+    /// The general decoder alone, without the fast path for acks: any member order,
+    /// whitespace, escapes, pushes. Tests and the fuzzer hold the fast path to it.
+    public static func decodeGeneral(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> KrakenInbound {
         let doc: JSONDocument
         do { doc = try JSONDocument(validating: payload, capturing: topKeys) } catch {
             throw TradeWireError(code: .malformedResponse, detail: "Kraken: \(error)")

@@ -1,7 +1,7 @@
 import TradeWire
 
 /// A response to a Kraken request, decoded without allocation.
-public struct KrakenResponse: Sendable {
+public struct KrakenResponse: Sendable, Equatable {
     public let method: KrakenMethod
     public let requestID: UInt64
     /// `success` (a missing or non-boolean `success` reads as false, as the SDK does).
@@ -24,7 +24,7 @@ public struct KrakenResponse: Sendable {
 }
 
 /// One row of a `batch_add` result.
-public struct KrakenBatchRow: Sendable {
+public struct KrakenBatchRow: Sendable, Equatable {
     public let orderID: InlineText?
     public let orderUserref: Int64?
     public let clientOrderID: InlineText?
