@@ -81,7 +81,9 @@ public enum WaitMode: Sendable {
 
 /// Which I/O backend a loop uses.
 public enum Backend: Sendable, Equatable {
-    /// io_uring, or plain syscalls if io_uring cannot be set up (logged once with the reason).
+    /// Waiting loops: io_uring, or plain syscalls if io_uring cannot be set up (logged once with
+    /// the reason). Busy-polling loops: plain non-blocking syscalls, the faster of the two when
+    /// a core spins on a few sockets (`tradewire bench --backend` compares them).
     case automatic
     case ioUring
     /// Non-blocking sockets and epoll.

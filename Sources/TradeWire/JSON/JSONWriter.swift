@@ -49,11 +49,22 @@ public struct JSONWriter: ~Copyable {
     /// `"key":` (the key is written as is: static keys need no escaping).
     public mutating func key(_ k: StaticString) {
         separator()
-        byte(UInt8(ascii: "\""))
-        raw(UnsafeRawBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-        byte(UInt8(ascii: "\""))
-        byte(UInt8(ascii: ":"))
+        quotedStatic(k, colon: true)
         afterKey = true
+    }
+
+    /// `"text"` or `"text":` from static bytes in one capacity check (keys and fixed values are
+    /// most of an order's bytes: byte-at-a-time writes cost more than the copy).
+    @inline(__always) mutating func quotedStatic(_ s: StaticString, colon: Bool) {
+        let n = s.utf8CodeUnitCount
+        let total = n + (colon ? 3 : 2)
+        guard count + total <= capacity else { overflowed = true; return }
+        let o = base + count
+        o.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+        copySmall(o + 1, s.utf8Start, n)
+        o.storeBytes(of: UInt8(ascii: "\""), toByteOffset: n + 1, as: UInt8.self)
+        if colon { o.storeBytes(of: UInt8(ascii: ":"), toByteOffset: n + 2, as: UInt8.self) }
+        count += total
     }
 
     /// A key known only at run time (escaped as needed).
@@ -78,9 +89,7 @@ public struct JSONWriter: ~Copyable {
     /// A string value known not to need escaping.
     public mutating func value(_ s: StaticString) {
         beforeValue()
-        byte(UInt8(ascii: "\""))
-        raw(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-        byte(UInt8(ascii: "\""))
+        quotedStatic(s, colon: false)
     }
 
     /// A string value from UTF-8 bytes, escaped as JSON requires.
