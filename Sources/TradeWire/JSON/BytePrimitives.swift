@@ -42,6 +42,14 @@ func copySmall(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ n: Int
 @inline(__always) @usableFromInline
 func zeroBytes(_ x: UInt64) -> UInt64 { (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 }
 
+/// Eight bytes of a JSON string at a time: flags quotes, backslashes, control bytes (< 0x20)
+/// and bytes over 0x7F, the bytes a plain scan must stop at; the lowest flag is exact.
+@inline(__always) @usableFromInline
+func stringSpecialBytes(_ w: UInt64) -> UInt64 {
+    zeroBytes(w ^ 0x2222_2222_2222_2222) | zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+        | ((w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080) | (w & 0x8080_8080_8080_8080)
+}
+
 /// The offset of the first backslash in `n` bytes at `p`, or nil.
 @inline(__always) @usableFromInline
 func firstBackslash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {

@@ -161,9 +161,7 @@ struct JSONValidator {
         while j < n {
             // Eight plain bytes at a time: no quote, backslash, control byte or byte over 0x7F.
             while j + 8 <= n {
-                let x = UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)
-                let special = zeroBytes(x ^ 0x2222_2222_2222_2222) | zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
-                    | ((x &- 0x2020_2020_2020_2020) & ~x & 0x8080_8080_8080_8080) | (x & 0x8080_8080_8080_8080)
+                let special = stringSpecialBytes(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
                 if special != 0 { j += special.trailingZeroBitCount >> 3; break }
                 j += 8
             }

@@ -41,12 +41,8 @@ public struct JSONShapeCursor {
     public mutating func plainString() -> UnsafeRawBufferPointer? {
         let start = position
         var i = start
-        // Eight bytes at a time: flag quotes, backslashes, control bytes (< 0x20) and
-        // bytes over 0x7F; the lowest flagged byte is exact (see zeroBytes).
         while i + 8 <= n {
-            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-            let special = zeroBytes(w ^ 0x2222_2222_2222_2222) | zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
-                | ((w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080) | (w & 0x8080_8080_8080_8080)
+            let special = stringSpecialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
             if special != 0 {
                 i += special.trailingZeroBitCount >> 3
                 return closing(start, i)
