@@ -166,7 +166,7 @@ int tw_uring_wait(tw_loop *loop, int64_t timeout_ns)
                 return r;
         }
         uint64_t deadline = timeout_ns > 0 ? tw_now_ns() + (uint64_t)timeout_ns : 0;
-        for (;;) {
+        for (unsigned tries = 0;; tries++) {
             if (loop->defer_taskrun)
                 io_uring_get_events(ring);
             int n = reap(loop);
@@ -174,6 +174,8 @@ int tw_uring_wait(tw_loop *loop, int64_t timeout_ns)
                 return n;
             if (deadline && tw_now_ns() >= deadline)
                 return 0;
+            if (loop->idle_fn && tries % TW_IDLE_EVERY == TW_IDLE_EVERY / 2)
+                loop->idle_fn(loop->idle_ctx);
             tw_cpu_relax();
         }
     }

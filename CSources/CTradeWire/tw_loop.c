@@ -149,6 +149,12 @@ void tw_loop_free(tw_loop *loop)
     free(loop);
 }
 
+void tw_loop_set_idle(tw_loop *loop, tw_idle_fn fn, void *ctx)
+{
+    loop->idle_fn = fn;
+    loop->idle_ctx = ctx;
+}
+
 int tw_loop_wake(tw_loop *loop)
 {
     uint64_t one = 1;

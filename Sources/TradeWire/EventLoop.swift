@@ -35,7 +35,8 @@ public final class EventLoop: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let started = Mutex<(done: Bool, result: Int32)>((false, 0))
     private var thread = pthread_t()
-    private var loopThreadID = pthread_t()
+    /// Written once by the loop thread before it runs anything; read by every `inEventLoop`.
+    @exclusivity(unchecked) private var loopThreadID = pthread_t()
     private let finished = Atomic<Bool>(false)
 
     private struct Timer {
@@ -174,6 +175,45 @@ public final class EventLoop: @unchecked Sendable {
         if !inEventLoop { pthread_join(thread, nil) }
     }
 
+    // MARK: idle work (loop thread)
+
+    /// A class, not a tuple: a closure read out of an array element goes through a
+    /// reabstraction thunk, allocated on each call in a debug build.
+    private final class IdleHandler {
+        let id: Int
+        let body: () -> Void
+        init(id: Int, body: @escaping () -> Void) { self.id = id; self.body = body }
+    }
+    @exclusivity(unchecked) private var idleHandlers: [IdleHandler] = []
+    private var nextIdleID = 0
+
+    /// Busy-poll loops only: run `body` every few empty polls while waiting for I/O (a reply
+    /// landing meanwhile waits for it to return, so keep it well under a microsecond). Returns
+    /// an id for `removeIdleHandler`. On the loop thread.
+    @discardableResult
+    public func addIdleHandler(_ body: @escaping () -> Void) -> Int {
+        nextIdleID += 1
+        idleHandlers.append(IdleHandler(id: nextIdleID, body: body))
+        if idleHandlers.count == 1, let handle {
+            tw_loop_set_idle(handle, idleTrampoline, Unmanaged.passUnretained(self).toOpaque())
+        }
+        return nextIdleID
+    }
+
+    public func removeIdleHandler(_ id: Int) {
+        idleHandlers.removeAll { $0.id == id }
+        if idleHandlers.isEmpty, let handle { tw_loop_set_idle(handle, nil, nil) }
+    }
+
+    fileprivate func runIdle() {
+        // By index: a for-in over the array allocates an iterator in a debug build.
+        var i = 0
+        while i < idleHandlers.count {
+            idleHandlers[i].body()
+            i += 1
+        }
+    }
+
     // MARK: timers (loop thread)
 
     /// Run `action` on the loop thread after `delay`. Returns an id for `cancelTimer`.
@@ -252,6 +292,10 @@ public final class EventLoop: @unchecked Sendable {
         default: break
         }
     }
+}
+
+private let idleTrampoline: tw_idle_fn = { ctx in
+    Unmanaged<EventLoop>.fromOpaque(ctx!).takeUnretainedValue().runIdle()
 }
 
 private let eventTrampoline: tw_event_fn = { ctx, ev in

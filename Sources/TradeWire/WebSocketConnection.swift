@@ -15,8 +15,9 @@ public final class WebSocketConnection: @unchecked Sendable {
     public let loop: EventLoop
     public let handler: any WebSocketHandler
     /// The C handle; nil once CLOSED was delivered (the core's memory is released then).
-    private var handle: OpaquePointer?
-    public private(set) var state: State = .connecting
+    // Read on every send; loop-confined (see the venue clients on @exclusivity(unchecked)).
+    @exclusivity(unchecked) private var handle: OpaquePointer?
+    @exclusivity(unchecked) public private(set) var state: State = .connecting
     /// Server role: the request target (path and query) of the upgrade.
     public let requestTarget: String?
     /// Server role: the upgrade request's headers.

@@ -38,6 +38,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Write one HdrHistogram percentile file (.hgrm, µs) per client into this folder.") var hgrm: String?
     @Option(help: "Write an SVG plot of latency against percentile, every client, to this file.") var svg: String?
     @Option(help: "Round trips per interleaved chunk.") var chunk = 1_000
+    @Flag(help: "Kraken, busy-poll: turn off the client's warm-up while idle (KrakenClient.Configuration.warmUpWhileIdle).") var noWarmUp = false
     @Flag(help: "End with one JSON line.") var json = false
 
     func run() throws {
@@ -80,7 +81,9 @@ struct Bench: ParsableCommand {
         // unowned closures) before the driver goes. A venue dying mid-run crashed here once.
         defer { withExtendedLifetime(krakenDriver) { loop.shutdown(); serverLoop?.shutdown() } }
         if kraken {
-            let client = KrakenClient(loop: loop, configuration: .init(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil))
+            var kc = KrakenClient.Configuration(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil)
+            kc.warmUpWhileIdle = !noWarmUp
+            let client = KrakenClient(loop: loop, configuration: kc)
             krakenDriver = KrakenRoundTrips(client: client, requests: [.addOrder(KrakenAddOrder(order))], capacity: min(count, 1_000_000))
             let up = Completion()
             // Not `[weak krakenDriver]`: a weak reference moves an object's counts to a side table, and every
@@ -163,9 +166,15 @@ struct Bench: ParsableCommand {
         print(LatencySummary.header)
         for (s, m) in zip(series, summaries) { print(m.row(s.name)) }
         let user = summaries[0]
+        // TradeWire's own time per round trip: send -> callback minus that round trip's wire time
+        // (encode, frame, decode, correlate, dispatch), the part a raw client does not have.
+        var own = zip(series[0].samples, series[1].samples).map { Int64(bitPattern: $0 &- $1) }
+        own.sort()
+        let ownP50 = own.isEmpty ? 0 : Double(own[own.count / 2]) / 1000, ownP90 = own.isEmpty ? 0 : Double(own[own.count * 9 / 10]) / 1000
+        print(String(format: "tradewire's own time (send -> callback minus wire): p50 %.2f  p90 %.2f µs", ownP50, ownP90))
         var fields: [String: Double] = ["p50_us": user.p50, "p90_us": user.p90, "p99_us": user.p99, "p999_us": user.p999,
                                         "max_us": user.max, "wire_p50_us": summaries[1].p50, "wire_p999_us": summaries[1].p999,
-                                        "count": Double(user.count), "errors": Double(errors)]
+                                        "count": Double(user.count), "errors": Double(errors), "own_p50_us": ownP50]
         if summaries.count == 4 {
             let fb = summaries[2], fs = summaries[3]
             print(String(format: "ratio send->callback / raw blocking: p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fb.p50, user.p99 / fb.p99, user.p999 / fb.p999))

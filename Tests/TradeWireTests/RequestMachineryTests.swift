@@ -29,6 +29,18 @@ struct RequestTableTests {
         _ = try t.register(method: 0, deadlineNs: 1)  // its slot is free again
     }
 
+    @Test func capacityRoundsUpToAPowerOfTwoAndSlotsWrapByMask() throws {
+        #expect([1, 2, 3, 4, 5, 1000, 1024, 1025].map(RequestTable.slotCount(forCapacity:)) == [1, 2, 4, 4, 8, 1024, 1024, 2048])
+        var t = RequestTable(capacity: 3)
+        #expect(t.capacity == 4 && t.slotMask == 3)
+        let ids = try (0..<4).map { _ in try t.register(method: 0, deadlineNs: 1) }
+        #expect(Set(ids.map { t.slot(of: $0) }).count == 4)   // four in flight, four different slots
+        #expect { _ = try t.register(method: 0, deadlineNs: 1) } throws: { ($0 as? TradeWireError)?.code == .noSpace }
+        _ = t.complete(ids[0])
+        let next = try t.register(method: 0, deadlineNs: 1)   // the oldest's slot, freed: ids agree with slots mod 4
+        #expect(t.slot(of: next) == t.slot(of: ids[0]) && next == ids[0] + 4)
+    }
+
     @Test func idsIncreaseAndNeverRepeat() throws {
         var t = RequestTable(capacity: 4)
         var seen = Set<UInt64>()

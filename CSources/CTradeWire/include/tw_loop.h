@@ -70,6 +70,14 @@ const char *tw_loop_fallback_reason(const tw_loop *loop);
  */
 int tw_loop_poll(tw_loop *loop, int64_t timeout_ns, tw_event_fn fn, void *ctx);
 
+/*
+ * Busy-poll only: fn(ctx) runs every few empty tries while waiting, with nothing to deliver
+ * (e.g. to keep the hot path's code and data in cache). It must be short: a reply that lands
+ * during it waits for it to return. NULL removes it.
+ */
+typedef void (*tw_idle_fn)(void *ctx);
+void tw_loop_set_idle(tw_loop *loop, tw_idle_fn fn, void *ctx);
+
 /* Make a poll return soon. The only call that is safe from any thread. */
 int tw_loop_wake(tw_loop *loop);
 

@@ -45,10 +45,11 @@ public final class ConnectionSupervisor: @unchecked Sendable {
     public var isTerminal: (WebSocketClose) -> Bool = { _ in false }
     public var onEvent: ((Event) -> Void)?
 
-    /// The connection requests go out on.
-    public private(set) var connection: WebSocketConnection?
+    /// The connection requests go out on. (Read on every request: no runtime exclusivity
+    /// tracking, as for the clients' own loop-confined state.)
+    @exclusivity(unchecked) public private(set) var connection: WebSocketConnection?
     /// Increases each time a connection becomes current; requests are tagged with it.
-    public private(set) var generation = 0
+    @exclusivity(unchecked) public private(set) var generation = 0
     /// Reconnects after a loss so far.
     public private(set) var reconnects = 0
 

@@ -18,8 +18,9 @@ public struct LatencyStats: Sendable, CustomStringConvertible {
 /// hashing, no allocation.
 public final class LatencyRecorder: @unchecked Sendable {
     public private(set) var methods: [String] = []
-    private var roundTrip: [Histogram<UInt64>] = []
-    private var decode: [Histogram<UInt64>] = []
+    // Recorded on every completion, on the owner's loop thread: no runtime exclusivity tracking.
+    @exclusivity(unchecked) private var roundTrip: [Histogram<UInt64>] = []
+    @exclusivity(unchecked) private var decode: [Histogram<UInt64>] = []
 
     public init() {}
 

@@ -12,7 +12,8 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     public var onComplete: Completion?
 
     private var table: RequestTable
-    private let slots: Int
+    /// The table's `slotMask`, kept apart: completions run inside the table's own mutating calls.
+    private let slotMask: UInt64
     private var requests: [Request?]
     private var waiters: [UInt64: (Result<Response, TradeWireError>, RequestLatency) -> Void] = [:]
     private var expiryTimer: Int?
@@ -22,8 +23,8 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
         self.loop = loop
         self.latency = latency
         table = RequestTable(capacity: capacity)
-        slots = capacity
-        requests = [Request?](repeating: nil, count: capacity)
+        slotMask = table.slotMask
+        requests = [Request?](repeating: nil, count: table.capacity)
         let (s, a) = timeout.components
         timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
     }
@@ -34,7 +35,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     public func register(_ request: Request, method: String, generation: Int = 0) throws(TradeWireError) -> UInt64 {
         let id = try table.register(method: latency.index(of: method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs,
                                     tag: generation)
-        requests[Int(id % UInt64(slots))] = request
+        requests[Int(truncatingIfNeeded: id & slotMask)] = request
         armExpiry()
         return id
     }
@@ -42,7 +43,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     public func markSent(_ id: UInt64, submitNs: UInt64) { table.markSent(id, submitNs: submitNs) }
 
     /// The request of a pending id, or nil once it completed.
-    public func request(_ id: UInt64) -> Request? { table.peek(id) == nil ? nil : requests[Int(id % UInt64(slots))] }
+    public func request(_ id: UInt64) -> Request? { table.peek(id) == nil ? nil : requests[Int(truncatingIfNeeded: id & slotMask)] }
 
     /// Complete with the venue's answer (latency recorded), or nothing if `id` already completed.
     @discardableResult
@@ -63,7 +64,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     /// `lost` sees each request first (to note orders whose outcome is now unknown).
     public func failAll(_ error: TradeWireError, generation: Int? = nil, lost: ((Request) -> Void)? = nil) {
         for e in table.failAll(tag: generation) {
-            if let lost, let r = requests[Int(e.id % UInt64(slots))] { lost(r) }
+            if let lost, let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] { lost(r) }
             finish(e.id, .failure(error), ns: 0)
         }
     }
@@ -89,7 +90,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     }
 
     private func finish(_ id: UInt64, _ result: Result<Response, TradeWireError>, ns: UInt64) {
-        let slot = Int(id % UInt64(slots))
+        let slot = Int(truncatingIfNeeded: id & slotMask)
         guard let request = requests[slot] else { return }
         requests[slot] = nil
         let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)

@@ -15,8 +15,9 @@ public enum RequestOutcomeKind: Sendable, Equatable {
 /// An entry is registered before its frame is sent and removed by exactly one
 /// of `complete`, `expire` or `failAll`, each of which hands it back once, so a
 /// request cannot end twice or be forgotten. Request ids are per client and
-/// increase; the slot is `id % capacity`, and an id whose slot is still taken
-/// is refused with `.noSpace` rather than overwriting.
+/// increase; the slot is `id % capacity` (the capacity is rounded up to a power
+/// of two, so that is the id's low bits, not a division), and an id whose slot
+/// is still taken is refused with `.noSpace` rather than overwriting.
 public struct RequestTable: ~Copyable {
     public struct Entry: Sendable {
         public let id: UInt64
@@ -29,7 +30,10 @@ public struct RequestTable: ~Copyable {
     }
 
     private let slots: UnsafeMutablePointer<Entry?>
+    /// The slots: the capacity asked for, rounded up to a power of two.
     public let capacity: Int
+    /// `capacity - 1`: an id's slot is `id & slotMask`.
+    public let slotMask: UInt64
     public private(set) var inFlight = 0
     private var nextID: UInt64
     /// Earliest deadline among entries, to skip most expiry scans.
@@ -37,11 +41,21 @@ public struct RequestTable: ~Copyable {
 
     public init(capacity: Int, firstID: UInt64 = 1) {
         precondition(capacity > 0)
-        self.capacity = capacity
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: nil, count: capacity)
+        let rounded = Self.slotCount(forCapacity: capacity)
+        self.capacity = rounded
+        slotMask = UInt64(rounded - 1)
+        slots = .allocate(capacity: rounded)
+        slots.initialize(repeating: nil, count: rounded)
         nextID = firstID
     }
+
+    /// The power of two at or above `capacity`: the slots a table of that capacity has.
+    public static func slotCount(forCapacity capacity: Int) -> Int {
+        capacity <= 1 ? 1 : 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)
+    }
+
+    /// The slot of `id`.
+    @inline(__always) public func slot(of id: UInt64) -> Int { Int(truncatingIfNeeded: id & slotMask) }
 
     deinit {
         slots.deinitialize(count: capacity)
@@ -51,7 +65,7 @@ public struct RequestTable: ~Copyable {
     /// Register a request that is about to be sent; returns its id.
     public mutating func register(method: Int, deadlineNs: UInt64, tag: Int = 0) throws(TradeWireError) -> UInt64 {
         let id = nextID
-        let s = Int(id % UInt64(capacity))
+        let s = slot(of: id)
         guard slots[s] == nil else {
             throw TradeWireError(code: .noSpace, detail: "request table full (\(capacity) in flight)")
         }
@@ -64,14 +78,14 @@ public struct RequestTable: ~Copyable {
 
     /// Record when the request's frame went to the kernel.
     public mutating func markSent(_ id: UInt64, submitNs: UInt64) {
-        let s = Int(id % UInt64(capacity))
+        let s = slot(of: id)
         if slots[s]?.id == id { slots[s]!.submitNs = submitNs }
     }
 
     /// Remove and return the entry a response answers; nil for an unknown,
     /// late (already timed out) or duplicate response.
     public mutating func complete(_ id: UInt64) -> Entry? {
-        let s = Int(id % UInt64(capacity))
+        let s = slot(of: id)
         guard let e = slots[s], e.id == id else { return nil }
         slots[s] = nil
         inFlight -= 1
@@ -80,7 +94,7 @@ public struct RequestTable: ~Copyable {
 
     /// Look at an entry without removing it.
     public func peek(_ id: UInt64) -> Entry? {
-        let e = slots[Int(id % UInt64(capacity))]
+        let e = slots[slot(of: id)]
         return e?.id == id ? e : nil
     }
 
