@@ -13,7 +13,8 @@ import TradeWire
 /// Measured in place with warm-up on and off in alternating chunks of one bench
 /// run: encoding an `add_order` 0.37 -> 0.28 µs, decoding its ack 0.36 -> 0.35 µs
 /// (0.75 -> 0.68 in a slow phase of the VM), TradeWire's own share of a round trip
-/// (send -> callback minus the wire) 80-240 ns less at the median in seven runs.
+/// (send -> callback minus the wire) 6-246 ns less at the median in each of twelve
+/// runs (167 ns the median of those).
 struct KrakenPathWarmer: ~Copyable {
     /// Where the last request is encoded again (and thrown away).
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 8)
