@@ -194,7 +194,7 @@ int tw_posix_wait(tw_loop *loop, int64_t timeout_ns)
                         return 0;
                     if (loop->idle_fn && tries % TW_IDLE_EVERY == TW_IDLE_EVERY / 2)
                         loop->idle_fn(loop->idle_ctx);
-                    if (deadline && tw_now_ns() >= deadline)
+                    if (deadline && tries % TW_DEADLINE_EVERY == 0 && tw_now_ns() >= deadline)
                         return 0;
                     continue;
                 }

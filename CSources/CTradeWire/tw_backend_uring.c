@@ -172,7 +172,7 @@ int tw_uring_wait(tw_loop *loop, int64_t timeout_ns)
             int n = reap(loop);
             if (n > 0 || timeout_ns == 0)
                 return n;
-            if (deadline && tw_now_ns() >= deadline)
+            if (deadline && tries % TW_DEADLINE_EVERY == 0 && tw_now_ns() >= deadline)
                 return 0;
             if (loop->idle_fn && tries % TW_IDLE_EVERY == TW_IDLE_EVERY / 2)
                 loop->idle_fn(loop->idle_ctx);

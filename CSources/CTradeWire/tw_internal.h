@@ -142,6 +142,10 @@ struct tw_loop {
  * completion-queue look each, ~0.3-1 µs), halfway between the backend's other periodic work. */
 enum { TW_IDLE_EVERY = 8 };
 
+/* Busy-poll with a timeout: the clock (~40 ns a read on a VM) is read once every this many
+ * empty tries, not on each; a timer runs at most that many tries (a few µs) late. */
+enum { TW_DEADLINE_EVERY = 8 };
+
 /* user_data tags for io_uring (pointers are 8-aligned: the low 3 bits are free). */
 enum { TW_IO_RECV = 1, TW_IO_SEND = 2, TW_IO_CONNECT = 3, TW_IO_ACCEPT = 4, TW_IO_WAKE = 5, TW_IO_IGNORE = 6 };
 

@@ -49,7 +49,7 @@ public enum KrakenDecoder {
             var warnings = false
             var amendID: InlineText? = nil
             var batch: [KrakenBatchRow]? = nil
-            if let r = top[Top.result], r.kind == .array, method == .batchAdd {
+            if let r = top[Top.result], r.kind == .array, case .batchAdd = method {
                 var rows: [KrakenBatchRow] = []
                 r.forEachElement { row in
                     rows.append(KrakenBatchRow(orderID: row["order_id"].flatMap { InlineText(json: $0) },

@@ -15,16 +15,19 @@ import TradeWire
 enum KrakenResponseFastPath {
     static func decode(_ payload: UnsafeRawBufferPointer) -> KrakenResponse? {
         guard var c = JSONShapeCursor(payload), c.literal(#"{""#) else { return nil }
-        var error: InlineText? = nil
+        typealias Text = KrakenResponse.Text
+        var texts = InlineTextPack()            // each text is copied once, from the message into here
+        var isError = false
         if c.literal(#"error":""#) {
             guard let e = c.plainString(), c.literal(#",""#) else { return nil }
-            error = InlineText(bytes: e)
+            texts.set(Text.error, bytes: e)
+            isError = true
         }
         guard c.literal(#"method":""#), let name = c.plainString(),
               let ordinal = KrakenMethod.wireNames.index(of: name), ordinal != KrakenMethod.pongOrdinal,
-              let method = KrakenMethod.at(ordinal: ordinal), method != .batchAdd,
+              ordinal != KrakenMethod.batchAdd.ordinal,     // not `method != .batchAdd`: that compares raw strings
+              let method = KrakenMethod.at(ordinal: ordinal),
               c.literal(#","req_id":"#), let id = c.integer(), id >= 0 else { return nil }
-        var orderID: InlineText? = nil, clientOrderID: InlineText? = nil, amendID: InlineText? = nil
         var userref: Int64? = nil, count: Int64? = nil
         if c.literal(#","result":{"#), !c.literal("}") {
             var seen = 0
@@ -35,8 +38,7 @@ enum KrakenResponseFastPath {
                 switch k {
                 case 0, 1, 2:
                     guard c.literal(#"""#), let s = c.plainString() else { return nil }
-                    let text = InlineText(bytes: s)
-                    if k == 0 { amendID = text } else if k == 1 { orderID = text } else { clientOrderID = text }
+                    texts.set(k == 0 ? Text.amendID : k == 1 ? Text.orderID : Text.clientOrderID, bytes: s)
                 case 3, 4:
                     guard let v = c.integer() else { return nil }
                     if k == 3 { userref = v } else { count = v }
@@ -46,14 +48,13 @@ enum KrakenResponseFastPath {
             } while c.literal(",")
             guard c.literal("}") else { return nil }
         }
-        guard c.literal(#","success":"#), let success = c.bool(), success == (error == nil),
+        guard c.literal(#","success":"#), let success = c.bool(), success != isError,
               c.literal(#","time_in":""#), let timeIn = c.plainString(),
               c.literal(#","time_out":""#), let timeOut = c.plainString(),
               c.literal("}"), c.atEnd else { return nil }
-        var r = KrakenResponse(method: method, requestID: UInt64(id), success: success, error: error,
-                               orderID: orderID, clientOrderID: clientOrderID, orderUserref: userref, count: count,
-                               timeIn: InlineText(bytes: timeIn), timeOut: InlineText(bytes: timeOut), hasWarnings: false)
-        r.amendID = amendID
-        return r
+        texts.set(Text.timeIn, bytes: timeIn)
+        texts.set(Text.timeOut, bytes: timeOut)
+        return KrakenResponse(method: method, requestID: UInt64(id), success: success, orderUserref: userref, count: count,
+                              hasWarnings: false, texts: texts)
     }
 }

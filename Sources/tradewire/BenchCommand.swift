@@ -190,7 +190,7 @@ struct Bench: ParsableCommand {
         }
         if let k = krakenDriver, let d = try loop.runSync({ k.client.latency.decodeStats(for: "add_order") }) {
             // Warm-up included: the recorder keeps every ack since the connection opened.
-            print(String(format: "decoding an ack (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
+            print(String(format: "read -> ack decoded (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
             fields["decode_p50_us"] = d.p50
         }
         let clients = floor ? 3.0 : 1.0

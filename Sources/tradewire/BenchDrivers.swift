@@ -133,9 +133,9 @@ final class KrakenRoundTrips: @unchecked Sendable {
     }
 
     private func issue() {
-        issuedAt = twf_now_ns()
-        let r = requests[next]
+        let r = requests[next]              // picked before the stamp: the time starts at the send() call
         next = next + 1 == requests.count ? 0 : next + 1
+        issuedAt = twf_now_ns()
         do { try client.send(r) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
     }
 }

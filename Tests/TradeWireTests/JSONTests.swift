@@ -335,3 +335,49 @@ struct InlineTextTests {
         }
     }
 }
+
+@Suite("InlineTextPack")
+struct InlineTextPackTests {
+    func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @Test func fieldsReadBackAsTheInlineTextsTheyWere() {
+        var p = InlineTextPack()
+        let texts = ["OQCLML-BW3P3-BUCMWZ", "", "2023-09-27T15:37:36.486423Z", String(repeating: "é", count: 40)]
+        for (f, s) in texts.enumerated() { bytes(s).withUnsafeBytes { p.set(f * 2, bytes: $0) } }
+        for (f, s) in texts.enumerated() {
+            let expected = bytes(s).withUnsafeBytes { InlineText(bytes: $0) }
+            #expect(p[f * 2] == expected)
+            #expect(p[f * 2]?.truncated == expected.truncated)
+            #expect(p[f * 2 + 1] == nil)
+        }
+        #expect(p[6]?.truncated == true)                    // 80 bytes of "é": cut to 64, on a character boundary
+        #expect(p.contains(2) && !p.contains(3))
+        p[2] = nil
+        #expect(p[2] == nil && !p.contains(2))
+        p[2] = InlineText("again")
+        #expect(p[2]?.description == "again")
+    }
+
+    /// More than the inline bytes: the rest goes to the heap box, nothing is lost, copies stay apart.
+    @Test func textsBeyondTheInlineBytesAreKept() {
+        var p = InlineTextPack()
+        let long = (0..<8).map { f in String(repeating: Character(String(UnicodeScalar(UInt8(97 + f)))), count: 60) }
+        for (f, s) in long.enumerated() { p[f] = InlineText(s) }     // 480 bytes: more than 160
+        let copy = p
+        p[7] = InlineText("changed")
+        for f in 0..<7 { #expect(p[f]?.description == long[f]) }
+        #expect(p[7]?.description == "changed")
+        #expect(copy[7]?.description == long[7])                     // the copy is not touched by the change
+    }
+
+    @Test func equalityIsByFieldNotByLayout() {
+        var a = InlineTextPack(), b = InlineTextPack()
+        a[0] = InlineText("x"); a[1] = InlineText("y")
+        b[1] = InlineText("y"); b[0] = InlineText("x")               // other order: other offsets
+        #expect(a == b && a.hashValue == b.hashValue)
+        b[1] = InlineText("z")
+        #expect(a != b)
+        b[1] = nil
+        #expect(a != b)
+    }
+}

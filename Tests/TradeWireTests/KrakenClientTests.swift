@@ -97,6 +97,21 @@ struct KrakenClientTests {
         if case .failure(let e) = seen.first?.2 { #expect(e.code == .requestTimeout) } else { Issue.record("expected a timeout") }
     }
 
+    /// A request's own timeout, shorter than the client's, is kept: the expiry timer is moved
+    /// up for it (it used to fire only once per client timeout, after the ack had come).
+    @Test func aShorterPerRequestTimeoutExpiresBeforeTheAck() async throws {
+        let rig = try KrakenRig(ackDelay: .milliseconds(400), timeout: .seconds(30))
+        try await rig.connect()
+        let id = try rig.loop.runSync { [rig, order] in
+            try rig.client.send(.addOrder(KrakenAddOrder(order)), timeout: .milliseconds(50))
+        }
+        let seen = rig.waitOutcomes(1)
+        try await Task.sleep(for: .milliseconds(600))      // the ack arrives late and completes nothing
+        #expect(rig.outcomes.withLock { $0.count } == 1)
+        #expect(seen.first?.0 == id)
+        if case .failure(let e) = seen.first?.2 { #expect(e.code == .requestTimeout) } else { Issue.record("expected a timeout") }
+    }
+
     @Test func connectionLossCompletesEveryInFlightRequestOnce() async throws {
         let rig = try KrakenRig(ackDelay: .seconds(2))
         try await rig.connect()

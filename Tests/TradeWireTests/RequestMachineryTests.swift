@@ -41,6 +41,35 @@ struct RequestTableTests {
         #expect(t.slot(of: next) == t.slot(of: ids[0]) && next == ids[0] + 4)
     }
 
+    /// A request sent at once gets its deadline from its kernel hand-off stamp; one queued behind
+    /// a send in flight (no stamp yet) from the clock. Either way it expires, and only then.
+    @Test func deadlineAtSendIsSetByMarkSent() throws {
+        var t = RequestTable(capacity: 4)
+        let a = try t.register(method: 0, deadlineNs: RequestTable.deadlineAtSend)
+        #expect(t.nextDeadline == .max)
+        t.markSent(a, submitNs: 1_000, timeoutNs: 500)
+        #expect(t.peek(a)?.deadlineNs == 1_500 && t.nextDeadline == 1_500)
+        #expect(t.expire(now: 1_499).isEmpty)
+        #expect(t.expire(now: 1_500).map(\.id) == [a])
+        let b = try t.register(method: 0, deadlineNs: RequestTable.deadlineAtSend)
+        let before = MonotonicClock.nanoseconds()
+        t.markSent(b, submitNs: 0, timeoutNs: 500)
+        #expect(try #require(t.peek(b)?.deadlineNs) >= before + 500)
+        let c = try t.register(method: 0, deadlineNs: 7_000)          // a set deadline stays as it is
+        t.markSent(c, submitNs: 1_000, timeoutNs: 500)
+        #expect(t.peek(c)?.deadlineNs == 7_000)
+    }
+
+    @Test func nextDeadlineForgetsFinishedRequests() throws {
+        var t = RequestTable(capacity: 4)
+        let a = try t.register(method: 0, deadlineNs: 100)
+        #expect(t.nextDeadline == 100)
+        _ = t.complete(a)
+        #expect(t.nextDeadline == .max)                                 // nothing in flight: no timer needed
+        _ = try t.register(method: 0, deadlineNs: 900)
+        #expect(t.nextDeadline == 900)                                  // not the finished request's 100
+    }
+
     @Test func idsIncreaseAndNeverRepeat() throws {
         var t = RequestTable(capacity: 4)
         var seen = Set<UInt64>()

@@ -15,13 +15,26 @@ public struct InlineText: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(bytes: UnsafeRawBufferPointer) {
-        var n = Swift.min(bytes.count, Self.capacity)
-        if n < bytes.count {
-            truncated = true
-            while n > 0 && bytes[n] & 0xC0 == 0x80 { n -= 1 }   // do not split a character
-        }
+        let n = Self.keptCount(of: bytes)
         if n > 0 { withUnsafeMutableBytes(of: &storage) { copySmall($0.baseAddress!, bytes.baseAddress!, n) } }
         count = n
+        truncated = n < bytes.count
+    }
+
+    /// How many of `bytes` an inline text keeps: all, or the first 64 cut back to a character boundary.
+    @inline(__always) static func keptCount(of bytes: UnsafeRawBufferPointer) -> Int {
+        var n = Swift.min(bytes.count, capacity)
+        if n < bytes.count {
+            while n > 0 && bytes[n] & 0xC0 == 0x80 { n -= 1 }   // do not split a character
+        }
+        return n
+    }
+
+    /// Bytes already cut to `keptCount` (at most `capacity`), with the flag saying whether they were.
+    init(kept bytes: UnsafeRawBufferPointer, truncated: Bool) {
+        if bytes.count > 0 { withUnsafeMutableBytes(of: &storage) { copySmall($0.baseAddress!, bytes.baseAddress!, bytes.count) } }
+        count = bytes.count
+        self.truncated = truncated
     }
 
     /// From a JSON string value (escapes decoded).

@@ -16,7 +16,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     private let slotMask: UInt64
     private var requests: [Request?]
     private var waiters: [UInt64: (Result<Response, TradeWireError>, RequestLatency) -> Void] = [:]
-    private var expiryTimer: Int?
+    private var expiry = ExpiryTimer()
     private let timeoutNs: UInt64
 
     public init(loop: EventLoop, latency: LatencyRecorder, capacity: Int = 4096, timeout: Duration) {
@@ -78,14 +78,18 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
         }
     }
 
+    /// Make sure the expiry timer fires by the table's earliest deadline (usually it already does).
     private func armExpiry() {
-        guard expiryTimer == nil else { return }
-        expiryTimer = loop.schedule(after: .nanoseconds(Int64(timeoutNs))) { [self] in
-            expiryTimer = nil
+        if expiry.needsArming(by: table.nextDeadline) { armExpiryTimer() }
+    }
+
+    private func armExpiryTimer() {
+        expiry.arm(at: table.nextDeadline, on: loop) { [self] in
+            expiry.fired()
             for e in table.expire(now: MonotonicClock.nanoseconds()) {
                 finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
             }
-            if table.inFlight > 0 { armExpiry() }
+            armExpiry()
         }
     }
 

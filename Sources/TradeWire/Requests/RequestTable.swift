@@ -24,7 +24,7 @@ public struct RequestTable: ~Copyable {
         /// Index into the client's method list (see `LatencyRecorder.index(of:)`).
         public let method: Int
         public var submitNs: UInt64
-        public let deadlineNs: UInt64
+        public internal(set) var deadlineNs: UInt64
         /// Caller's tag (e.g. an index into a table of async continuations).
         public let tag: Int
     }
@@ -76,10 +76,22 @@ public struct RequestTable: ~Copyable {
         return id
     }
 
-    /// Record when the request's frame went to the kernel.
-    public mutating func markSent(_ id: UInt64, submitNs: UInt64) {
+    /// Registered this way, a request's deadline is set when it is sent (`markSent(_:submitNs:timeoutNs:)`):
+    /// its timeout counts from the kernel hand-off, and the send path reads no clock of its own.
+    public static let deadlineAtSend: UInt64 = .max
+
+    /// Record when the request's frame went to the kernel (0: it is queued behind a send in flight).
+    /// With `timeoutNs`, an entry registered with `deadlineAtSend` gets its deadline now: `timeoutNs`
+    /// after the hand-off, or after the current time if there was none.
+    public mutating func markSent(_ id: UInt64, submitNs: UInt64, timeoutNs: UInt64? = nil) {
         let s = slot(of: id)
-        if slots[s]?.id == id { slots[s]!.submitNs = submitNs }
+        guard slots[s]?.id == id else { return }
+        slots[s]!.submitNs = submitNs
+        if let timeoutNs, slots[s]!.deadlineNs == Self.deadlineAtSend {
+            let deadline = (submitNs != 0 ? submitNs : MonotonicClock.nanoseconds()) &+ timeoutNs
+            slots[s]!.deadlineNs = deadline
+            if deadline < earliestDeadline { earliestDeadline = deadline }
+        }
     }
 
     /// Remove and return the entry a response answers; nil for an unknown,
@@ -89,6 +101,7 @@ public struct RequestTable: ~Copyable {
         guard let e = slots[s], e.id == id else { return nil }
         slots[s] = nil
         inFlight -= 1
+        if inFlight == 0 { earliestDeadline = .max }
         return e
     }
 
@@ -97,6 +110,10 @@ public struct RequestTable: ~Copyable {
         let e = slots[slot(of: id)]
         return e?.id == id ? e : nil
     }
+
+    /// No entry's deadline is before this (it may be earlier than the true earliest after
+    /// completions: an expiry timer armed for it finds nothing due and arms again); `.max`: none.
+    public var nextDeadline: UInt64 { inFlight > 0 ? earliestDeadline : .max }
 
     /// Remove and return every entry whose deadline has passed, oldest first. The caller
     /// completes them after this returns: a completion may register a new request.
