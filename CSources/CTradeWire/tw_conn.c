@@ -402,7 +402,10 @@ static int commit(tw_conn *c, uint8_t opcode, size_t len, uint64_t *submit_ns)
         memmove(b->p + b->end, frame, flen); /* queued behind other bytes: close the header gap */
         b->end += flen;
     }
-    return tw_conn_flush(c, submit_ns);
+    int r = tw_conn_flush(c, submit_ns);
+    if (client)
+        tw_loop_refill_mask_keys(c->loop);
+    return r;
 }
 
 int tw_conn_send_frame(tw_conn *c, uint8_t opcode, const void *data, size_t len)

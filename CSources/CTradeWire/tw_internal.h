@@ -186,6 +186,9 @@ int tw_conn_send_frame(tw_conn *c, uint8_t opcode, const void *data, size_t len)
 void tw_loop_emit(tw_loop *loop, const struct tw_event *ev);
 void tw_loop_defer(tw_loop *loop, tw_conn *c);
 uint32_t tw_loop_mask_key(tw_loop *loop);
+/* The batch of mask keys is spent: refill it (a getrandom call). Called after a frame has
+ * left, so that the call lands in the wait for the answer, not before the next send. */
+void tw_loop_refill_mask_keys(tw_loop *loop);
 void tw_loop_unlink(tw_loop *loop, tw_conn *c);
 
 /* TLS glue over a custom BIO (tw_tls.c). */

@@ -66,9 +66,15 @@ static int refill_mask_keys(tw_loop *loop)
 
 uint32_t tw_loop_mask_key(tw_loop *loop)
 {
+    if (loop->mask_idx == 256)
+        tw_loop_refill_mask_keys(loop);     /* only if the refill after the last send did not run */
+    return loop->mask_keys[loop->mask_idx++];
+}
+
+void tw_loop_refill_mask_keys(tw_loop *loop)
+{
     if (loop->mask_idx == 256 && refill_mask_keys(loop) < 0)
         loop->mask_idx = 0;  /* getrandom cannot fail once it worked; reuse keys rather than abort */
-    return loop->mask_keys[loop->mask_idx++];
 }
 
 int tw_loop_new(const struct tw_loop_options *opt, tw_loop **out)
