@@ -65,7 +65,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public let latency = LatencyRecorder()
+    public let latency: LatencyRecorder
     public var logger = Logger(label: "tradewire.kraken")
     /// Called for every completed request, on the loop thread.
     @exclusivity(unchecked) public var onResponse: Callback?
@@ -92,7 +92,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// array: no uniqueness or bounds checks, and the request is moved out, not copied, when it ends.
     private let requests: UnsafeMutablePointer<KrakenRequest?>
     @exclusivity(unchecked) private var waiters: [UInt64: CheckedContinuation<KrakenAck, Error>] = [:]
-    private var methodIndex: [Int] = []
+    private let methodIndex: [Int]
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     @exclusivity(unchecked) private var expiry = ExpiryTimer()
     private var drainTimer: Int?
@@ -115,7 +115,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         requests.initialize(repeating: nil, count: slots)
         let (s, a) = configuration.requestTimeout.components
         timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
-        methodIndex = KrakenMethod.allCases.map { latency.index(of: $0.rawValue) }
+        let recorder = LatencyRecorder()
+        latency = recorder
+        methodIndex = KrakenMethod.allCases.map { recorder.index(of: $0.rawValue) }
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
                                           retireAfter: configuration.requestTimeout) { [weak self] in
