@@ -3,6 +3,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 FUZZ_SECONDS ?= 60
 CLANG ?= clang
+# Warnings for the C core. Given here, not in Package.swift: unsafeFlags there would keep the
+# package from being used as a versioned dependency.
+C_WARNINGS := -Xcc -Wall -Xcc -Wextra -Xcc -Wno-unused-parameter
 
 .PHONY: deps build demo test test-sanitize fuzz fuzz-build bench benchmarks soak perf clean
 
@@ -10,14 +13,14 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build -c release --product tradewire
+	$(SWIFT) build -c release --product tradewire $(C_WARNINGS)
 
 demo: build
 	.build/release/tradewire demo
 
 test: deps
-	$(SWIFT) build --build-tests
-	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build
+	$(SWIFT) build --build-tests $(C_WARNINGS)
+	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build $(C_WARNINGS)
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # The suite under AddressSanitizer + LeakSanitizer (Swift and C) and UndefinedBehaviorSanitizer (the C core;
@@ -26,9 +29,9 @@ SAN_FLAGS := --sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-rec
              -Xswiftc -Xclang-linker -Xswiftc -fsanitize=undefined --scratch-path .build-sanitize
 
 test-sanitize: deps
-	$(SWIFT) build --build-tests $(SAN_FLAGS)
+	$(SWIFT) build --build-tests $(SAN_FLAGS) $(C_WARNINGS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build $(SAN_FLAGS)
+	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build $(SAN_FLAGS) $(C_WARNINGS)
 
 # Order round trips against the embedded venue with the raw C floors interleaved (ws and wss, wait and
 # busy-poll), client on CPU 0 and venue on CPU 1; .hgrm files and SVG plots go to bench-out/.

@@ -32,14 +32,14 @@ let package = Package(
             name: "CTradeWire",
             dependencies: ["CLibURing", "COpenSSL"],
             path: "CSources/CTradeWire",
-            publicHeadersPath: "include",
-            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])]),
+            publicHeadersPath: "include"),
+        // No unsafeFlags here: a package that has them cannot be depended on by version. SwiftPM
+        // builds C with -O2 in release anyway; the Makefile adds the warnings (C_WARNINGS).
         .target(
             name: "CTradeWireFloor",
             dependencies: ["COpenSSL"],
             path: "CSources/CTradeWireFloor",
-            publicHeadersPath: "include",
-            cSettings: [.unsafeFlags(["-O2"])]),
+            publicHeadersPath: "include"),
         .target(
             name: "TradeWire",
             dependencies: [

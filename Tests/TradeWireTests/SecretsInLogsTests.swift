@@ -15,9 +15,8 @@ struct CapturingLogHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        lines.withLock { $0.append("\(level) \(message) \(self.metadata.merging(metadata ?? [:]) { $1 })") }
+    func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.level) \(event.message) \(self.metadata.merging(event.metadata ?? [:]) { $1 })") }
     }
 }
 
