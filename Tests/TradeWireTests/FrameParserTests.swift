@@ -1,4 +1,5 @@
 import CTradeWire
+import TradeWire
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -284,5 +285,29 @@ struct GuardPageTests {
             }
         }
         #expect(checked > 3000)
+    }
+}
+
+@Suite("Framing warm-up")
+struct FramingWarmerTests {
+    /// The warm-up frames its scratch copies and nothing else: the reply's bytes stay as they
+    /// were, nothing past either payload is written, and sizes that do not fit are skipped.
+    @Test func framesInScratchAndTouchesNothingElse() {
+        let h = FramingWarmer.headroom
+        let request = UnsafeMutableRawBufferPointer.allocate(byteCount: h + 64 + 16, alignment: 8)
+        let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: h + 200 + 16, alignment: 8)
+        defer { request.deallocate(); reply.deallocate() }
+        request.initializeMemory(as: UInt8.self, repeating: 0xAB)
+        reply.initializeMemory(as: UInt8.self, repeating: 0xCD)
+        let text = Array(#"{"method":"add_order","req_id":7,"success":true}"#.utf8)
+        UnsafeMutableRawBufferPointer(rebasing: reply[h...]).copyBytes(from: text)
+        let a = FramingWarmer.run(request: request, requestLength: 64, reply: reply, replyLength: text.count)
+        #expect(a != 0)
+        #expect(Array(reply[h..<h + text.count]) == text)                          // an unmasked reply: unchanged
+        #expect(reply[(h + text.count)...].allSatisfy { $0 == 0xCD })
+        #expect(request[(h + 64)...].allSatisfy { $0 == 0xAB })
+        #expect(request[h..<h + 64].contains { $0 != 0xAB })                        // masked in place
+        #expect(FramingWarmer.run(request: request, requestLength: 1 << 20, reply: reply, replyLength: 1 << 20) == 0)
+        #expect(FramingWarmer.run(request: request, requestLength: 0, reply: reply, replyLength: 0) == 0)
     }
 }
