@@ -25,8 +25,7 @@ enum KrakenResponseFastPath {
         }
         guard c.literal(#"method":""#), let name = c.plainString(),
               let ordinal = KrakenMethod.wireNames.index(of: name), ordinal != KrakenMethod.pongOrdinal,
-              ordinal != KrakenMethod.batchAdd.ordinal,     // not `method != .batchAdd`: that compares raw strings
-              let method = KrakenMethod.at(ordinal: ordinal),
+              ordinal != KrakenMethod.batchAdd.ordinal, let method = KrakenMethod.at(ordinal: ordinal),
               c.literal(#","req_id":"#), let id = c.integer(), id >= 0 else { return nil }
         var userref: Int64? = nil, count: Int64? = nil
         if c.literal(#","result":{"#), !c.literal("}") {
