@@ -28,36 +28,39 @@ struct PosixBusyPollTests {
         #expect(clients.allSatisfy { c in c.result.withLock { $0?.bytesOK == true } })
     }
 
-    /// Connections read directly, then more than direct reads pay for (epoll reads them from
-    /// then on, the first ones too): all are served either way. Both ends spin.
-    @Test func connectionsJoiningLaterMoveEveryoneBackIntoEpoll() throws {
+    /// An echo server and a client loop, both posix and busy-polling; `body` gets the client loop and the URL.
+    func withSpinningEcho(_ body: (EventLoop, WebSocketURL) throws -> Void) throws {
         let serverLoop = try EventLoop.forTest(.posix, .busyPoll)
         let loop = try EventLoop.forTest(.posix, .busyPoll)
         defer { loop.shutdown(); serverLoop.shutdown() }
         let server = try WebSocketServer.listen(on: serverLoop) { _, _ in EchoHandler() }
-        let url = try WebSocketURL("ws://127.0.0.1:\(server.port)/")
-        func run(_ n: Int) throws -> Int {
-            let clients = (0..<n).map { _ in CountingRoundTrips(payloadSize: 100, warmup: 0, measured: 300) }
-            for c in clients { _ = try WebSocketConnection.connect(on: loop, configuration: .init(url: url), handler: c) }
-            for _ in 0..<3000 where !clients.allSatisfy({ c in c.result.withLock { $0 != nil } }) { usleep(10_000) }
-            return clients.filter { c in c.result.withLock { $0?.bytesOK == true } }.count
+        try body(loop, try WebSocketURL("ws://127.0.0.1:\(server.port)/"))
+    }
+
+    /// Connects `n` clients that each send `measured` messages of `size` bytes in turn; how many
+    /// got every echo back whole. The connections stay open.
+    func echoed(_ n: Int, size: Int, measured: Int, on loop: EventLoop, url: WebSocketURL) throws -> Int {
+        let clients = (0..<n).map { _ in CountingRoundTrips(payloadSize: size, warmup: 0, measured: measured) }
+        for c in clients { _ = try WebSocketConnection.connect(on: loop, configuration: .init(url: url), handler: c) }
+        for _ in 0..<3000 where !clients.allSatisfy({ c in c.result.withLock { $0 != nil } }) { usleep(10_000) }
+        return clients.filter { c in c.result.withLock { $0?.bytesOK == true } }.count
+    }
+
+    /// Connections read directly, then more than direct reads pay for (epoll reads them from
+    /// then on, the first ones too): all are served either way. Both ends spin.
+    @Test func connectionsJoiningLaterMoveEveryoneBackIntoEpoll() throws {
+        try withSpinningEcho { loop, url throws in
+            #expect(try echoed(3, size: 100, measured: 300, on: loop, url: url) == 3)   // three open: read directly
+            #expect(try echoed(3, size: 100, measured: 300, on: loop, url: url) == 3)   // six open: epoll again
+            #expect(try loop.runSync { 7 } == 7)
         }
-        #expect(try run(3) == 3)        // three open: read directly on both loops
-        #expect(try run(3) == 3)        // six open (the first three stay): epoll again
-        #expect(try loop.runSync { 7 } == 7)
     }
 
     /// A send the socket cannot take whole waits for EPOLLOUT while the loop reads directly:
     /// 4 MiB messages both ways with both ends spinning.
     @Test func fullSocketBuffersUnderBusyPoll() throws {
-        let serverLoop = try EventLoop.forTest(.posix, .busyPoll)
-        let loop = try EventLoop.forTest(.posix, .busyPoll)
-        defer { loop.shutdown(); serverLoop.shutdown() }
-        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in EchoHandler() }
-        let url = try WebSocketURL("ws://127.0.0.1:\(server.port)/")
-        let client = CountingRoundTrips(payloadSize: 4 << 20, warmup: 0, measured: 5)
-        _ = try WebSocketConnection.connect(on: loop, configuration: .init(url: url), handler: client)
-        for _ in 0..<3000 where client.result.withLock({ $0 == nil }) { usleep(10_000) }
-        #expect(client.result.withLock { $0?.bytesOK } == true)
+        try withSpinningEcho { loop, url throws in
+            #expect(try echoed(1, size: 4 << 20, measured: 5, on: loop, url: url) == 1)
+        }
     }
 }
