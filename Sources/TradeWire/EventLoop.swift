@@ -163,9 +163,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Run `body` on the loop thread and await its result.
     public func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
-            execute { cont.resume(with: Result { try body() }) }
-        }
+        try await awaitResult { (waiter: RequestWaiter<T>) in waiter.resume(with: Result { try body() }) }
     }
 
     /// Stop the loop: every connection is aborted (its handler sees the close), then the thread ends.

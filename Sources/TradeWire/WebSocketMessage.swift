@@ -18,6 +18,14 @@ public struct WebSocketMessage: ~Copyable {
     /// `CLOCK_MONOTONIC` ns when the completion holding the last byte was reaped.
     public let receivedAt: UInt64
 
+    /// A message over bytes the caller lends for the duration of a handler call (a handler that
+    /// replays or forwards messages: the simulator's held-frame fault).
+    public init(opcode: Opcode, bytes: UnsafeRawBufferPointer, receivedAt: UInt64) {
+        self.opcode = opcode
+        self.bytes = bytes
+        self.receivedAt = receivedAt
+    }
+
     /// A copy of the payload as a String (text messages are already validated UTF-8).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
     /// A copy of the payload.

@@ -25,6 +25,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         /// Reconnect after a loss (nil = stay disconnected). With a policy, a connection is also replaced
         /// before Binance's 24 h limit (at 23 h 30 min unless the policy says otherwise) and on `serverShutdown`.
         public var reconnect: ReconnectPolicy?
+        /// How long after its connection was known dead (or after its timeout) an order whose outcome is
+        /// unknown waits before `order.status` is asked about it (docs/reliability.md).
+        public var unknownOrderSettleWindow: Duration = .seconds(5)
         public init(url: WebSocketURL, credentials: BinanceCredentials? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = BinanceClient.sharedRateLimiter,
                     reconnect: ReconnectPolicy? = nil) {
@@ -54,7 +57,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public var onExecutionReport: ((BinanceExecutionReport) -> Void)?
     /// The server announced a shutdown: a replacement connection is opened (with a reconnect policy).
     public var onServerShutdown: ((Int64?) -> Void)?
-    /// After a reconnect: what `openOrders.status` says of the orders lost with the connection.
+    /// What became of each order whose request ended without an answer (lost connection, timeout), by
+    /// `clientOrderId`: from the user data stream, `openOrders.status` after a reconnect, a late answer, or
+    /// `order.status` once the settle window has passed. Once per order, plus `.foundAfterNotFound`.
     public var onReconciliation: (([OrderReconciliation]) -> Void)?
     public private(set) var loggedOn = false
 
@@ -65,17 +70,48 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     /// What to restore on a new connection.
     private var wantsLogon = false
     private var wantsUserDataStream = false
-    private var unknownOrders = UnknownOrders()
+    /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
+    private let reconciler: OrderReconciler
+    /// The `order.status` requests the reconciler asked for: request id → client order id.
+    private var statusQueries: [UInt64: String] = [:]
 
     public init(loop: EventLoop, configuration: Configuration) {
         self.loop = loop
         self.configuration = configuration
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .statusQuery)
         var policy = configuration.reconnect
         if policy != nil, policy?.maxConnectionAge == nil { policy?.maxConnectionAge = .seconds(23 * 3600 + 1800) }
         let url = configuration.url, tls = configuration.tls
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: policy, retireAfter: configuration.requestTimeout) {
             WebSocketConfiguration(url: url, tls: tls)
+        }
+        reconciler.deliver = { [weak self] in self?.onReconciliation?($0) }
+        reconciler.query = { [weak self] in self?.queryStatus($0) }
+        pending.onTimeout = { [weak self] id, r, generation in
+            guard let self else { return }
+            noteUnknownOrder(r, requestID: id, cause: .timedOut, generation: generation,
+                             connectionOpen: generation == supervisor.generation && isConnected)
+        }
+    }
+
+    private func noteUnknownOrder(_ r: BinanceRequest, requestID: UInt64, cause: OrderReconciliation.Cause, generation: Int,
+                                  connectionOpen: Bool) {
+        if let cl = statusQueries.removeValue(forKey: requestID) { reconciler.recheck(clientOrderID: cl); return }   // a query went unanswered
+        guard case .orderPlace(let o) = r, let cl = o.newClientOrderId else { return }
+        reconciler.unknown(clientOrderID: cl.description, requestID: requestID, cause: cause, symbol: o.symbol,
+                           generation: generation, connectionOpen: connectionOpen)
+    }
+
+    /// Ask the venue about orders whose window has ended: `order.status` knows ended orders too.
+    private func queryStatus(_ entries: [UnknownOrderTracker.Entry]) {
+        for e in entries {
+            do {
+                let id = try send(.orderStatus(symbol: e.symbol ?? "", orderId: nil, origClientOrderId: e.clientOrderID))
+                statusQueries[id] = e.clientOrderID
+            } catch {
+                reconciler.recheck(clientOrderID: e.clientOrderID)
+            }
         }
     }
 
@@ -87,14 +123,16 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public var isConnected: Bool { supervisor.isConnected }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        guard let kind = supervisor.didOpen(c), kind != .first else { return }
+        guard let kind = supervisor.didOpen(c) else { return }
+        reconciler.evidenceInView()          // order.status can be asked on any open connection
+        guard kind != .first else { return }
         // A new connection has no session: log on again, restore the user data stream, and ask for open orders
         // if some orders' outcome was lost with the old connection. Binance answers in order on one connection.
         loggedOn = false
         var restore: [BinanceRequest] = []
         if wantsLogon { restore.append(.sessionLogon) }
         if wantsUserDataStream { restore.append(.userDataStreamSubscribe) }
-        if !unknownOrders.isEmpty { restore.append(.openOrdersStatus(symbol: nil)) }
+        if !reconciler.isEmpty { restore.append(.openOrdersStatus(symbol: nil)) }
         for r in restore {
             do { try send(r) } catch { logger.warning("restoring \(r.method) failed", metadata: ["error": "\(error)"]) }
         }
@@ -104,13 +142,14 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         let generation: Int
         switch supervisor.didClose(c, close) {
         case .standby: return
-        case .current(let g): generation = g; loggedOn = false
+        case .current(let g): generation = g; loggedOn = false; reconciler.evidenceLost()
         case .retired(let g): generation = g
         }
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
-                        generation: generation) { [self] r in
-            if case .orderPlace(let o) = r, let id = o.newClientOrderId { unknownOrders.add(id.description) }
+                        generation: generation) { [self] id, r in
+            noteUnknownOrder(r, requestID: id, cause: .connectionLost, generation: generation, connectionOpen: false)
         }
+        reconciler.connectionClosed(generation: generation)
     }
 
     static func nowMs() -> Int64 {
@@ -121,16 +160,23 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
 
     /// Issue a request (loop thread). Request ids go on the wire as strings (`"tw-<n>"`).
     @discardableResult
-    public func send(_ request: BinanceRequest) throws -> UInt64 {
+    public func send(_ request: BinanceRequest) throws -> UInt64 { try issue(request, waiter: nil) }
+
+    /// `send`, with the async caller's waiter stored with the request before its frame leaves.
+    private func issue(_ request: BinanceRequest, waiter: RequestWaiter<BinanceAck>?) throws -> UInt64 {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "BinanceClient.send runs on its loop") }
-        guard let conn = connection, conn.state == .open else { throw TradeWireError(code: .closed, detail: "Binance connection is not open") }
+        if let refused = supervisor.refusal(venue: "Binance") { throw refused }
+        guard let conn = connection else { throw TradeWireError(code: .closed, detail: "Binance connection is not open") }
         if case .sessionLogon = request, case .hmac = configuration.credentials?.key {
             throw TradeWireError(code: .invalidArgument, detail: "session.logon needs an Ed25519 key")
         }
         if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: 1) {
             throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
         }
-        let id = try pending.register(request, method: request.method, generation: supervisor.generation)
+        let id = try pending.register(request, method: request.method, generation: supervisor.generation,
+                                      waiter: waiter.map { w in { id, result, latency in
+                                          w.resume(with: result.map { BinanceAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
+                                      } })
         // Encode first (signing may fail): nothing is sent, and the request completes with the error, if it does.
         var encoded = [UInt8](repeating: 0, count: 2048)
         let n: Int
@@ -162,7 +208,11 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             return
         }
         switch inbound {
-        case .executionReport(let r): onExecutionReport?(r)
+        case .executionReport(let r):
+            if reconciler.isWatching {
+                reconciler.sighted(clientOrderID: r.orderClientOrderId, orderID: String(r.orderId), status: r.status.rawValue)
+            }
+            onExecutionReport?(r)
         case .serverShutdown(let t):
             logger.notice("Binance serverShutdown: reconnect")
             onServerShutdown?(t)
@@ -171,6 +221,12 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         case .response(let r):
             configuration.rateLimiter?.observe(usage: r.rateLimits)
             guard r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)), let request = pending.request(id) else {
+                if reconciler.isWatching, r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)) {
+                    // A late answer to an order that timed out settles it.
+                    reconciler.answeredLate(requestID: id, r.status == 200
+                        ? .success((orderID: r.orderId.map { String($0) } ?? "", status: r.orderStatus ?? "acknowledged late"))
+                        : .failure(Self.venueError(r)))
+                }
                 logger.debug("response to an unknown request", metadata: ["id": "\(r.id)"])
                 return
             }
@@ -180,13 +236,23 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             } else if r.status >= 500 || r.errorCode == -1007 {
                 result = .failure(TradeWireError(code: .outcomeUnknown, detail: "Binance \(r.status) \(r.errorCode.map(String.init) ?? ""): \(r.errorMessage ?? "server error"); the order may have gone through: check its state"))
             } else {
-                result = .failure(TradeWireError(code: .venueRejected, detail: "Binance \(r.errorCode ?? 0): \(r.errorMessage ?? "")"))
+                result = .failure(Self.venueError(r))
+            }
+            if let cl = statusQueries.removeValue(forKey: id) {
+                switch result {
+                case .success(let s): reconciler.sighted(clientOrderID: cl, orderID: s.orderId.map { String($0) } ?? "", status: s.orderStatus ?? "")
+                case .failure where r.errorCode == -2013: reconciler.notFound(clientOrderID: cl)    // "Order does not exist."
+                case .failure: reconciler.recheck(clientOrderID: cl)
+                }
             }
             if case .success = result {
                 switch request {
                 case .sessionLogon: loggedOn = true; wantsLogon = true
                 case .userDataStreamSubscribe: wantsUserDataStream = true
-                case .openOrdersStatus: if !unknownOrders.isEmpty { onReconciliation?(unknownOrders.reconcile(with: r.openOrders)) }
+                case .openOrdersStatus:
+                    if reconciler.isWatching {
+                        for o in r.openOrders { reconciler.sighted(clientOrderID: o.clientOrderID, orderID: o.orderID, status: o.status) }
+                    }
                 default: break
                 }
             }
@@ -194,16 +260,13 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
+    static func venueError(_ r: BinanceResponse) -> TradeWireError {
+        TradeWireError(code: .venueRejected, detail: "Binance \(r.errorCode ?? 0): \(r.errorMessage ?? "")")
+    }
+
     public func request(_ r: BinanceRequest) async throws -> BinanceAck {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<BinanceAck, Error>) in
-            loop.execute { [self] in
-                do {
-                    let id = try send(r)
-                    pending.wait(id) { result, latency in
-                        c.resume(with: result.map { BinanceAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
-                    }
-                } catch { c.resume(throwing: error) }
-            }
+        try await loop.awaitResult { [self] (waiter: RequestWaiter<BinanceAck>) in
+            do { _ = try issue(r, waiter: waiter) } catch { waiter.resume(throwing: error) }
         }
     }
 

@@ -42,7 +42,12 @@ public struct BinanceExecutionReport: Sendable {
         case expiredInMatch = "EXPIRED_IN_MATCH"
     }
     public let symbol: String
+    /// `c`: the client id of the request that caused this report: on a cancel, the cancel's own id.
     public let clientOrderId: String
+    /// `C`: on a cancel, the client id of the order that was cancelled (nil when empty).
+    public let originalClientOrderId: String?
+    /// The client id the order was placed with: `C` when the report is a cancel's, else `c`.
+    public var orderClientOrderId: String { originalClientOrderId ?? clientOrderId }
     public let side: Side?
     public let orderType: String
     /// `x`: descriptive (NEW, TRADE, CANCELED, …), kept as sent.
@@ -113,7 +118,7 @@ public enum BinanceDecoder {
         guard let status = BinanceExecutionReport.Status(rawValue: X) else { throw malformed("unknown order status X") }
         let side = e["S"]?.string
         return BinanceExecutionReport(
-            symbol: s, clientOrderId: c, side: side == "BUY" ? .buy : side == "SELL" ? .sell : nil, orderType: o,
+            symbol: s, clientOrderId: c, originalClientOrderId: e["C"]?.string.flatMap { $0.isEmpty ? nil : $0 }, side: side == "BUY" ? .buy : side == "SELL" ? .sell : nil, orderType: o,
             executionType: x, status: status, orderId: i, quantity: e["q"]?.decimal, price: e["p"]?.decimal,
             lastQty: e["l"]?.decimal, lastPrice: e["L"]?.decimal, cumQty: e["z"]?.decimal, tradeId: e["t"]?.int64,
             isMaker: e["m"]?.bool, rejectReason: e["r"]?.string)

@@ -71,6 +71,8 @@ public enum BinanceRequest: Sendable {
     case userDataStreamSubscribe
     /// The account's open orders (all symbols when nil): reconciliation after a reconnect.
     case openOrdersStatus(symbol: String?)
+    /// One order's state, open or ended (`order.status`): by `orderId` or by the client id it was placed with.
+    case orderStatus(symbol: String, orderId: Int64?, origClientOrderId: String?)
 
     public var method: String {
         switch self {
@@ -81,6 +83,7 @@ public enum BinanceRequest: Sendable {
         case .sessionLogon: return "session.logon"
         case .userDataStreamSubscribe: return "userDataStream.subscribe"
         case .openOrdersStatus: return "openOrders.status"
+        case .orderStatus: return "order.status"
         }
     }
 
@@ -129,8 +132,8 @@ public enum BinanceEncoder {
                 p.append(("recvWindow", .int(Int64(r))))
             }
             return p
-        case .orderCancel(let symbol, let orderId, let orig):
-            guard orderId != nil || orig != nil else { throw TradeWireError(code: .invalidArgument, detail: "order.cancel needs orderId or origClientOrderId") }
+        case .orderCancel(let symbol, let orderId, let orig), .orderStatus(let symbol, let orderId, let orig):
+            guard orderId != nil || orig != nil else { throw TradeWireError(code: .invalidArgument, detail: "\(r.method) needs orderId or origClientOrderId") }
             var p: [(String, BinanceParam)] = [("symbol", .string(symbol))]
             if let orderId { p.append(("orderId", .int(orderId))) }
             if let orig { p.append(("origClientOrderId", .string(orig))) }

@@ -20,6 +20,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         public var requestTimeout: Duration
         /// Reconnect after a loss (nil = stay disconnected); subscriptions are restored.
         public var reconnect: ReconnectPolicy?
+        /// How long an order whose outcome is unknown must stay out of sight, with an account's order
+        /// reports subscribed, after its connection was known dead (or its timeout) before it is
+        /// reported `.notFound` (docs/reliability.md).
+        public var unknownOrderSettleWindow: Duration = .seconds(5)
         public init(url: WebSocketURL, headers: [(name: String, value: String)] = [], tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(5), reconnect: ReconnectPolicy? = nil) {
             self.reconnect = reconnect
@@ -47,7 +51,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     /// `{"type":"error"}` messages.
     public var onError: ((String) -> Void)?
 
-    /// After a reconnect: what the `orders_subscribe` snapshot says of the orders lost with the connection.
+    /// What became of each order whose request ended without an answer (lost connection, timeout), by
+    /// `clOrdId`, from the order reports of the accounts subscribed with `orders_subscribe` (their snapshot
+    /// after a reconnect included) or a late `order_ack`. Once per order, plus `.foundAfterNotFound`.
+    /// Without an `orders_subscribe`d account there is no evidence, and such orders stay unknown.
     public var onReconciliation: (([OrderReconciliation]) -> Void)?
 
     public private(set) var supervisor: ConnectionSupervisor!
@@ -56,10 +63,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     /// What to restore on a new connection.
     private var accounts: [String] = []
     private var instruments: [String] = []
-    private var unknownOrders = UnknownOrders()
-    /// The ping sent after a resubscribe: its pong ends the snapshot (the gateway answers in order).
-    private var reconcilePing: UInt64?
-    private var snapshotSeen: [(clientOrderID: String, orderID: String, status: String)] = []
+    /// Orders whose outcome is unknown, settled by the accounts' order reports.
+    private let reconciler: OrderReconciler
     private var fifo: [String: [UInt64]] = [:]
     private var byClientID: [String: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
@@ -68,9 +73,16 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         self.loop = loop
         self.configuration = configuration
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let ws = WebSocketConfiguration(url: configuration.url, headers: configuration.headers, tls: configuration.tls)
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
                                           retireAfter: configuration.requestTimeout) { ws }
+        reconciler.deliver = { [weak self] in self?.onReconciliation?($0) }
+        pending.onTimeout = { [weak self] id, r, generation in
+            guard let self, case .sendOrder(let cl, _) = r else { return }
+            reconciler.unknown(clientOrderID: cl.description, requestID: id, cause: .timedOut, generation: generation,
+                               connectionOpen: generation == supervisor.generation && isConnected)
+        }
     }
 
     public func connect() async throws { try await supervisor.connect() }
@@ -82,13 +94,11 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c), kind != .first else { return }
-        // Restore subscriptions; the orders_subscribe snapshot then settles orders lost with the old connection.
+        // Restore subscriptions; the orders_subscribe snapshot and reports then settle orders lost with the old connection.
         var restore = accounts.map { GatewayRequest.ordersSubscribe(account: $0) }
         if !instruments.isEmpty { restore.append(.subscribe(instruments: instruments)) }
-        snapshotSeen.removeAll()
         do {
             for r in restore { try send(r) }
-            if !unknownOrders.isEmpty && !accounts.isEmpty { reconcilePing = try send(.ping) }
         } catch {
             logger.warning("restoring subscriptions failed", metadata: ["error": "\(error)"])
         }
@@ -96,20 +106,28 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         guard case .current(let generation) = supervisor.didClose(c, close) else { return }
+        reconciler.evidenceLost()
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
-                        generation: generation) { [self] r in
-            if case .sendOrder(let cl, _) = r { unknownOrders.add(cl.description) }
+                        generation: generation) { [self] id, r in
+            if case .sendOrder(let cl, _) = r {
+                reconciler.unknown(clientOrderID: cl.description, requestID: id, cause: .connectionLost, generation: generation,
+                                   connectionOpen: false)
+            }
         }
+        reconciler.connectionClosed(generation: generation)
         fifo.removeAll()
         byClientID.removeAll()
-        reconcilePing = nil
     }
 
     /// Issue a request (loop thread). `subscribe` has no answer and completes when sent.
     @discardableResult
-    public func send(_ request: GatewayRequest) throws -> UInt64 {
+    public func send(_ request: GatewayRequest) throws -> UInt64 { try issue(request, waiter: nil) }
+
+    /// `send`, with the async caller's waiter stored with the request before its frame leaves.
+    private func issue(_ request: GatewayRequest, waiter: RequestWaiter<GatewayAck>?) throws -> UInt64 {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "GatewayClient.send runs on its loop") }
-        guard let conn = connection, conn.state == .open else { throw TradeWireError(code: .closed, detail: "gateway connection is not open") }
+        if let refused = supervisor.refusal(venue: "gateway") { throw refused }
+        guard let conn = connection else { throw TradeWireError(code: .closed, detail: "gateway connection is not open") }
         if case .ordersSubscribe(let account) = request, account.isEmpty {
             throw TradeWireError(code: .invalidArgument, detail: "orders_subscribe needs an account")
         }
@@ -123,7 +141,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         if case .subscribe = request { tracked = false } else { tracked = true }
         var id: UInt64 = 0
         if tracked {
-            id = try pending.register(request, method: request.method, generation: supervisor.generation)
+            id = try pending.register(request, method: request.method, generation: supervisor.generation,
+                                      waiter: waiter.map { w in { id, result, latency in
+                                          w.resume(with: result.map { GatewayAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
+                                      } })
             fifo[request.method, default: []].append(id)
             if case .sendOrder(let cl, _) = request { byClientID[cl.description] = id }
         }
@@ -172,7 +193,9 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
                                        size: r.size, price: r.price, cumQty: r.cumQty, lastQty: r.lastQty, lastPrice: r.lastPrice,
                                        text: r.text, rawPrimaryShape: r.rawPrimaryShape)
             }
-            if reconcilePing != nil, let cl = r.clientOrderID, let oid = r.orderID { snapshotSeen.append((cl, oid, "\(r.status)")) }
+            if reconciler.isWatching, let cl = r.clientOrderID, let oid = r.orderID {
+                reconciler.sighted(clientOrderID: cl, orderID: oid, status: r.status.rawValue)
+            }
             onReport?(r)
         case .tick(let t): onTick?(t)
         case .error(let m):
@@ -193,15 +216,15 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             id = fifo[method]?.first
         }
         guard let id, let request = pending.request(id) else {
+            // A late ack of an order that timed out: it was placed.
+            if reconciler.isWatching, case .orderAck(let a)? = response, a.ok, let cl = a.clientOrderID {
+                reconciler.sighted(clientOrderID: cl, orderID: a.orderID ?? "", status: a.status ?? "acknowledged late")
+            }
             logger.debug("answer to no pending request", metadata: ["method": "\(method)"])
             return
         }
         forget(id, request)
-        if id == reconcilePing {
-            reconcilePing = nil
-            onReconciliation?(unknownOrders.reconcile(with: snapshotSeen))
-            snapshotSeen.removeAll()
-        }
+        if case .ordersSubscribed(_, true)? = response { reconciler.evidenceInView() }   // its account's reports are in view
         var result: Result<GatewayInbound, TradeWireError>
         if let error { result = .failure(TradeWireError(code: .venueRejected, detail: error)) }
         else if case .orderAck(let a) = response!, !a.ok { result = .failure(TradeWireError(code: .venueRejected, detail: a.message ?? "rejected")) }
@@ -211,19 +234,12 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     /// Send and await the answer (any thread).
     public func request(_ r: GatewayRequest) async throws -> GatewayAck {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<GatewayAck, Error>) in
-            loop.execute { [self] in
-                do {
-                    let id = try send(r)
-                    if case .subscribe = r {
-                        c.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0)))
-                    } else {
-                        pending.wait(id) { result, latency in
-                            c.resume(with: result.map { GatewayAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
-                        }
-                    }
-                } catch { c.resume(throwing: error) }
-            }
+        try await loop.awaitResult { [self] (waiter: RequestWaiter<GatewayAck>) in
+            do {
+                _ = try issue(r, waiter: waiter)
+                // `subscribe` has no answer: it is done once its frame is sent.
+                if case .subscribe = r { waiter.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0))) }
+            } catch { waiter.resume(throwing: error) }
         }
     }
 

@@ -34,6 +34,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         /// scratch while waiting, so the next order finds its code and data in cache
         /// (`KrakenPathWarmer`). Nothing is sent. No effect on a waiting loop.
         public var warmUpWhileIdle = true
+        /// How long an order whose outcome is unknown (lost with its connection, or timed out) must stay
+        /// out of sight, with the `executions` stream subscribed, after its connection was known dead (or
+        /// after its timeout) before it is reported `.notFound` (docs/reliability.md).
+        public var unknownOrderSettleWindow: Duration = .seconds(5)
 
         public init(url: WebSocketURL, token: String? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(5), capacity: Int = 1024, logRequests: Bool = false,
@@ -76,7 +80,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var lastSequence: Int64?
     /// Called when the connection opens / closes.
     public var onConnection: ((Bool, WebSocketClose?) -> Void)?
-    /// After a reconnect: what the executions snapshot says of the orders lost with the connection.
+    /// What became of each order whose request ended without an answer (lost connection, timeout),
+    /// from the venue's `executions` stream: once per order, plus `.foundAfterNotFound` for a late sighting.
     public var onReconciliation: (([OrderReconciliation]) -> Void)?
 
     /// Connects, reconnects (with the configured policy) and watches for staleness.
@@ -84,14 +89,18 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var connection: WebSocketConnection? { supervisor.connection }
     /// The executions subscription to restore after a reconnect.
     private var executionsSubscription: (snapOrders: Bool, snapTrades: Bool)?
-    /// Orders lost with a connection, reconciled against the next executions snapshot.
-    private var unknownOrders = UnknownOrders()
-    private var awaitingSnapshot = false
+    /// Orders whose outcome is unknown, settled by the executions stream.
+    private let reconciler: OrderReconciler
+    /// The executions subscription is acknowledged on the current connection.
+    private var executionsLive = false
+    /// A subscribe to executions was sent on the current connection (restored, or made to settle unknown
+    /// orders): at most one per connection, so a venue that does not answer is not asked again and again.
+    private var executionsSubscribeSent = false
     @exclusivity(unchecked) private var table: RequestTable
     /// The request in flight per table slot, kept for its outcome's callback. Fixed storage, not an
     /// array: no uniqueness or bounds checks, and the request is moved out, not copied, when it ends.
     private let requests: UnsafeMutablePointer<KrakenRequest?>
-    @exclusivity(unchecked) private var waiters: [UInt64: CheckedContinuation<KrakenAck, Error>] = [:]
+    @exclusivity(unchecked) private var waiters: [UInt64: RequestWaiter<KrakenAck>] = [:]
     private let methodIndex: [Int]
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     @exclusivity(unchecked) private var expiry = ExpiryTimer()
@@ -118,6 +127,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let recorder = LatencyRecorder()
         latency = recorder
         methodIndex = KrakenMethod.allCases.map { recorder.index(of: $0.rawValue) }
+        reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
                                           retireAfter: configuration.requestTimeout) { [weak self] in
@@ -133,6 +143,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             return WebSocketConfiguration(url: url, tls: tls)
         }
         supervisor.isTerminal = { $0.code == 1008 }     // policy violation: reconnecting would repeat it
+        reconciler.deliver = { [weak self] in self?.onReconciliation?($0) }
     }
 
     deinit {
@@ -170,15 +181,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
         if kind != .first {
-            // Restore the executions subscription; its snapshot also settles orders lost with the old connection.
+            // Restore the executions subscription; it is also the evidence that settles orders lost with the old connection.
             lastSequence = nil
-            awaitingSnapshot = !unknownOrders.isEmpty
-            if executionsSubscription != nil || awaitingSnapshot {
-                let snapTrades = executionsSubscription?.snapTrades ?? false
-                do { try send(.subscribeExecutions(snapOrders: true, snapTrades: snapTrades)) } catch {
-                    logger.warning("executions resubscribe failed", metadata: ["error": "\(error)"])
-                }
-            }
+            if executionsSubscription != nil || !reconciler.isEmpty { subscribeExecutionsForEvidence() }
         }
         if idleHandler == nil, configuration.warmUpWhileIdle, loop.configuration.waitMode == .busyPoll {
             // unowned(unsafe): the open connection holds this client (its handler) until the
@@ -202,10 +207,16 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         // Every request in flight on it ends now, once: outcome unknown for orders.
         let detail = "connection lost (\(close)); an order's outcome is unknown"
         for e in table.failAll(tag: generation) {
-            if let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] { noteUnknownOrders(r) }
+            if let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
+                noteUnknownOrders(r, requestID: e.id, cause: .connectionLost, generation: generation, connectionOpen: false)
+            }
             finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0)
         }
+        reconciler.connectionClosed(generation: generation)
         guard case .current = kind else { return }
+        reconciler.evidenceLost()
+        executionsLive = false
+        executionsSubscribeSent = false
         if let id = idleHandler {
             loop.removeIdleHandler(id)
             idleHandler = nil
@@ -215,12 +226,33 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         onConnection?(false, close)
     }
 
-    /// Remember the client order ids of orders whose outcome the lost connection left unknown.
-    private func noteUnknownOrders(_ r: KrakenRequest) {
+    /// Hand the orders of a request that ended without an answer to the reconciler (by client order id:
+    /// an order without one cannot be reconciled).
+    private func noteUnknownOrders(_ r: KrakenRequest, requestID: UInt64, cause: OrderReconciliation.Cause, generation: Int,
+                                   connectionOpen: Bool) {
+        var orders: [KrakenAddOrder] = []
         switch r {
-        case .addOrder(let a): if let id = a.order.clientOrderID { unknownOrders.add(id.description) }
-        case .batchAdd(_, let orders, _): for a in orders { if let id = a.order.clientOrderID { unknownOrders.add(id.description) } }
-        default: break
+        case .addOrder(let a): orders = [a]
+        case .batchAdd(_, let list, let validate): if !validate { orders = list }
+        default: return
+        }
+        for a in orders where !a.validate {
+            guard let id = a.order.clientOrderID else { continue }
+            reconciler.unknown(clientOrderID: id.description, requestID: requestID, cause: cause, symbol: a.order.symbol,
+                               generation: generation, connectionOpen: connectionOpen)
+        }
+    }
+
+    /// Subscribe to executions (open orders and the last trades in its snapshot) unless it is live or on
+    /// its way: the stream is what settles unknown orders. Its outcome reaches `onResponse` like any request.
+    private func subscribeExecutionsForEvidence() {
+        guard !executionsLive, !executionsSubscribeSent else { return }
+        let snapTrades = !reconciler.isEmpty || executionsSubscription?.snapTrades == true
+        do {
+            try send(.subscribeExecutions(snapOrders: true, snapTrades: snapTrades))
+            executionsSubscribeSent = true
+        } catch {
+            logger.warning("executions subscribe failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -232,8 +264,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// a fail-fast policy, not connected): then no outcome follows.
     @discardableResult
     public func send(_ request: KrakenRequest, timeout: Duration? = nil) throws -> UInt64 {
+        try issue(request, timeout: timeout, waiter: nil)
+    }
+
+    /// `send`, with the async caller's waiter stored as soon as the request has an id: before its
+    /// frame leaves, so that a send failing inside itself completes the awaited request too.
+    private func issue(_ request: KrakenRequest, timeout: Duration?, waiter: RequestWaiter<KrakenAck>?) throws -> UInt64 {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "KrakenClient.send runs on its loop") }
-        guard connection?.state == .open else { throw TradeWireError(code: .closed, detail: "Kraken connection is not open") }
+        if let refused = supervisor.refusal(venue: "Kraken") { throw refused }
         try KrakenEncoder.check(request)
         var requestTimeoutNs = timeoutNs
         if let timeout { let (s, a) = timeout.components; requestTimeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000) }
@@ -255,6 +293,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
         let deadline = queueFrom != 0 ? queueFrom + requestTimeoutNs : RequestTable.deadlineAtSend
         let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
+        if let waiter { waiters[id] = waiter }
         let slot = requests + Int(truncatingIfNeeded: id & slotMask)
         if queueFrom != 0 {
             slot.pointee = request
@@ -336,11 +375,17 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         expiry.arm(at: table.nextDeadline, on: loop) { [self] in
             expiry.fired()
             for e in table.expire(now: MonotonicClock.nanoseconds()) {
-                let sent = e.submitNs != 0
+                // Still in the rate-limit queue: never sent (a frame queued in the core has no stamp yet, but left).
+                let sent = !queued.contains(e.id)
+                if sent, let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
+                    noteUnknownOrders(r, requestID: e.id, cause: .timedOut, generation: e.tag,
+                                      connectionOpen: e.tag == supervisor.generation && isConnected)
+                }
                 finish(e, .failure(TradeWireError(code: .requestTimeout, detail: sent
                     ? "no response in time; an order's outcome is unknown"
                     : "not sent: still waiting for the rate limit at its deadline")), ns: 0, decodeNs: 0)
             }
+            if !reconciler.isEmpty, isConnected { subscribeExecutionsForEvidence() }
             armExpiry()
         }
     }
@@ -383,13 +428,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                                        orderUserref: nil, count: nil, timeIn: nil, timeOut: nil, hasWarnings: false)
                 finish(e, .success(r), ns: ns, decodeNs: decodeNs)
             }
-            if case .executions(let x) = p, x.isSnapshot, awaitingSnapshot {
-                awaitingSnapshot = false
-                let found = x.reports.compactMap { e in
-                    e.clientOrderID.map { (clientOrderID: $0.description, orderID: e.orderID.description,
-                                           status: e.orderStatus.map { "\($0)" } ?? "\(e.execType)") }
+            if case .executions(let x) = p, reconciler.isWatching {
+                for e in x.reports {
+                    guard let cl = e.clientOrderID else { continue }
+                    reconciler.sighted(clientOrderID: cl.description, orderID: e.orderID.description,
+                                       status: e.orderStatus.map { "\($0)" } ?? "\(e.execType)")
                 }
-                onReconciliation?(unknownOrders.reconcile(with: found))
             }
             if case .executions(let x) = p, let seq = x.sequence {
                 if x.isSnapshot { lastSequence = seq } else {
@@ -407,6 +451,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// A decoded answer: complete its request, if it is still in flight.
     private func answered(_ r: KrakenResponse, receivedAt: UInt64, decodeNs: UInt64) {
         guard let e = table.complete(r.requestID) else {
+            // A late answer to an order that timed out settles it.
+            if reconciler.isWatching {
+                reconciler.answeredLate(requestID: r.requestID, r.success
+                    ? .success((orderID: r.orderID?.description ?? "", status: "acknowledged late"))
+                    : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected")))
+            }
             logger.debug("response to an unknown or finished request", metadata: ["req_id": "\(r.requestID)"])
             return
         }
@@ -431,17 +481,20 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         slot.initialize(to: nil)
         guard let request = taken else { return }
         let method = request.method
-        if case .subscribeExecutions(let so, let st) = request, case .success = result { executionsSubscription = (so, st) }
+        if case .subscribeExecutions(let so, let st) = request {
+            if case .success = result {
+                executionsSubscription = (so, st)
+                executionsLive = true
+                reconciler.evidenceInView()
+            }
+        }
         let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: decodeNs)
         onResponse?(e.id, method, request, result, lat)
         if configuration.logRequests {
             logger.info("WebSocket Request - ID: \(e.id) | Method: \(method.rawValue) | Latency: \(lat.microseconds)µs")
         }
         if !waiters.isEmpty, let w = waiters.removeValue(forKey: e.id) {
-            switch result {
-            case .success(let r): w.resume(returning: KrakenAck(requestID: e.id, response: r, latency: lat))
-            case .failure(let err): w.resume(throwing: err)
-            }
+            w.resume(with: result.map { KrakenAck(requestID: e.id, response: $0, latency: lat) }.mapError { $0 as Error })
         }
     }
 
@@ -449,15 +502,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     /// Send a request and await its acknowledgement (a venue error throws `.venueRejected`).
     public func request(_ r: KrakenRequest, timeout: Duration? = nil) async throws -> KrakenAck {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<KrakenAck, Error>) in
-            loop.execute { [self] in
-                do {
-                    let id = try send(r, timeout: timeout)
-                    waiters[id] = c
-                } catch {
-                    c.resume(throwing: error)
-                }
-            }
+        try await loop.awaitResult { [self] (waiter: RequestWaiter<KrakenAck>) in
+            do { _ = try issue(r, timeout: timeout, waiter: waiter) } catch { waiter.resume(throwing: error) }
         }
     }
 

@@ -72,15 +72,14 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     /// The answers of one async request's parts; resumes its continuation once.
     final class AckGroup {
         var acks: [QuotesAck?]
-        var continuation: CheckedContinuation<[QuotesAck], Error>?
-        init(parts: Int, _ c: CheckedContinuation<[QuotesAck], Error>) { acks = Array(repeating: nil, count: parts); continuation = c }
+        let waiter: RequestWaiter<[QuotesAck]>
+        init(parts: Int, _ w: RequestWaiter<[QuotesAck]>) { acks = Array(repeating: nil, count: parts); waiter = w }
         func complete(_ i: Int, _ r: Result<QuotesAck, TradeWireError>) {
-            guard let c = continuation else { return }
             switch r {
-            case .failure(let e): continuation = nil; c.resume(throwing: e)
+            case .failure(let e): waiter.resume(throwing: e)
             case .success(let a):
                 acks[i] = a
-                if acks.allSatisfy({ $0 != nil }) { continuation = nil; c.resume(returning: acks.map { $0! }) }
+                if acks.allSatisfy({ $0 != nil }) { waiter.resume(returning: acks.map { $0! }) }
             }
         }
     }
@@ -152,7 +151,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     @discardableResult
     public func send(_ request: QuotesRequest) throws -> [UInt64] {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "QuotesClient.send runs on its loop") }
-        guard connection?.state == .open else { throw TradeWireError(code: .closed, detail: "quotes connection is not open") }
+        if let refused = supervisor.refusal(venue: "quotes") { throw refused }
         var parts: [QuotesRequest] = [request]
         switch request {
         case .subscribe(let names), .unsubscribe(let names):
@@ -180,12 +179,12 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
         var ids: [UInt64] = []
         for p in parts {
-            let id = try pending.register(p, method: p.op.rawValue, generation: supervisor.generation)
+            let part = ids.count
+            let id = try pending.register(p, method: p.op.rawValue, generation: supervisor.generation,
+                                          waiter: pendingGroup.map { g in { id, result, latency in   // before the frame leaves
+                                              g.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: latency) })
+                                          } })
             fifo[p.op == .unsubscribeAll ? .unsubscribe : p.op, default: []].append(id)
-            if let g = pendingGroup {                                    // before the frame leaves
-                let part = ids.count
-                pending.wait(id) { result, latency in g.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: latency) }) }
-            }
             if case .subscribe(let n) = p { requested += n.count }
             do {
                 let submitted = try connection!.send(.text, capacity: 65_536) { buf in
@@ -264,13 +263,11 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         case .subscribe(let n), .unsubscribe(let n): parts = max(1, (n.count + QuotesLimits.namesPerRequest - 1) / QuotesLimits.namesPerRequest)
         default: parts = 1
         }
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<[QuotesAck], Error>) in
-            loop.execute { [self] in
-                let group = AckGroup(parts: parts, c)
-                pendingGroup = group
-                defer { pendingGroup = nil }
-                do { _ = try send(r) } catch { group.complete(0, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))) }
-            }
+        return try await loop.awaitResult { [self] (waiter: RequestWaiter<[QuotesAck]>) in
+            let group = AckGroup(parts: parts, waiter)
+            pendingGroup = group
+            defer { pendingGroup = nil }
+            do { _ = try send(r) } catch { group.complete(0, .failure(error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))) }
         }
     }
 

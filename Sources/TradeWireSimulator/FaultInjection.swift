@@ -25,6 +25,11 @@ public enum FaultMode: String, CaseIterable, Sendable {
     case wrongAccept = "wrong-accept"
     /// Every message waits `delay` before it is sent.
     case delayedAcks = "delayed-acks"
+    /// From the trigger on, the venue sends nothing and reads nothing (a stalled path, TCP up), but keeps
+    /// what the client sent; `delay` after the client dropped the connection, the venue reads those held
+    /// messages as if they had just arrived on it: orders sent into a stall reach the book after the client
+    /// has reconnected and taken its snapshot, as an old connection's bytes can on a real network.
+    case holdInbound = "hold-inbound"
 }
 
 /// Which connections misbehave and when. Loop-confined (the simulator's loop).
@@ -38,7 +43,7 @@ public final class FaultInjector: @unchecked Sendable {
         public var connections: Int?
         /// Connections served normally before the plan starts (e.g. 1: the reconnect meets the fault).
         public var afterConnections: Int
-        /// For `.delayedAcks`.
+        /// For `.delayedAcks` and `.holdInbound`.
         public var delay: Duration
         public init(mode: FaultMode, atMessage: Int = 1, connections: Int? = 1, afterConnections: Int = 0,
                     delay: Duration = .milliseconds(200)) {
@@ -57,6 +62,8 @@ public final class FaultInjector: @unchecked Sendable {
         var tripped = false
         var drip: [UInt8] = []
         var dripTimer: Int?
+        /// `.holdInbound`: what the client sent after the trigger, unread.
+        var held: [[UInt8]] = []
         init(_ plan: Plan) { self.plan = plan }
     }
 
@@ -111,12 +118,23 @@ public final class FaultInjector: @unchecked Sendable {
         }
         func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
             if victim.tripped && victim.plan.mode == .halfOpenStall { return }    // a dead peer reads nothing either
+            if victim.tripped && victim.plan.mode == .holdInbound { victim.held.append(Array(message.bytes)); return }
             inner.webSocket(c, didReceive: message)
         }
         func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
             FaultInjector.victims.withLock { $0[ObjectIdentifier(c)] = nil }
             if let t = victim.dripTimer { c.loop.cancelTimer(t) }
             inner.webSocket(c, didClose: close)
+            if !victim.held.isEmpty {
+                // The venue reads the held bytes late, on the connection they came on (its answers go nowhere).
+                let held = victim.held, inner = inner
+                victim.held.removeAll()
+                c.loop.schedule(after: victim.plan.delay) {
+                    for m in held {
+                        m.withUnsafeBytes { inner.webSocket(c, didReceive: WebSocketMessage(opcode: .text, bytes: $0, receivedAt: MonotonicClock.nanoseconds())) }
+                    }
+                }
+            }
         }
     }
 
@@ -143,7 +161,7 @@ public final class FaultInjector: @unchecked Sendable {
             c.abort()
         case .tcpReset:
             c.reset()
-        case .halfOpenStall:
+        case .halfOpenStall, .holdInbound:
             break                                   // swallowed, and so is everything after it
         case .garbageBytes:
             if first { try? c.writeRawBytes([0xFF, 0xFE, 0x13, 0x37] + Array("not a frame".utf8)) }

@@ -30,6 +30,9 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
     var nextOrder = 12_344
     var orderOwner: [String: (session: Int, account: String?, clOrdId: String, symbol: String, size: FixedDecimal, price: FixedDecimal?, side: Side)] = [:]
     var usedClOrdIds: Set<String> = []          // orderOwner keeps every order, so a clOrdId is never reused
+    /// The account each session subscribed, kept after it closed: bytes read late (the hold-inbound fault)
+    /// still place orders for that account.
+    var accountOf: [Int: String] = [:]
 
     public init(options: Options = .init()) { self.options = options }
 
@@ -96,10 +99,13 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
         }
     }
 
-    /// A report to the owner's session, if it subscribed to order reports.
+    /// A report to every session subscribed to the order's account (its order reports are the account's).
     func report(_ orderID: String, status: String, cum: FixedDecimal, last: (FixedDecimal, FixedDecimal)?, first: Bool) {
-        guard let o = orderOwner[orderID], let s = sessions[o.session], let account = s.account else { return }
-        s.conn.sendAll([reportMessage(orderID, status: status, cum: cum, last: last, first: first, account: account)])
+        guard let o = orderOwner[orderID], let account = o.account else { return }
+        let subscribed = sessions.values.filter { $0.account == account }
+        guard !subscribed.isEmpty else { return }
+        let message = reportMessage(orderID, status: status, cum: cum, last: last, first: first, account: account)
+        for s in subscribed { s.conn.sendAll([message]) }
     }
 
     /// An `orders_subscribe` snapshot: the account's live orders, in the flat shape with their client ids
@@ -157,6 +163,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
         case "orders_subscribe":
             guard let account = root["account"]?.string, !account.isEmpty else { return c.sendAll([Self.error("missing account")]) }
             sessions[session]?.account = account
+            accountOf[session] = account
             c.sendAll([simJSON { w in
                 w.beginObject(); w.key("type"); w.value("orders_subscribed"); w.key("account"); w.string(account)
                 w.key("result"); w.beginObject(); w.key("status"); w.value("ok"); w.endObject(); w.endObject()
@@ -203,7 +210,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
         nextOrder += 1
         let orderID = String(nextOrder)
         let side: Side = sideText == "BUY" ? .buy : .sell
-        orderOwner[orderID] = (session, sessions[session]?.account, cl, symbol, size, price, side)
+        orderOwner[orderID] = (session, sessions[session]?.account ?? accountOf[session], cl, symbol, size, price, side)
         c.sendAll([ack(ok: true, orderID: orderID)])
         report(orderID, status: "NEW", cum: .zero, last: nil, first: true)
         let book = books[symbol] ?? OrderBook(symbol: symbol)

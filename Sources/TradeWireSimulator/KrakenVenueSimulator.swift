@@ -100,6 +100,11 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
 
     public func handler() -> any WebSocketHandler { Connection(venue: self) }
 
+    /// The live session that acts for a dead one: the newest subscribed to executions (else the dead one).
+    func successor(of dead: Int) -> Int {
+        sessions.filter { $0.value.executions }.keys.max() ?? dead
+    }
+
     func book(_ symbol: String) -> OrderBook {
         if let b = books[symbol] { return b }
         let b = OrderBook(symbol: symbol)
@@ -138,11 +143,19 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             guard m.opcode == .text else { return }
             var out: [[UInt8]] = []
             var pushes: [(Int, [UInt8])] = []
+            // Bytes read after their connection died (the hold-inbound fault) act for the account, whose
+            // live connection is the newest one subscribed to executions (as a reconnect adopts orders):
+            // its channel messages go there, its answers to the dead connection nowhere.
+            let acting = venue.sessions[session] != nil ? session : venue.successor(of: session)
             do {
                 let doc = try JSONDocument(validating: m.bytes)
-                venue.answer(doc.root, session: session, out: &out, pushes: &pushes)
+                venue.answer(doc.root, session: acting, out: &out, pushes: &pushes)
             } catch {
                 out.append(KrakenVenueSimulator.envelope(method: nil, reqID: nil, error: "EGeneral:Invalid arguments"))
+            }
+            if acting != session, venue.sessions[acting] != nil {
+                for msg in out where msg.starts(with: Array(#"{"channel""#.utf8)) { pushes.append((acting, msg)) }
+                out.removeAll()
             }
             let deliver = { [venue] in
                 c.sendAll(out)

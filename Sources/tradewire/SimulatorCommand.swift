@@ -41,7 +41,7 @@ struct Simulator: ParsableCommand {
     @Option(help: "Misbehave: \(FaultMode.allCases.map(\.rawValue).joined(separator: ", ")).") var fault: FaultMode?
     @Option(help: "The fault hits at this outbound message of a connection (1 = the first).") var faultAt = 1
     @Option(help: "How many connections get the fault (0 = all); later ones are served normally.") var faultConnections = 1
-    @Option(help: "Delay of --fault delayed-acks, in ms.") var faultDelayMs = 200
+    @Option(help: "Delay of --fault delayed-acks; for hold-inbound, how long after the client dropped the connection the held messages are read, in ms.") var faultDelayMs = 200
 
     func run() throws {
         if exitWithParent, twf_die_with_parent() != 0 { throw ExitCode(1) }

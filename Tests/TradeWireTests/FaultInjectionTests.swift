@@ -26,7 +26,7 @@ final class FaultRig: @unchecked Sendable {
     static let quickReconnect = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200))
 
     init(_ plan: FaultInjector.Plan?, reconnect: ReconnectPolicy? = FaultRig.quickReconnect, timeout: Duration = .seconds(5),
-         tls: Bool = false) throws {
+         tls: Bool = false, settleWindow: Duration = .seconds(5)) throws {
         serverLoop = try EventLoop.forTest(.automatic)
         loop = try EventLoop.forTest(.automatic)
         var serverTLS: WebSocketServer.TLS? = nil
@@ -42,9 +42,11 @@ final class FaultRig: @unchecked Sendable {
             certDir = nil
         }
         exchange = try ExchangeSimulator(on: serverLoop, tls: serverTLS, fault: plan)
-        client = KrakenClient(loop: loop, configuration: .init(
+        var configuration = KrakenClient.Configuration(
             url: WebSocketURL(secure: tls, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.krakenPath),
-            token: "t", tls: trust, requestTimeout: timeout, rateLimiter: nil, reconnect: reconnect))
+            token: "t", tls: trust, requestTimeout: timeout, rateLimiter: nil, reconnect: reconnect)
+        configuration.unknownOrderSettleWindow = settleWindow
+        client = KrakenClient(loop: loop, configuration: configuration)
         client.onResponse = { [outcomes] id, method, _, result, _ in outcomes.withLock { $0.append((id, method, result)) } }
         client.supervisor.onEvent = { [events] e in events.withLock { $0.append(e) } }
         client.onConnection = { [closes] _, close in if let close { closes.withLock { $0.append(close) } } }
@@ -173,9 +175,17 @@ struct FaultInjectionTests {
         // answered the late ack has been seen.
         try await Task.sleep(for: .milliseconds(450))
         _ = try await rig.client.request(.ping, timeout: .seconds(5))
-        let outcomes = rig.outcomes.withLock { $0 }
+        // The timeout made the client subscribe to executions (its evidence for the unknown order): that
+        // request has its own outcome; the order's and the ping's are the ones this test is about.
+        let outcomes = rig.outcomes.withLock { $0 }.filter { $0.1 != .subscribe }
         #expect(outcomes.map(\.1) == [.addOrder, .ping])
         if case .failure(let e) = outcomes[0].2 { #expect(e.code == .requestTimeout) } else { Issue.record("first should have timed out") }
+        // The late ack is evidence: the timed-out order is reconciled as found, once.
+        let reconciled = rig.reconciled.withLock { $0 }
+        #expect(reconciled.count == 1)
+        #expect(reconciled.first?.clientOrderID == "late")
+        #expect(reconciled.first?.cause == .timedOut)
+        if case .found(let orderID, _)? = reconciled.first?.finding { #expect(!orderID.isEmpty) } else { Issue.record("not found: \(reconciled)") }
     }
 
     @Test(arguments: [(FaultMode.handshake4xx, 429), (.handshake5xx, 503)])

@@ -81,6 +81,15 @@ public final class ConnectionSupervisor: @unchecked Sendable {
 
     public var isConnected: Bool { connection?.state == .open }
 
+    /// Why a request cannot be issued now (nil: it can): the application closed the client, or
+    /// no connection is open. Checked before a request is registered, so a request made after
+    /// `close()` is refused at once instead of failing inside a send on a closing connection.
+    public func refusal(venue: String) -> TradeWireError? {
+        if userClosed { return TradeWireError(code: .closed, detail: "the \(venue) client was closed") }
+        if connection?.state != .open { return TradeWireError(code: .closed, detail: "\(venue) connection is not open") }
+        return nil
+    }
+
     /// Connect and wait for the upgrade. A failure of this first connect throws
     /// and is not retried: bad credentials or a wrong URL should be seen at once.
     public func connect() async throws {

@@ -10,12 +10,15 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     public let latency: LatencyRecorder
     /// Called for every completion, before the waiter.
     public var onComplete: Completion?
+    /// Called for a request whose deadline passed (every one here was handed to its connection), before it completes with `.requestTimeout`
+    /// (to note an order whose outcome is now unknown): (id, request, generation it went out on).
+    public var onTimeout: ((_ id: UInt64, _ request: Request, _ generation: Int) -> Void)?
 
     private var table: RequestTable
     /// The table's `slotMask`, kept apart: completions run inside the table's own mutating calls.
     private let slotMask: UInt64
     private var requests: [Request?]
-    private var waiters: [UInt64: (Result<Response, TradeWireError>, RequestLatency) -> Void] = [:]
+    private var waiters: [UInt64: Waiter] = [:]
     private var expiry = ExpiryTimer()
     private let timeoutNs: UInt64
 
@@ -31,11 +34,17 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
 
     public var inFlight: Int { table.inFlight }
 
-    /// Register a request about to be sent on connection `generation`; returns its id.
-    public func register(_ request: Request, method: String, generation: Int = 0) throws(TradeWireError) -> UInt64 {
+    public typealias Waiter = (_ id: UInt64, _ result: Result<Response, TradeWireError>, _ latency: RequestLatency) -> Void
+
+    /// Register a request about to be sent on connection `generation`; returns its id. `waiter`
+    /// (the async API's) is told of the completion after `onComplete`; it is stored before the
+    /// frame is sent, so a send that fails inside itself reaches it too.
+    public func register(_ request: Request, method: String, generation: Int = 0,
+                         waiter: Waiter? = nil) throws(TradeWireError) -> UInt64 {
         let id = try table.register(method: latency.index(of: method), deadlineNs: MonotonicClock.nanoseconds() + timeoutNs,
                                     tag: generation)
         requests[Int(truncatingIfNeeded: id & slotMask)] = request
+        if let waiter { waiters[id] = waiter }
         armExpiry()
         return id
     }
@@ -61,20 +70,11 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
     }
 
     /// A connection is gone: what was in flight on it (`generation`; nil = all) completes now, oldest first.
-    /// `lost` sees each request first (to note orders whose outcome is now unknown).
-    public func failAll(_ error: TradeWireError, generation: Int? = nil, lost: ((Request) -> Void)? = nil) {
+    /// `lost` sees each request first, with its id (to note orders whose outcome is now unknown).
+    public func failAll(_ error: TradeWireError, generation: Int? = nil, lost: ((UInt64, Request) -> Void)? = nil) {
         for e in table.failAll(tag: generation) {
-            if let lost, let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] { lost(r) }
+            if let lost, let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] { lost(e.id, r) }
             finish(e.id, .failure(error), ns: 0)
-        }
-    }
-
-    /// Be told when `id` completes (async API). Completes at once if it already has.
-    public func wait(_ id: UInt64, _ resume: @escaping (Result<Response, TradeWireError>, RequestLatency) -> Void) {
-        if request(id) == nil {
-            resume(.failure(TradeWireError(code: .closed, detail: "request \(id) already completed")), RequestLatency(nanoseconds: 0, decodeNanoseconds: 0))
-        } else {
-            waiters[id] = resume
         }
     }
 
@@ -87,6 +87,7 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
         expiry.arm(at: table.nextDeadline, on: loop) { [self] in
             expiry.fired()
             for e in table.expire(now: MonotonicClock.nanoseconds()) {
+                if let onTimeout, let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] { onTimeout(e.id, r, e.tag) }
                 finish(e.id, .failure(TradeWireError(code: .requestTimeout, detail: "no answer in time; an order's outcome is unknown")), ns: 0)
             }
             armExpiry()
@@ -99,6 +100,6 @@ public final class PendingRequests<Request: Sendable, Response: Sendable>: @unch
         requests[slot] = nil
         let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: 0)
         onComplete?(id, request, result, lat)
-        waiters.removeValue(forKey: id)?(result, lat)
+        waiters.removeValue(forKey: id)?(id, result, lat)
     }
 }
