@@ -48,6 +48,10 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     var books: [String: OrderBook] = [:]
     var orders = LiveOrders<OrderInfo>(clOrdID: \.clOrdID)
     var sessions: [Int: Session] = [:]
+    /// The account each session trades for: the token its requests carry (kept after it closed). Kraken's
+    /// `executions` belong to the account, so every connection subscribed on it sees its orders' reports;
+    /// a connection without a token is an account of its own.
+    var accountOf: [Int: String] = [:]
     var nextSession = 0
     var nextOrder: UInt64 = 0
     var nextExec: UInt64 = 0
@@ -100,11 +104,6 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
 
     public func handler() -> any WebSocketHandler { Connection(venue: self) }
 
-    /// The live session that acts for a dead one: the newest subscribed to executions (else the dead one).
-    func successor(of dead: Int) -> Int {
-        sessions.filter { $0.value.executions }.keys.max() ?? dead
-    }
-
     func book(_ symbol: String) -> OrderBook {
         if let b = books[symbol] { return b }
         let b = OrderBook(symbol: symbol)
@@ -143,19 +142,13 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             guard m.opcode == .text else { return }
             var out: [[UInt8]] = []
             var pushes: [(Int, [UInt8])] = []
-            // Bytes read after their connection died (the hold-inbound fault) act for the account, whose
-            // live connection is the newest one subscribed to executions (as a reconnect adopts orders):
-            // its channel messages go there, its answers to the dead connection nowhere.
-            let acting = venue.sessions[session] != nil ? session : venue.successor(of: session)
+            // Bytes read after their connection died (the hold-inbound fault) still act: their answers go
+            // nowhere, their executions to the account's live connections.
             do {
                 let doc = try JSONDocument(validating: m.bytes)
-                venue.answer(doc.root, session: acting, out: &out, pushes: &pushes)
+                venue.answer(doc.root, session: session, out: &out, pushes: &pushes)
             } catch {
                 out.append(KrakenVenueSimulator.envelope(method: nil, reqID: nil, error: "EGeneral:Invalid arguments"))
-            }
-            if acting != session, venue.sessions[acting] != nil {
-                for msg in out where msg.starts(with: Array(#"{"channel""#.utf8)) { pushes.append((acting, msg)) }
-                out.removeAll()
             }
             let deliver = { [venue] in
                 c.sendAll(out)
@@ -226,9 +219,24 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         w.endObject()
     }
 
-    /// An `executions` frame for one session (none if it has not subscribed).
-    func executions(_ owner: Int, _ type: StaticString, _ entries: [Exec]) -> [UInt8]? {
-        guard let s = sessions[owner], s.executions else { return nil }
+    /// The live sessions that see the executions of `owner`'s orders: those subscribed on its account.
+    func audience(_ owner: Int) -> [Int] {
+        sessions.filter { $0.value.executions && sameAccount($0.key, owner) }.keys.sorted()
+    }
+
+    func sameAccount(_ a: Int, _ b: Int) -> Bool { a == b || (accountOf[a] != nil && accountOf[a] == accountOf[b]) }
+
+    /// An `executions` update of `owner`'s orders for each session of its audience: answers of the session
+    /// that caused it go out with its answer, the others as pushes.
+    func executions(_ owner: Int, _ entries: [Exec], from session: Int, out: inout [[UInt8]], pushes: inout [(Int, [UInt8])]) {
+        for s in audience(owner) {
+            let frame = executionsFrame(sessions[s]!, "update", entries)
+            if s == session { out.append(frame) } else { pushes.append((s, frame)) }
+        }
+    }
+
+    /// One `executions` frame for one session, with its next sequence number.
+    func executionsFrame(_ s: Session, _ type: StaticString, _ entries: [Exec]) -> [UInt8] {
         s.sequence += 1
         return simJSON { w in
             w.beginObject()
@@ -258,6 +266,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         }
         func fail(_ e: String) { out.append(Self.envelope(method: method, reqID: reqID, error: e)) }
         let params = root["params"]
+        if let token = params?["token"]?.string, accountOf[session] == nil { accountOf[session] = token }
         if method != "ping", !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
             return fail("EAPI:Invalid token")
         }
@@ -277,18 +286,19 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                 w.beginObject(); w.key("channel"); w.value("executions"); w.key("maxratecount"); w.value(60)
                 w.key("snap_orders"); w.value(true); w.endObject()
             })
-            // One account per token in real life; here a connection is an account, and a new one adopts the
-            // orders of connections that are gone (the same trader reconnecting), so its snapshot shows them.
-            for (id, o) in orders where sessions[o.owner] == nil {
+            // The account is the token (a connection without one is an account of its own). A new connection
+            // adopts the orders of its account's connections that are gone (of tokenless ones, any: the same
+            // trader reconnecting), so its snapshot shows them.
+            for (id, o) in orders where sessions[o.owner] == nil && accountOf[o.owner] == accountOf[session] {
                 orders[id] = OrderInfo(symbol: o.symbol, owner: session, clOrdID: o.clOrdID, userref: o.userref, side: o.side,
                                        type: o.type, quantity: o.quantity, price: o.price)
             }
-            // Snapshot: this session's open orders.
-            let open = orders.filter { $0.value.owner == session }.sorted { $0.key < $1.key }.map { id, info -> Exec in
+            // Snapshot: the account's open orders.
+            let open = orders.filter { sameAccount($0.value.owner, session) }.sorted { $0.key < $1.key }.map { id, info -> Exec in
                 let filled = book(info.symbol).find(id: id)?.filled ?? .zero
                 return Exec(type: "new", status: filled > .zero ? "partially_filled" : "new", orderID: id, info: info, cumQty: filled)
             }
-            if let snap = executions(session, "snapshot", open) { out.append(snap) }
+            if let s = sessions[session] { out.append(executionsFrame(s, "snapshot", open)) }
         case "add_order":
             guard let p = params, p.kind == .object else { return fail("EGeneral:Invalid arguments") }
             var none: [(String, Int64?, String?)] = []
@@ -337,10 +347,10 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             })
             if amended.remaining <= .zero {
                 orders[id] = nil
-                if let x = executions(info.owner, "update", [Exec(type: "canceled", status: "canceled", orderID: id, info: newInfo, cumQty: amended.filled, reason: "Order quantity below filled quantity")]) { pushes.append((info.owner, x)) }
+                executions(info.owner, [Exec(type: "canceled", status: "canceled", orderID: id, info: newInfo, cumQty: amended.filled, reason: "Order quantity below filled quantity")], from: session, out: &out, pushes: &pushes)
             } else {
                 orders[id] = newInfo
-                if let x = executions(info.owner, "update", [Exec(type: "amended", status: amended.filled > .zero ? "partially_filled" : "new", orderID: id, info: newInfo, cumQty: amended.filled)]) { pushes.append((info.owner, x)) }
+                executions(info.owner, [Exec(type: "amended", status: amended.filled > .zero ? "partially_filled" : "new", orderID: id, info: newInfo, cumQty: amended.filled)], from: session, out: &out, pushes: &pushes)
             }
         case "cancel_order":
             guard let p = params else { return fail("EGeneral:Invalid arguments") }
@@ -366,10 +376,10 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                     if let cl { w.key("cl_ord_id"); w.string(cl) } else { w.key("order_id"); w.string(id) }
                     w.endObject()
                 })
-                if let x = executions(info.owner, "update", [Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: gone.filled, reason: "User requested")]) { pushes.append((info.owner, x)) }
+                executions(info.owner, [Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: gone.filled, reason: "User requested")], from: session, out: &out, pushes: &pushes)
             }
         case "cancel_all":
-            let mine = orders.filter { $0.value.owner == session }
+            let mine = orders.filter { sameAccount($0.value.owner, session) }   // the account's orders
             var entries: [Exec] = []
             for (id, info) in mine.sorted(by: { $0.key < $1.key }) {
                 let filled = book(info.symbol).remove(id: id)?.filled ?? .zero
@@ -379,7 +389,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             out.append(Self.envelope(method: method, reqID: reqID) { w in
                 w.beginObject(); w.key("count"); w.value(mine.count); w.endObject()
             })
-            if !entries.isEmpty, let x = executions(session, "update", entries) { out.append(x) }
+            if !entries.isEmpty { executions(session, entries, from: session, out: &out, pushes: &pushes) }
         case "cancel_all_orders_after":
             guard let t = params?["timeout"]?.int64, t >= 0, t <= 86_400 else { return fail("EGeneral:Invalid arguments:timeout") }
             out.append(Self.envelope(method: method, reqID: reqID) { w in
@@ -455,7 +465,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         var mine: [Exec] = [Exec(type: "pending_new", status: "pending_new", orderID: id, info: info, cumQty: .zero)]
         if p["post_only"]?.bool == true, let px = price, b.wouldCross(side: side, price: px) {
             mine.append(Exec(type: "canceled", status: "canceled", orderID: id, info: info, cumQty: .zero, reason: "Post only order"))
-            if let x = executions(session, "update", mine) { out.append(x) }
+            executions(session, mine, from: session, out: &out, pushes: &pushes)
             return
         }
         mine.append(Exec(type: "new", status: "new", orderID: id, info: info, cumQty: .zero))
@@ -473,9 +483,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                     reports.append(Exec(type: "filled", status: "filled", orderID: f.makerID, info: maker, cumQty: maker.quantity))
                     orders[f.makerID] = nil
                 }
-                if let x = executions(maker.owner, "update", reports) {
-                    if maker.owner == session { out.append(x) } else { pushes.append((maker.owner, x)) }
-                }
+                executions(maker.owner, reports, from: session, out: &out, pushes: &pushes)
             }
         }
         if left == .zero {
@@ -486,6 +494,6 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             b.rest(id: id, owner: session, clOrdID: cl, userref: userref, side: side, price: price!, quantity: qty, filled: cum)
             orders[id] = info
         }
-        if let x = executions(session, "update", mine) { out.append(x) }
+        executions(session, mine, from: session, out: &out, pushes: &pushes)
     }
 }

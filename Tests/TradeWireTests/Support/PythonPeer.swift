@@ -2,11 +2,14 @@ import Foundation
 import Synchronization
 import Testing
 
-/// The independent peer (Python `websockets` + a raw scripted server), as a child process.
+/// A Python script from `Peers/` as a child process that prints `READY <port>…` once it listens: the
+/// independent WebSocket peer (Python `websockets` + a raw scripted server), or the fault proxy.
 final class PythonPeer: @unchecked Sendable {
     let process = Process()
-    let wsPort: UInt16
-    let rawPort: UInt16
+    /// The ports of its READY line.
+    let ports: [UInt16]
+    var wsPort: UInt16 { ports[0] }
+    var rawPort: UInt16 { ports[1] }
     private let output = Locked<[String]>([])
 
     static var python: String {
@@ -16,21 +19,25 @@ final class PythonPeer: @unchecked Sendable {
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
     }
 
-    init(cert: String? = nil, key: String? = nil) throws {
-        guard let script = Bundle.module.path(forResource: "ws_peer", ofType: "py", inDirectory: "Peers") else {
-            throw PeerError("ws_peer.py missing from the test bundle")
+    convenience init(cert: String? = nil, key: String? = nil) throws {
+        var args: [String] = []
+        if let cert, let key { args += ["--cert", cert, "--key", key] }
+        try self.init(script: "ws_peer", arguments: args)
+    }
+
+    init(script name: String, arguments: [String]) throws {
+        guard let script = Bundle.module.path(forResource: name, ofType: "py", inDirectory: "Peers") else {
+            throw PeerError("\(name).py missing from the test bundle")
         }
         process.executableURL = URL(fileURLWithPath: Self.python)
-        var args = ["-u", script]
-        if let cert, let key { args += ["--cert", cert, "--key", key] }
-        process.arguments = args
+        process.arguments = ["-u", script] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
         try process.run()
         let handle = pipe.fileHandleForReading
         // Read lines on a background thread; the first must be READY.
-        let ready = Locked<(UInt16, UInt16)?>(nil)
+        let ready = Locked<[UInt16]?>(nil)
         let lines = output
         Thread.detachNewThread {
             var pending = Data()
@@ -42,8 +49,9 @@ final class PythonPeer: @unchecked Sendable {
                     let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
                     pending.removeSubrange(pending.startIndex...nl)
                     let parts = line.split(separator: " ")
-                    if parts.first == "READY", parts.count == 3, let a = UInt16(parts[1]), let b = UInt16(parts[2]) {
-                        ready.withLock { $0 = (a, b) }
+                    if parts.first == "READY", parts.count >= 2, case let ports = parts.dropFirst().compactMap({ UInt16($0) }),
+                       ports.count == parts.count - 1 {
+                        ready.withLock { $0 = ports }
                     } else {
                         lines.withLock { $0.append(line) }
                     }
@@ -58,7 +66,7 @@ final class PythonPeer: @unchecked Sendable {
             }
             usleep(10_000)
         }
-        (wsPort, rawPort) = ready.withLock { $0! }
+        ports = ready.withLock { $0! }
     }
 
     /// Wait (bounded) for an output line with this prefix.
@@ -83,6 +91,9 @@ final class PythonPeer: @unchecked Sendable {
         p.waitUntilExit()
         return (p.terminationStatus, text)
     }
+
+    /// How many output lines with this prefix arrived so far.
+    func lineCount(prefix: String) -> Int { output.withLock { $0.filter { $0.hasPrefix(prefix) }.count } }
 
     /// Wait (bounded) until `count` lines with this prefix arrived; returns them in order.
     func allLines(prefix: String, count: Int, seconds: Double = 10) -> [String] {
