@@ -29,14 +29,16 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     }
 
     final class Session {
-        let conn: WebSocketConnection
+        /// Weak: the connection's handler keeps this session after the close (see `Connection`), and a
+        /// strong reference back would keep all three alive for ever. Nil once the connection is gone.
+        weak var conn: WebSocketConnection?
         var loggedOn = false
         var userStream = false
         var requestsThisMinute = 0
         var minute: Int64 = 0
         var ordersThisWindow = 0
         var window: Int64 = 0
-        init(_ c: WebSocketConnection) { conn = c }
+        init(_ c: WebSocketConnection?) { conn = c }
     }
 
     public let options: Options
@@ -128,19 +130,19 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     func handle(_ root: JSONValue, session s: Session, sessionID: Int) {
         let id = root["id"]
         guard let method = root["method"]?.string.map({ $0.hasPrefix("v3/") ? String($0.dropFirst(3)) : $0 }) else {
-            return s.conn.sendAll([reply(s, id: id, error: (-1102, "Mandatory parameter 'method' was not sent."), status: 400)])
+            s.conn?.sendAll([reply(s, id: id, error: (-1102, "Mandatory parameter 'method' was not sent."), status: 400)]); return
         }
         let p = root["params"]
-        func fail(_ e: (Int, String, Int)) { s.conn.sendAll([reply(s, id: id, error: (e.0, e.1), status: e.2)]) }
+        func fail(_ e: (Int, String, Int)) { s.conn?.sendAll([reply(s, id: id, error: (e.0, e.1), status: e.2)]) }
         switch method {
         case "ping":
-            s.conn.sendAll([reply(s, id: id)])
+            s.conn?.sendAll([reply(s, id: id)])
         case "session.logon":
             guard options.ed25519PublicKeyPEM != nil, p?["signature"] != nil else { return fail((-4001, "Invalid API key type: session.logon needs an Ed25519 key.", 400)) }
             if let e = checkSigned(p, session: Session(s.conn)) { return fail(e) }   // a logon must carry its own signature
             s.loggedOn = true
             let apiKey = options.apiKey
-            s.conn.sendAll([reply(s, id: id, result: { w in
+            s.conn?.sendAll([reply(s, id: id, result: { w in
                 w.beginObject(); w.key("apiKey"); w.string(apiKey); w.key("authorizedSince"); w.value(Self.nowMs())
                 w.key("returnRateLimits"); w.value(true); w.key("serverTime"); w.value(Self.nowMs())
                 w.key("userDataStream"); w.value(false); w.endObject()
@@ -148,7 +150,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         case "userDataStream.subscribe":
             guard s.loggedOn else { return fail((-2015, "Invalid API-key, IP, or permissions for action.", 401)) }
             s.userStream = true
-            s.conn.sendAll([reply(s, id: id, result: { w in w.beginObject(); w.key("subscriptionId"); w.value(0); w.endObject() })])
+            s.conn?.sendAll([reply(s, id: id, result: { w in w.beginObject(); w.key("subscriptionId"); w.value(0); w.endObject() })])
         case "order.place", "order.test":
             if let e = checkSigned(p, session: s) { return fail(e) }
             let p = p!
@@ -167,7 +169,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let price = p["price"]?.decimal
             if type != "MARKET" && price == nil { return fail((-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.", 400)) }
             if type == "LIMIT" && p["timeInForce"] == nil { return fail((-1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.", 400)) }
-            if method == "order.test" { return s.conn.sendAll([reply(s, id: id)]) }
+            if method == "order.test" { s.conn?.sendAll([reply(s, id: id)]); return }
             if let limit = options.ordersPer10s {
                 let w = Self.nowMs() / 10_000                    // intervals reset on clock boundaries
                 if w != s.window { s.window = w; s.ordersThisWindow = 0 }
@@ -189,7 +191,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let (fills, left) = book.match(side: side, limit: type == "MARKET" ? nil : price, quantity: qty)
             let executed = qty - left
             let status = left == .zero ? "FILLED" : executed > .zero ? "PARTIALLY_FILLED" : "NEW"
-            s.conn.sendAll([reply(s, id: id, result: { w in
+            s.conn?.sendAll([reply(s, id: id, result: { w in
                 w.beginObject(); w.key("symbol"); w.string(symbol); w.key("orderId"); w.value(orderId)
                 w.key("orderListId"); w.value(-1); w.key("clientOrderId"); w.string(cl); w.key("transactTime"); w.value(Self.nowMs())
                 if let price { w.key("price"); w.quoted(price) }
@@ -218,7 +220,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             guard let oid = orderId, let o = orders[oid], let gone = books[symbol]?.remove(id: String(oid)) else {
                 return fail((-2011, "Unknown order sent.", 400))
             }
-            s.conn.sendAll([reply(s, id: id, result: { w in
+            s.conn?.sendAll([reply(s, id: id, result: { w in
                 w.beginObject(); w.key("symbol"); w.string(symbol); w.key("origClientOrderId"); w.string(o.clientOrderId)
                 w.key("orderId"); w.value(oid); w.key("executedQty"); w.quoted(gone.filled); w.key("status"); w.value("CANCELED"); w.endObject()
             })])
@@ -229,7 +231,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let only = p?["symbol"]?.string
             let open = orders.filter { (oid, o) in (only == nil || o.symbol == only) && books[o.symbol]?.find(id: String(oid)) != nil }
                 .sorted { $0.key < $1.key }
-            s.conn.sendAll([reply(s, id: id, result: { w in
+            s.conn?.sendAll([reply(s, id: id, result: { w in
                 w.beginArray()
                 for (oid, o) in open {
                     let filled = self.books[o.symbol]?.find(id: String(oid))?.filled ?? .zero
@@ -251,7 +253,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let found = history.filter { e in e.value.symbol == symbol && (byId.map { e.key == $0 } ?? (e.value.clientOrderId == orig)) }
                 .max { $0.key < $1.key }
             guard let (oid, h) = found else { return fail((-2013, "Order does not exist.", 400)) }
-            s.conn.sendAll([reply(s, id: id, result: { w in
+            s.conn?.sendAll([reply(s, id: id, result: { w in
                 w.beginObject(); w.key("symbol"); w.string(symbol); w.key("orderId"); w.value(oid)
                 w.key("clientOrderId"); w.string(h.clientOrderId); w.key("executedQty"); w.quoted(h.executed)
                 w.key("status"); w.string(h.status); w.endObject()
@@ -264,7 +266,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     /// Tell every session the server is going down (`serverShutdown`), as Binance does before it drops them. Loop thread.
     public func announceShutdown() {
         let now = Self.nowMs()
-        for s in sessions.values { s.conn.sendAll([Array(#"{"event":{"e":"serverShutdown","E":\#(now)}}"#.utf8)]) }
+        for s in sessions.values { s.conn?.sendAll([Array(#"{"event":{"e":"serverShutdown","E":\#(now)}}"#.utf8)]) }
     }
 
     /// An executionReport to the account's user data streams (every connection of the one API key that
@@ -285,6 +287,6 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             w.key("T"); w.value(Self.nowMs())
             w.endObject(); w.endObject()
         }
-        for s in streams { s.conn.sendAll([frame]) }
+        for s in streams { s.conn?.sendAll([frame]) }
     }
 }

@@ -106,18 +106,14 @@ struct AwaitedRequestTests {
     }
 
     /// Property: four tasks send orders while a fifth drops connections (60 times, 0.5-4 ms apart), starts
-    /// close handshakes behind the client's back, closes the client and stops the loop. Every awaited call returns; no request id completes twice;
-    /// every acknowledged order's id reached the callback exactly once.
-    @Test(arguments: [1, 2, 3])
-    func hammeredCloseReconnectAndShutdownLeaveNothingHanging(seed: Int) async throws {
-        let serverLoop = try EventLoop.forTest(.automatic)
-        defer { serverLoop.shutdown() }
-        let loop = try EventLoop.forTest(.automatic)
-        let exchange = try ExchangeSimulator(on: serverLoop)
-        let client = KrakenClient(loop: loop, configuration: .init(
-            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.krakenPath),
-            token: "t", requestTimeout: .milliseconds(500), rateLimiter: nil,
-            reconnect: ReconnectPolicy(initialDelay: .milliseconds(2), maxDelay: .milliseconds(10))))
+    /// close handshakes behind the client's back, makes the venue close or reset, closes the client and stops
+    /// the loop; over ws and over wss (TLS write and read failures). Every awaited call returns; no request id
+    /// completes twice; every acknowledged order's id reached the callback exactly once.
+    @Test(arguments: [(1, false), (2, false), (3, true), (4, true)])
+    func hammeredCloseReconnectAndShutdownLeaveNothingHanging(seed: Int, tls: Bool) async throws {
+        let rig = try FaultRig(nil, reconnect: ReconnectPolicy(initialDelay: .milliseconds(2), maxDelay: .milliseconds(10)),
+                               timeout: .milliseconds(500), tls: tls)
+        let loop = rig.loop, client = rig.client, serverLoop = rig.serverLoop, venue = rig.exchange.kraken
         let callbacks = Locked<[UInt64]>([])
         client.onResponse = { id, _, _, _, _ in callbacks.withLock { $0.append(id) } }
         try await client.connect()
@@ -149,8 +145,12 @@ struct AwaitedRequestTests {
                 var rng = SystemRandomNumberGenerator()
                 for k in 0..<60 {
                     try? await Task.sleep(for: .microseconds(Int.random(in: 500...4000, using: &rng)))
-                    loop.execute {
-                        if k % 3 == 0 { try? client.supervisor.connection?.close() } else { client.supervisor.connection?.abort() }
+                    switch k % 4 {
+                    case 0: loop.execute { try? client.supervisor.connection?.close() }
+                    case 1: loop.execute { client.supervisor.connection?.abort() }
+                    // The venue's side: a close handshake it starts, or a reset.
+                    case 2: serverLoop.execute { for s in venue.sessions.values { try? s.conn.close(code: 1001, reason: "going away") } }
+                    default: serverLoop.execute { for s in venue.sessions.values { s.conn.reset() } }
                     }
                 }
                 client.close()
