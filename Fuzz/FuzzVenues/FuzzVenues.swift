@@ -34,7 +34,7 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     copy.copyMemory(from: UnsafeRawBufferPointer(start: data, count: size))
     let bytes = UnsafeRawBufferPointer(rebasing: copy[..<size])
     let kraken = try? KrakenDecoder.decode(bytes)
-    if case .response(let r)? = kraken { _ = r.error?.description; _ = r.batch?.count }
+    if case .response(let r)? = kraken { _ = r.error?.description; _ = r.orders?.count }
     // The ack fast path inside decode() must read everything it accepts as the general decoder does.
     switch (kraken, try? KrakenDecoder.decodeGeneral(bytes)) {
     case (.response(let a)?, .response(let b)?): if a != b { fatalError("Kraken fast path and general decoder disagree") }

@@ -64,8 +64,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public typealias Callback = (_ requestID: UInt64, _ method: KrakenMethod, _ request: KrakenRequest,
                                  _ result: Result<KrakenResponse, TradeWireError>, _ latency: RequestLatency) -> Void
 
-    /// Kraken's per-pair order counter, shared by every Kraken client in the process.
-    public static let sharedRateLimiter = VenueRateLimiter(KrakenOrderCounter(), policy: .wait)
+    /// Kraken's per-pair order counter (Starter tier), shared by every Kraken client in the process. It fails
+    /// fast: an add or amend over the limit throws `.rateLimited` with the retry time, rather than waiting
+    /// out of the caller's sight. Cancels are never held back.
+    public static let sharedRateLimiter = VenueRateLimiter(KrakenOrderCounter(tier: .starter), policy: .failFast)
 
     public let loop: EventLoop
     public let configuration: Configuration
@@ -103,6 +105,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     @exclusivity(unchecked) private var waiters: [UInt64: RequestWaiter<KrakenAck>] = [:]
     private let methodIndex: [Int]
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
+    /// The venue's rate-counter costs of each request, from its orders' ages (with a limiter only).
+    private var rates = KrakenRateControl()
+    /// Multi-id `cancel_order`s waiting for the rest of their per-order answers (same `req_id`).
+    private var multiAnswers: [UInt64: (remaining: Int, rows: [KrakenOrderRow])] = [:]
+    /// Requests sent again once with a fresh token after the venue called theirs stale.
+    private var resentForToken: Set<UInt64> = []
     @exclusivity(unchecked) private var expiry = ExpiryTimer()
     private var drainTimer: Int?
     private let timeoutNs: UInt64
@@ -233,7 +241,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         var orders: [KrakenAddOrder] = []
         switch r {
         case .addOrder(let a): orders = [a]
-        case .batchAdd(_, let list, let validate): if !validate { orders = list }
+        case .batchAdd(_, let list, let validate, _): if !validate { orders = list }
         default: return
         }
         for a in orders where !a.validate {
@@ -283,7 +291,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             queueFrom = MonotonicClock.nanoseconds()
         } else if let limiter = configuration.rateLimiter {
             let now = MonotonicClock.nanoseconds()
-            if let over = limiter.acquire(cost: request.rateCost, key: request.rateKey, now: now) {
+            let costs = rates.costs(of: request, now: now)
+            for c in costs.always { limiter.charge(cost: c.cost, key: c.pair, now: now) }
+            if let c = costs.refusable, let over = limiter.acquire(cost: c.cost, key: c.pair, now: now) {
                 if limiter.policy == .failFast {
                     throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
                 }
@@ -294,6 +304,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let deadline = queueFrom != 0 ? queueFrom + requestTimeoutNs : RequestTable.deadlineAtSend
         let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
         if let waiter { waiters[id] = waiter }
+        if case .cancelOrder(let t) = request, t.count > 1 { multiAnswers[id] = (t.count, []) }
         let slot = requests + Int(truncatingIfNeeded: id & slotMask)
         if queueFrom != 0 {
             slot.pointee = request
@@ -354,7 +365,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 continue
             }
             _ = entry
-            if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: req.rateCost, key: req.rateKey) {
+            if let limiter = configuration.rateLimiter, let c = rates.costs(of: req, now: MonotonicClock.nanoseconds()).refusable,
+               let over = limiter.acquire(cost: c.cost, key: c.pair) {
                 armDrain(after: over.retryAfterNs)
                 return
             }
@@ -431,7 +443,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             if case .executions(let x) = p, reconciler.isWatching {
                 for e in x.reports {
                     guard let cl = e.clientOrderID else { continue }
-                    reconciler.sighted(clientOrderID: cl.description, orderID: e.orderID.description,
+                    reconciler.sighted(clientOrderID: cl.description, orderID: e.orderID?.description ?? "",
                                        status: e.orderStatus.map { "\($0)" } ?? "\(e.execType)")
                 }
             }
@@ -450,6 +462,30 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     /// A decoded answer: complete its request, if it is still in flight.
     private func answered(_ r: KrakenResponse, receivedAt: UInt64, decodeNs: UInt64) {
+        var r = r
+        if !multiAnswers.isEmpty, let partial = multiAnswers[r.requestID] {
+            // A multi-id cancel: one answer per order, all with this req_id. A refusal of the whole request
+            // (token, arguments) ends it at once; otherwise it completes with the last order's answer.
+            if r.success || !Self.refusesWholeRequest(r.errorText) {
+                var rows = partial.rows
+                rows.append(KrakenOrderRow(orderID: r.orderID, orderUserref: r.orderUserref, clientOrderID: r.clientOrderID,
+                                           error: r.success ? nil : r.errorText))
+                if partial.remaining > 1 {
+                    multiAnswers[r.requestID] = (partial.remaining - 1, rows)
+                    return
+                }
+                multiAnswers[r.requestID] = nil
+                let failed = rows.first { !$0.succeeded }
+                r = KrakenResponse(method: r.method, requestID: r.requestID, success: failed == nil,
+                                   error: failed?.error.map { InlineText($0) }, orderID: nil, clientOrderID: nil, orderUserref: nil,
+                                   count: nil, timeIn: r.timeIn, timeOut: r.timeOut, hasWarnings: r.hasWarnings,
+                                   orders: rows)
+                r.fullError = failed?.error
+            } else {
+                multiAnswers[r.requestID] = nil
+            }
+        }
+        if !r.success, Self.isStaleToken(r.errorText), resendWithFreshToken(r.requestID) { return }
         guard let e = table.complete(r.requestID) else {
             // A late answer to an order that timed out settles it.
             if reconciler.isWatching {
@@ -461,12 +497,72 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             return
         }
         let ns = e.submitNs == 0 ? 0 : receivedAt &- e.submitNs
-        let result: Result<KrakenResponse, TradeWireError> = r.success
-            ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected"))
-        if !r.success, r.error?.hasPrefix("EAPI:Invalid token") == true { configuration.tokenProvider?.invalidate() }
+        // A multi-order answer is the venue's word on each order: it completes with the rows, even when some
+        // failed (a partly placed batch: the live orders' ids must reach the caller). Only a request refused
+        // as a whole, with no order placed, is a failure.
+        let answeredPerOrder = r.orders?.contains { $0.orderID != nil || r.method == .cancelOrder } == true
+        let result: Result<KrakenResponse, TradeWireError> = r.success || answeredPerOrder
+            ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.errorText ?? "rejected"))
+        if !r.success, Self.isStaleToken(r.errorText) { configuration.tokenProvider?.invalidate() }
+        if let limiter = configuration.rateLimiter, let request = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
+            if r.success || answeredPerOrder { rates.acknowledged(request, r, now: receivedAt) }
+            // The venue's own count is the truth: a refusal as over the limit fills the local model for that pair.
+            if r.errorText?.hasPrefix("EOrder:Rate limit exceeded") == true { limiter.saturate(key: rates.pair(of: request)) }
+        }
         finish(e, result, ns: ns, decodeNs: decodeNs)
         // After the callback: the caller has its answer before the histograms are touched.
         latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
+    }
+
+    /// Errors that refuse a request as a whole, not one of its orders.
+    static func refusesWholeRequest(_ error: String?) -> Bool {
+        guard let error else { return false }
+        return error.hasPrefix("EAPI:") || error.hasPrefix("ESession:") || error.hasPrefix("EGeneral:")
+            || error.hasPrefix("EOrder:Rate limit exceeded")
+    }
+
+    /// The venue calls the token stale: `EAPI:Invalid token`, `ESession:Invalid session`.
+    static func isStaleToken(_ error: String?) -> Bool {
+        guard let error else { return false }
+        return error.hasPrefix("EAPI:Invalid token") || error.hasPrefix("ESession:Invalid session")
+    }
+
+    /// The venue refused a request for its token. It was refused, so sending that one request again is safe:
+    /// with a token provider, fetch a fresh token now and send it again under the same id, once. Its deadline
+    /// and its latency still count from the first send, so the refresh is not hidden. False: complete it.
+    private func resendWithFreshToken(_ id: UInt64) -> Bool {
+        guard let provider = configuration.tokenProvider, table.peek(id) != nil, !resentForToken.contains(id) else { return false }
+        resentForToken.insert(id)
+        provider.invalidate()
+        logger.notice("token refused: fetching a fresh one and sending request \(id) again")
+        Task { [weak self] in
+            let fresh: Result<String, Error>
+            do { fresh = .success(try await provider.token()) } catch { fresh = .failure(error) }
+            self?.loop.execute { [weak self] in self?.resend(id, with: fresh) }
+        }
+        return true
+    }
+
+    private func resend(_ id: UInt64, with token: Result<String, Error>) {
+        resentForToken.remove(id)
+        guard let e = table.peek(id), let request = requests[Int(truncatingIfNeeded: id & slotMask)] else { return }  // ended meanwhile
+        switch token {
+        case .success(let t):
+            currentToken = t
+            if let provider = configuration.tokenProvider { scheduleTokenRefresh(provider) }
+            let firstSend = e.submitNs
+            if case .cancelOrder(let t) = request, t.count > 1 { multiAnswers[id] = (t.count, []) }
+            if let failure = transmit(id, request), let done = table.complete(id) {
+                finish(done, .failure(failure), ns: 0, decodeNs: 0)
+            } else {
+                table.markSent(id, submitNs: firstSend)        // latency and deadline from the first send
+            }
+        case .failure(let error):
+            if let done = table.complete(id) {
+                finish(done, .failure(TradeWireError(code: .venueRejected, detail: "EAPI:Invalid token; a fresh token could not be fetched: \(error)")),
+                       ns: 0, decodeNs: 0)
+            }
+        }
     }
 
     static func requestID(in bytes: UnsafeRawBufferPointer) -> UInt64? {
@@ -476,6 +572,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     private func finish(_ e: RequestTable.Entry, _ result: Result<KrakenResponse, TradeWireError>, ns: UInt64,
                         decodeNs: UInt64) {
+        if !multiAnswers.isEmpty { multiAnswers[e.id] = nil }
         let slot = requests + Int(truncatingIfNeeded: e.id & slotMask)
         let taken = slot.move()
         slot.initialize(to: nil)
@@ -511,8 +608,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public func cancelOrder(_ target: KrakenCancelTarget) async throws -> KrakenAck { try await request(.cancelOrder(target)) }
     public func cancelAll() async throws -> KrakenAck { try await request(.cancelAll) }
     public func amendOrder(_ amend: KrakenAmendOrder) async throws -> KrakenAck { try await request(.amendOrder(amend)) }
-    public func batchAdd(symbol: String, _ orders: [Order], validate: Bool = false) async throws -> KrakenAck {
-        try await request(.batchAdd(symbol: symbol, orders: orders.map { KrakenAddOrder($0) }, validate: validate))
+    /// Place 2 to 15 orders for one pair. A partly placed batch returns (it does not throw): `response.orders`
+    /// has a row per order, with the live orders' ids and the others' errors; `response.success` is false.
+    public func batchAdd(symbol: String, _ orders: [Order], validate: Bool = false, deadline: String? = nil) async throws -> KrakenAck {
+        try await request(.batchAdd(symbol: symbol, orders: orders.map { KrakenAddOrder($0) }, validate: validate, deadline: deadline))
     }
     public func subscribeExecutions(snapOrders: Bool = true, snapTrades: Bool = false) async throws -> KrakenAck {
         try await request(.subscribeExecutions(snapOrders: snapOrders, snapTrades: snapTrades))

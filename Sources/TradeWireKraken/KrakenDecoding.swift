@@ -24,7 +24,8 @@ public enum KrakenDecoder {
                                      "channel", "data", "type", "sequence"])
     enum Top { static let method = 0, reqID = 1, success = 2, error = 3, result = 4, timeIn = 5, timeOut = 6,
                channel = 7, data = 8, type = 9, sequence = 10 }
-    static let resultKeys = JSONKeySet(["amend_id", "order_id", "cl_ord_id", "order_userref", "count", "warnings"])
+    static let resultKeys = JSONKeySet(["amend_id", "order_id", "cl_ord_id", "order_userref", "count", "warnings",
+                                        "currentTime", "triggerTime"])
 
     static func decode(_ doc: JSONDocument) throws(TradeWireError) -> KrakenInbound {
         guard doc.root.kind == .object else { throw malformed("message is not an object") }
@@ -36,29 +37,36 @@ public enum KrakenDecoder {
                 return .push(.pong(requestID: top[Top.reqID].flatMap { $0.int64 }.map { UInt64(bitPattern: $0) }))
             }
             guard let method = KrakenMethod.at(ordinal: name) else { throw malformed("unknown method") }
-            guard let rid = top[Top.reqID] else { throw malformed("response without req_id") }
-            guard let id = rid.int64, id >= 0 else { throw malformed("req_id is not a non-negative integer") }
+            // The docs: `req_id` is echoed when the request sent one. TradeWire's always do (ids start at 1);
+            // an answer without one reads as request 0, which no pending request has.
+            var id: Int64 = 0
+            if let rid = top[Top.reqID] {
+                guard let v = rid.int64, v >= 0 else { throw malformed("req_id is not a non-negative integer") }
+                id = v
+            }
             let success = top[Top.success]?.bool ?? false
             var error: InlineText? = nil
+            var fullError: String? = nil
             if let e = top[Top.error] {
                 guard let t = InlineText(json: e) else { throw malformed("error is not a string") }
                 error = t
+                if t.truncated { fullError = e.string }       // never cut a venue's explanation
             }
             var orderID: InlineText? = nil, clOrdID: InlineText? = nil
             var userref: Int64? = nil, count: Int64? = nil
             var warnings = false
-            var amendID: InlineText? = nil
-            var batch: [KrakenBatchRow]? = nil
+            var amendID: InlineText? = nil, currentTime: InlineText? = nil, triggerTime: InlineText? = nil
+            var rows: [KrakenOrderRow]? = nil
             if let r = top[Top.result], r.kind == .array, case .batchAdd = method {
-                var rows: [KrakenBatchRow] = []
+                var list: [KrakenOrderRow] = []
                 r.forEachElement { row in
-                    rows.append(KrakenBatchRow(orderID: row["order_id"].flatMap { InlineText(json: $0) },
+                    list.append(KrakenOrderRow(orderID: row["order_id"].flatMap { InlineText(json: $0) }.flatMap { $0.count > 0 ? $0 : nil },
                                                orderUserref: row["order_userref"]?.int64,
                                                clientOrderID: row["cl_ord_id"].flatMap { InlineText(json: $0) },
-                                               error: row["error"].flatMap { InlineText(json: $0) }))
+                                               error: row["error"]?.string))
                     return true
                 }
-                batch = rows
+                rows = list
             } else if let r = top[Top.result] {
                 guard r.kind == .object else { throw malformed("result is not an object") }
                 var problem: StaticString? = nil
@@ -69,7 +77,9 @@ public enum KrakenDecoder {
                     case 2: if let t = InlineText(json: v) { clOrdID = t } else { problem = "cl_ord_id is not a string" }
                     case 3: if let n = v.int64 { userref = n } else { problem = "order_userref is not an integer" }
                     case 4: if let n = v.int64 { count = n } else { problem = "count is not an integer" }
-                    default: warnings = true
+                    case 5: warnings = true
+                    case 6: if let t = InlineText(json: v) { currentTime = t } else { problem = "currentTime is not a string" }
+                    default: if let t = InlineText(json: v) { triggerTime = t } else { problem = "triggerTime is not a string" }
                     }
                 }
                 if let problem { throw malformed(problem) }
@@ -82,7 +92,10 @@ public enum KrakenDecoder {
                 timeIn: top[Top.timeIn].flatMap { InlineText(json: $0) },
                 timeOut: top[Top.timeOut].flatMap { InlineText(json: $0) }, hasWarnings: warnings)
             response.amendID = amendID
-            response.batch = batch
+            response.currentTime = currentTime
+            response.triggerTime = triggerTime
+            response.orders = rows
+            response.fullError = fullError
             return .response(response)
         }
         if let ch = top[Top.channel] {

@@ -12,23 +12,38 @@ public enum KrakenEncoder {
             if a.orderUserref != nil && a.order.clientOrderID != nil {
                 throw TradeWireError(code: .invalidArgument, detail: "Kraken: cl_ord_id cannot be combined with order_userref")
             }
-            if a.order.timeInForce == .fok {
-                throw TradeWireError(code: .invalidArgument, detail: "Kraken spot WS: fok is not a supported time_in_force")
+            if a.order.timeInForce == .fok && a.order.type != .limit {
+                throw TradeWireError(code: .invalidArgument, detail: "Kraken: fok is available for limit orders only")
             }
             if a.order.timeInForce == .gtd && a.expireTime == nil {
                 throw TradeWireError(code: .invalidArgument, detail: "a gtd order needs expireTime")
+            }
+            if a.order.type.isTriggered && a.order.triggerPrice == nil {
+                throw TradeWireError(code: .invalidArgument, detail: "a \(a.order.type) order needs a trigger price (triggers.price)")
+            }
+            if a.order.type == .trailingStop || a.order.type == .trailingStopLimit {
+                // The docs: the distance from the peak, "always a positive value with pct or quote offset".
+                guard a.triggerPriceType == .pct || a.triggerPriceType == .quote else {
+                    throw TradeWireError(code: .invalidArgument, detail: "a trailing stop's trigger is an offset: triggerPriceType .pct or .quote")
+                }
+                if let t = a.order.triggerPrice, t.value <= .zero {
+                    throw TradeWireError(code: .invalidArgument, detail: "a trailing stop's offset is positive")
+                }
             }
         case .amendOrder(let a):
             if a.quantity == nil && a.limitPrice == nil && a.postOnly == nil {
                 throw TradeWireError(code: .invalidArgument, detail: "amend_order needs a new quantity, price or post_only")
             }
-        case .batchAdd(let symbol, let orders, _):
+        case .batchAdd(let symbol, let orders, _, _):
             guard (2...15).contains(orders.count) else {
                 throw TradeWireError(code: .invalidArgument, detail: "batch_add takes 2 to 15 orders, not \(orders.count)")
             }
             for o in orders {
                 if o.order.symbol != symbol {
                     throw TradeWireError(code: .invalidArgument, detail: "batch_add orders must all be for \(symbol)")
+                }
+                if o.deadline != nil || o.validate {
+                    throw TradeWireError(code: .invalidArgument, detail: "batch_add: deadline and validate are the batch's, not an order's")
                 }
                 try check(.addOrder(o))
             }
@@ -70,10 +85,11 @@ public enum KrakenEncoder {
             if let p = a.postOnly { w.key("post_only"); w.value(p) }
             token.map { w.key("token"); w.string($0) }
             w.endObject()
-        case .batchAdd(let symbol, let orders, let validate):
+        case .batchAdd(let symbol, let orders, let validate, let deadline):
             w.key("params"); w.beginObject()
             w.key("symbol"); w.string(symbol)
-            if validate { w.key("validate"); w.value(true) }
+            w.key("validate"); w.value(validate)       // batch-level, as the docs' example sends it
+            if let deadline { w.key("deadline"); w.string(deadline) }
             w.key("orders"); w.beginArray()
             for o in orders { w.beginObject(); orderFields(o, symbol: false, into: &w); w.endObject() }
             w.endArray()
@@ -119,22 +135,25 @@ public enum KrakenEncoder {
         if let p = o.limitPrice { w.key("limit_price"); w.value(p.value) }
         if let t = o.triggerPrice {
             w.key("triggers"); w.beginObject()
-            w.key("reference"); w.value("last")
+            w.key("reference"); w.string(a.triggerReference.rawValue)
             w.key("price"); w.value(t.value)
+            if let pt = a.triggerPriceType { w.key("price_type"); w.string(pt.rawValue) }
             w.endObject()
         }
         switch o.timeInForce {
         case .gtc: break                     // the venue's default: not sent
         case .ioc: w.key("time_in_force"); w.value("ioc")
         case .gtd: w.key("time_in_force"); w.value("gtd")
-        case .fok: w.key("time_in_force"); w.value("fok")   // refused by check()
+        case .fok: w.key("time_in_force"); w.value("fok")   // limit orders only (check())
         }
         if o.postOnly { w.key("post_only"); w.value(true) }
         if o.reduceOnly { w.key("reduce_only"); w.value(true) }
         if let c = o.clientOrderID { w.key("cl_ord_id"); w.string(c) }
         if let u = a.orderUserref { w.key("order_userref"); w.value(u) }
-        if let d = a.deadline { w.key("deadline"); w.string(d) }
-        if a.validate { w.key("validate"); w.value(true) }
+        if symbol {                           // a single order's; a batch has its own (check() refuses them per order)
+            if let d = a.deadline { w.key("deadline"); w.string(d) }
+            if a.validate { w.key("validate"); w.value(true) }
+        }
         if let t = a.limitPriceType { w.key("limit_price_type"); w.string(t.rawValue) }
         if let q = a.displayQty { w.key("display_qty"); w.value(q.value) }
         if let f = a.feePreference { w.key("fee_preference"); w.string(f.rawValue) }

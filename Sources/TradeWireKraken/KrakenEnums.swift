@@ -75,6 +75,14 @@ extension OrderType {
         }
     }
 
+    /// Types that rest until a trigger fires (`triggers` required).
+    var isTriggered: Bool {
+        switch self {
+        case .stopLoss, .stopLossLimit, .takeProfit, .takeProfitLimit, .trailingStop, .trailingStopLimit: return true
+        case .market, .limit, .iceberg: return false
+        }
+    }
+
     var needsLimitPrice: Bool {
         switch self {
         case .limit, .stopLossLimit, .takeProfitLimit, .trailingStopLimit, .iceberg: return true

@@ -2,7 +2,10 @@ import TradeWire
 
 /// `add_order` (protocols.md §1.4): a venue-neutral order plus Kraken's options.
 public struct KrakenAddOrder: Sendable {
+    /// How a price is read: an absolute price, a percentage offset, or an offset in the quote currency.
     public enum PriceType: String, Sendable { case `static`, pct, quote }
+    /// What a trigger watches: the last trade on Kraken's book, or the broader market's index price.
+    public enum TriggerReference: String, Sendable { case last, index }
     public enum FeePreference: String, Sendable { case base, quote }
     public enum SelfTradePrevention: String, Sendable {
         case cancelNewest = "cancel_newest", cancelOldest = "cancel_oldest", cancelBoth = "cancel_both"
@@ -22,10 +25,16 @@ public struct KrakenAddOrder: Sendable {
     public var order: Order
     /// Legacy numeric tag; cannot be combined with a client order id.
     public var orderUserref: Int64?
-    /// RFC 3339; the engine will not match after it (0.5–60 s ahead).
+    /// RFC 3339; the engine will not match after it (0.5–60 s ahead). Single orders only: a batch has one
+    /// deadline for all (`KrakenRequest.batchAdd(deadline:)`).
     public var deadline: String?
-    /// Validate only: nothing is placed.
+    /// Validate only: nothing is placed. Single orders only (a batch validates as a whole).
     public var validate: Bool
+    /// `triggers.reference` of a triggered order (`order.triggerPrice` is `triggers.price`). Default: last.
+    public var triggerReference: TriggerReference
+    /// `triggers.price_type`: `order.triggerPrice` as a price (`static`, the venue's default), or as an offset
+    /// from the reference (`pct`, `quote`; signed, or the distance from the peak for trailing stops).
+    public var triggerPriceType: PriceType?
     public var limitPriceType: PriceType?
     /// Iceberg: the visible quantity.
     public var displayQty: Quantity?
@@ -45,8 +54,11 @@ public struct KrakenAddOrder: Sendable {
     public init(_ order: Order, orderUserref: Int64? = nil, deadline: String? = nil, validate: Bool = false,
                 limitPriceType: PriceType? = nil, displayQty: Quantity? = nil, feePreference: FeePreference? = nil,
                 noMPP: Bool = false, selfTradePrevention: SelfTradePrevention? = nil, effectiveTime: String? = nil,
-                expireTime: String? = nil, cashOrderQty: Quantity? = nil, margin: Bool = false, conditional: Conditional? = nil) {
+                expireTime: String? = nil, cashOrderQty: Quantity? = nil, margin: Bool = false, conditional: Conditional? = nil,
+                triggerReference: TriggerReference = .last, triggerPriceType: PriceType? = nil) {
         self.order = order
+        self.triggerReference = triggerReference
+        self.triggerPriceType = triggerPriceType
         self.orderUserref = orderUserref
         self.deadline = deadline
         self.validate = validate
@@ -68,6 +80,15 @@ public enum KrakenCancelTarget: Sendable {
     case orderIDs([String])
     case clientOrderIDs([ClientOrderID])
     case userrefs([Int64])
+
+    /// How many identifiers: the venue answers once per order named (a userref may name several).
+    public var count: Int {
+        switch self {
+        case .orderIDs(let v): return v.count
+        case .clientOrderIDs(let v): return v.count
+        case .userrefs(let v): return v.count
+        }
+    }
 }
 
 /// `amend_order` (§1.6): in place, keeping queue priority where it can.
@@ -89,8 +110,8 @@ public struct KrakenAmendOrder: Sendable {
 public enum KrakenRequest: Sendable {
     case addOrder(KrakenAddOrder)
     case amendOrder(KrakenAmendOrder)
-    /// 2 to 15 orders for one pair (§1.8).
-    case batchAdd(symbol: String, orders: [KrakenAddOrder], validate: Bool)
+    /// 2 to 15 orders for one pair (§1.8). `validate` and `deadline` (RFC 3339) are the batch's, not per order.
+    case batchAdd(symbol: String, orders: [KrakenAddOrder], validate: Bool = false, deadline: String? = nil)
     /// The `executions` channel (§1.12).
     case subscribeExecutions(snapOrders: Bool, snapTrades: Bool)
     case cancelOrder(KrakenCancelTarget)
@@ -111,21 +132,4 @@ public enum KrakenRequest: Sendable {
         }
     }
 
-    /// Its cost in Kraken's per-pair counter (§1.14): +1 per order placed or amended.
-    var rateCost: Double {
-        switch self {
-        case .addOrder, .amendOrder, .cancelAllOrdersAfter: return 1
-        case .batchAdd(_, let orders, _): return Double(orders.count)
-        default: return 0
-        }
-    }
-
-    /// The pair a request counts against in Kraken's per-pair rate counter.
-    var rateKey: String? {
-        switch self {
-        case .addOrder(let a): return a.order.symbol
-        case .batchAdd(let symbol, _, _): return symbol
-        default: return nil
-        }
-    }
 }

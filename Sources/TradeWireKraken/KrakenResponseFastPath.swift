@@ -19,7 +19,8 @@ enum KrakenResponseFastPath {
         var texts = InlineTextPack()            // each text is copied once, from the message into here
         var isError = false
         if c.literal(#"error":""#) {
-            guard let e = c.plainString(), c.literal(#",""#) else { return nil }
+            // A text longer than an inline one goes to the general decoder, which keeps it whole.
+            guard let e = c.plainString(), e.count <= InlineText.capacity, c.literal(#",""#) else { return nil }
             texts.set(Text.error, bytes: e)
             isError = true
         }

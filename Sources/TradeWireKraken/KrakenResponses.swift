@@ -3,6 +3,7 @@ import TradeWire
 /// A response to a Kraken request, decoded without allocation.
 public struct KrakenResponse: Sendable, Equatable {
     public let method: KrakenMethod
+    /// The echoed `req_id`; 0 when the answer carried none (TradeWire's requests always carry one, from 1).
     public let requestID: UInt64
     /// `success` (a missing or non-boolean `success` reads as false, as the SDK does).
     public let success: Bool
@@ -11,8 +12,12 @@ public struct KrakenResponse: Sendable, Equatable {
     public let count: Int64?
     /// The venue sent `warnings` in the result.
     public let hasWarnings: Bool
-    /// `batch_add`: one row per order, in request order.
-    public var batch: [KrakenBatchRow]? = nil
+    /// Per-order outcomes: `batch_add`'s rows (one per order, in request order; a partly placed batch has
+    /// the live orders' ids even when `success` is false), or a multi-id `cancel_order`'s answers (one per
+    /// order, in arrival order). nil for single-order requests.
+    public var orders: [KrakenOrderRow]? = nil
+    /// The venue's error text in full when it was longer than an inline text (64 bytes); see `errorText`.
+    public var fullError: String? = nil
     /// The text fields, packed (see `InlineTextPack`): this struct is copied on its way from the
     /// decoder to the callback, and with six `InlineText?` members it was 544 bytes (now 256).
     var texts: InlineTextPack
@@ -20,10 +25,22 @@ public struct KrakenResponse: Sendable, Equatable {
     /// Field numbers in `texts`.
     enum Text {
         static let error = 0, orderID = 1, clientOrderID = 2, timeIn = 3, timeOut = 4, amendID = 5
+        static let currentTime = 6, triggerTime = 7
     }
 
-    /// The venue's error string, e.g. `EOrder:Insufficient funds`.
+    /// The venue's error string, e.g. `EOrder:Insufficient funds` (cut at 64 bytes: `errorText` is whole).
     public var error: InlineText? { texts[Text.error] }
+    /// The venue's error string, never cut.
+    public var errorText: String? { fullError ?? error?.description }
+    /// `cancel_all_orders_after`: the engine's time, and when the orders will be cancelled (RFC 3339).
+    public var currentTime: InlineText? {
+        get { texts[Text.currentTime] }
+        set { texts[Text.currentTime] = newValue }
+    }
+    public var triggerTime: InlineText? {
+        get { texts[Text.triggerTime] }
+        set { texts[Text.triggerTime] = newValue }
+    }
     public var orderID: InlineText? { texts[Text.orderID] }
     public var clientOrderID: InlineText? { texts[Text.clientOrderID] }
     public var timeIn: InlineText? { texts[Text.timeIn] }
@@ -36,7 +53,7 @@ public struct KrakenResponse: Sendable, Equatable {
 
     public init(method: KrakenMethod, requestID: UInt64, success: Bool, error: InlineText?, orderID: InlineText?,
                 clientOrderID: InlineText?, orderUserref: Int64?, count: Int64?, timeIn: InlineText?,
-                timeOut: InlineText?, hasWarnings: Bool, amendID: InlineText? = nil, batch: [KrakenBatchRow]? = nil) {
+                timeOut: InlineText?, hasWarnings: Bool, amendID: InlineText? = nil, orders: [KrakenOrderRow]? = nil) {
         var t = InlineTextPack()
         t[Text.error] = error
         t[Text.orderID] = orderID
@@ -45,12 +62,12 @@ public struct KrakenResponse: Sendable, Equatable {
         t[Text.timeOut] = timeOut
         t[Text.amendID] = amendID
         self.init(method: method, requestID: requestID, success: success, orderUserref: orderUserref, count: count,
-                  hasWarnings: hasWarnings, texts: t, batch: batch)
+                  hasWarnings: hasWarnings, texts: t, orders: orders)
     }
 
     /// With the texts already packed (the decoders write them straight from the message).
     init(method: KrakenMethod, requestID: UInt64, success: Bool, orderUserref: Int64?, count: Int64?,
-         hasWarnings: Bool, texts: InlineTextPack, batch: [KrakenBatchRow]? = nil) {
+         hasWarnings: Bool, texts: InlineTextPack, orders: [KrakenOrderRow]? = nil) {
         self.method = method
         self.requestID = requestID
         self.success = success
@@ -58,16 +75,27 @@ public struct KrakenResponse: Sendable, Equatable {
         self.count = count
         self.hasWarnings = hasWarnings
         self.texts = texts
-        self.batch = batch
+        self.orders = orders
     }
 }
 
-/// One row of a `batch_add` result.
-public struct KrakenBatchRow: Sendable, Equatable {
+/// One order's outcome in a multi-order answer: a `batch_add` row or one answer of a multi-id `cancel_order`.
+/// An order id means the order is (or was, for a cancel) at the venue; `error` says why this one failed.
+public struct KrakenOrderRow: Sendable, Equatable {
     public let orderID: InlineText?
     public let orderUserref: Int64?
     public let clientOrderID: InlineText?
-    public let error: InlineText?
+    public let error: String?
+
+    public init(orderID: InlineText?, orderUserref: Int64?, clientOrderID: InlineText?, error: String?) {
+        self.orderID = orderID
+        self.orderUserref = orderUserref
+        self.clientOrderID = clientOrderID
+        self.error = error
+    }
+
+    /// This order's request succeeded.
+    public var succeeded: Bool { error == nil }
 }
 
 /// Messages Kraken pushes that do not answer a request.

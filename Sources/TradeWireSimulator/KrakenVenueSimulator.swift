@@ -16,8 +16,12 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         /// When set, WebSocket requests must carry a token the endpoint issued (or `token`).
         public var apiKey: String?
         public var apiSecretBase64: String?
+        /// The account's funds, as the largest order quantity the engine takes: a larger order fails the
+        /// engine's pre-match check with `EOrder:Insufficient funds` (in a batch, that order alone). nil: no limit.
+        public var fundsLimit: FixedDecimal?
         public init(ackDelay: Duration = .zero, token: String? = nil, rateCounter: KrakenOrderCounter? = nil,
-                    apiKey: String? = nil, apiSecretBase64: String? = nil) {
+                    apiKey: String? = nil, apiSecretBase64: String? = nil, fundsLimit: FixedDecimal? = nil) {
+            self.fundsLimit = fundsLimit
             self.ackDelay = ackDelay
             self.token = token
             self.rateCounter = rateCounter
@@ -95,6 +99,10 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         tokens.insert(token)
         return answer([], token: token)
     }
+
+    /// Make every token issued so far stale (as a session Kraken has expired): requests carrying one are
+    /// answered `EAPI:Invalid token` until the client fetches a new one from the REST endpoint.
+    public func invalidateTokens() { tokens.removeAll() }
 
     /// Charge the pair's counter; Kraken's error when it is over.
     func charge(_ symbol: String, _ cost: Double) -> String? {
@@ -252,6 +260,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
 
     // MARK: requests
 
+    static let batchLevelFields: Set<String> = ["symbol", "deadline", "validate", "token"]
+
     static let addOrderFields: Set<String> = [
         "order_type", "side", "order_qty", "symbol", "limit_price", "limit_price_type", "time_in_force", "post_only",
         "reduce_only", "margin", "cl_ord_id", "order_userref", "deadline", "triggers", "conditional", "display_qty",
@@ -316,20 +326,39 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             if let problem { return fail(problem) }
             if let limited = charge(symbol, Double(n)) { return fail(limited) }
             var rows: [(String, Int64?, String?)] = []
+            var failures: [Int: String] = [:]                 // row → the engine's per-order refusal
+            let validateOnly = p["validate"]?.bool == true
             list.forEachElement { o in
+                // The docs: an order that fails pre-match checks (funding) is rejected alone; the rest is processed.
+                if !validateOnly, let problem = preMatchProblem(o) {
+                    failures[rows.count] = problem
+                    rows.append(("", o["order_userref"]?.int64, o["cl_ord_id"]?.string))
+                    return true
+                }
                 addOrder(o, symbolOverride: symbol, method: method, reqID: reqID, session: session, out: &out, pushes: &pushes,
-                         inBatch: true, batchRows: &rows)
+                         inBatch: true, batchRows: &rows, validateOnly: validateOnly)
                 return true
             }
-            out.insert(Self.envelope(method: method, reqID: reqID) { w in
-                w.beginArray()
-                for (id, ref, cl) in rows {
-                    w.beginObject(); w.key("order_id"); w.string(id)
+            let firstFailure = failures.keys.min().map { failures[$0]! }
+            // A partly placed batch: success false with the first refusal, and every row, the live orders' with their ids.
+            out.insert(simJSON { w in
+                w.beginObject()
+                if let firstFailure { w.key("error"); w.string(firstFailure) }
+                w.key("method"); w.string(method)
+                if let reqID { w.key("req_id"); w.value(reqID) }
+                w.key("result"); w.beginArray()
+                for (i, (id, ref, cl)) in rows.enumerated() {
+                    w.beginObject()
+                    if failures[i] == nil { w.key("order_id"); w.string(id) }
                     if let ref { w.key("order_userref"); w.value(ref) }
                     if let cl { w.key("cl_ord_id"); w.string(cl) }
+                    if let f = failures[i] { w.key("error"); w.string(f) }
                     w.endObject()
                 }
                 w.endArray()
+                w.key("success"); w.value(firstFailure == nil)
+                VenueClock.withRFC3339 { t in w.key("time_in"); w.string(t); w.key("time_out"); w.string(t) }
+                w.endObject()
             }, at: 0)
         case "amend_order":
             guard let p = params else { return fail("EGeneral:Invalid arguments") }
@@ -407,7 +436,9 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     func validateOrder(_ p: JSONValue, symbolOverride: String?) -> String? {
         var unknown: String? = nil
         p.forEachMember { k, _ in
-            if let name = k.string, !Self.addOrderFields.contains(name) { unknown = name; return false }
+            // A batch entry has no symbol, deadline, validate or token of its own: they are the batch's.
+            if let name = k.string, !Self.addOrderFields.contains(name)
+                || (symbolOverride != nil && Self.batchLevelFields.contains(name)) { unknown = name; return false }
             return true
         }
         if let unknown { return "EGeneral:Invalid arguments:Unsupported field: '\(unknown)'" }
@@ -429,11 +460,21 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         return nil
     }
 
+    /// The engine's pre-match check (funding) of one order: nil if it passes.
+    func preMatchProblem(_ p: JSONValue) -> String? {
+        guard let limit = options.fundsLimit, let q = p["order_qty"]?.decimal, q > limit else { return nil }
+        return "EOrder:Insufficient funds"
+    }
+
     /// Place one order: ack (unless part of a batch), then its executions, and the makers' fills.
     func addOrder(_ p: JSONValue, symbolOverride: String?, method: String, reqID: Int64?, session: Int,
                   out: inout [[UInt8]], pushes: inout [(Int, [UInt8])], inBatch: Bool,
-                  batchRows: inout [(String, Int64?, String?)]) {
+                  batchRows: inout [(String, Int64?, String?)], validateOnly batchValidate: Bool = false) {
         if !inBatch, let problem = validateOrder(p, symbolOverride: symbolOverride) {
+            out.append(Self.envelope(method: method, reqID: reqID, error: problem))
+            return
+        }
+        if !inBatch, p["validate"]?.bool != true, let problem = preMatchProblem(p) {
             out.append(Self.envelope(method: method, reqID: reqID, error: problem))
             return
         }
@@ -448,7 +489,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         let price = p["limit_price"]?.decimal
         let cl = p["cl_ord_id"]?.string
         let userref = p["order_userref"]?.int64
-        let validateOnly = p["validate"]?.bool == true
+        let validateOnly = batchValidate || p["validate"]?.bool == true
         nextOrder += 1
         let id = validateOnly ? "" : Self.krakenID("O", nextOrder)
         if inBatch { batchRows.append((id, userref, cl)) } else {

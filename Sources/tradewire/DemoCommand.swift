@@ -27,7 +27,9 @@ struct Demo: AsyncParsableCommand {
         let cert = try GeneratedCertificate.generate(in: dir)
 
         let restSecret = "ZGVtby1rcmFrZW4tc2VjcmV0LWZvci10aGUtZGVtbw=="
-        let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token", apiKey: "demo-kraken-key", apiSecretBase64: restSecret))
+        // The demo account's funds take orders of up to 100 units: a larger one fails the engine's pre-match check.
+        let kraken = KrakenVenueSimulator(options: .init(token: "demo-ws-token", apiKey: "demo-kraken-key", apiSecretBase64: restSecret,
+                                                         fundsLimit: FixedDecimal("100")))
         let quotesVenue = QuotesVenueSimulator(options: .init(bearer: "demo-bearer", quotesPerSecond: 2_000))
         let gatewayVenue = GatewayVenueSimulator()
         let (edPrivate, edPublic) = try Signing.ed25519KeyPair()
@@ -63,7 +65,7 @@ struct Demo: AsyncParsableCommand {
         trader.onPush = { push in
             guard case .executions(let x) = push else { return }
             for e in x.reports {
-                var line = "  executions \(x.isSnapshot ? "snapshot" : "update") seq=\(x.sequence ?? 0): \(e.execType) \(e.orderID)"
+                var line = "  executions \(x.isSnapshot ? "snapshot" : "update") seq=\(x.sequence ?? 0): \(e.execType) \(e.orderID.map { "\($0)" } ?? "-")"
                 if let s = e.orderStatus { line += " status=\(s)" }
                 if let q = e.lastQty, let p = e.lastPrice { line += " fill \(q) @ \(p) (\(e.isMaker == true ? "maker" : "taker"))" }
                 if let r = e.reason { line += " reason=\"\(r)\"" }
@@ -100,12 +102,28 @@ struct Demo: AsyncParsableCommand {
         _ = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "26600", postOnly: true))
         try await Task.sleep(for: .milliseconds(20))
 
-        print("== batch_add: three orders for one pair, then cancel_all")
-        _ = try await trader.batchAdd(symbol: "ETH/USD", [
-            .limit("ETH/USD", .buy, quantity: "1.5", price: "1800.10"),
-            .limit("ETH/USD", .buy, quantity: "2", price: "1799.55"),
-            .limit("ETH/USD", .sell, quantity: "0.75", price: "1900"),
+        print("== cancel_order with three ids (one unknown): one answer per order, one completion with each order's outcome")
+        var toCancel: [String] = []
+        for (i, price) in ["24000", "24100"].enumerated() {
+            toCancel.append(try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.1", price: Price(price)!,
+                                                               clientOrderID: ClientOrderID("demo-mc-\(i)"))).response.orderID!.description)
+        }
+        let multi = try await trader.cancelOrder(.orderIDs([toCancel[0], "OUNKN0-WN000-ORDER0", toCancel[1]]))
+        for row in multi.response.orders ?? [] {
+            print("  cancel \(row.orderID.map { "\($0)" } ?? "(no id)"): \(row.error ?? "cancelled")")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+
+        print("== batch_add partly placed: the 500-unit order fails the funds check alone; the live orders' ids are reported")
+        let partial = try await trader.batchAdd(symbol: "ETH/USD", [
+            .limit("ETH/USD", .buy, quantity: "1.5", price: "1800.10", clientOrderID: ClientOrderID("demo-b-1")),
+            .limit("ETH/USD", .buy, quantity: "500", price: "1799.55", clientOrderID: ClientOrderID("demo-b-2")),
+            .limit("ETH/USD", .sell, quantity: "0.75", price: "1900", clientOrderID: ClientOrderID("demo-b-3")),
         ])
+        for row in partial.response.orders ?? [] {
+            print("  \(row.clientOrderID.map { "\($0)" } ?? "?"): \(row.orderID.map { "live as \($0)" } ?? "rejected: \(row.error ?? "")")")
+        }
+        print("== cancel_all")
         _ = try await trader.cancelAll()
         try await Task.sleep(for: .milliseconds(20))
 
@@ -233,7 +251,10 @@ struct Demo: AsyncParsableCommand {
         if let v = r.clientOrderID { parts.append("cl_ord_id: \(v)") }
         if let v = r.amendID { parts.append("amend_id: \(v)") }
         if let v = r.count { parts.append("count: \(v)") }
-        if let b = r.batch { parts.append("orders: [\(b.compactMap { $0.orderID?.description }.joined(separator: ", "))]") }
+        if let b = r.orders {
+            parts.append("orders: [\(b.map { $0.orderID?.description ?? "error: \($0.error ?? "")" }.joined(separator: ", "))]")
+        }
+        if let e = r.errorText { parts.append("error: \(e)") }
         if let t = r.timeOut { parts.append("time_out: \(t)") }
         return "{" + parts.joined(separator: ", ") + "}"
     }

@@ -86,7 +86,6 @@ struct KrakenCodecTests {
     }
 
     @Test(arguments: [
-        #"{"method":"add_order","success":true}"#,                           // no req_id
         #"{"method":"add_order","req_id":"7","success":true}"#,              // req_id of the wrong type
         #"{"method":"add_order","req_id":7,"success":true,"result":[]}"#,    // result not an object
         #"{"method":"add_order","req_id":7,"success":true,"result":{"order_id":5}}"#,

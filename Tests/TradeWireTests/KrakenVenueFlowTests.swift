@@ -77,8 +77,8 @@ struct KrakenVenueFlowTests {
         let batch = try await rig.client.batchAdd(symbol: "ETH/USD", [
             .limit("ETH/USD", .buy, quantity: "1", price: "1700"), .limit("ETH/USD", .sell, quantity: "1", price: "1900"),
         ])
-        #expect(batch.response.batch?.count == 2)
-        #expect(batch.response.batch?.allSatisfy { $0.orderID != nil } == true)
+        #expect(batch.response.orders?.count == 2)
+        #expect(batch.response.orders?.allSatisfy { $0.orderID != nil } == true)
         await #expect(throws: TradeWireError.self) {   // refused before sending: one order is not enough
             _ = try await rig.client.batchAdd(symbol: "ETH/USD", [.limit("ETH/USD", .buy, quantity: "1", price: "1")])
         }

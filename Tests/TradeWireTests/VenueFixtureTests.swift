@@ -76,7 +76,7 @@ struct VenueFixtureTests {
         #expect(!err.success && err.error?.description == "EOrder:Insufficient funds")
         #expect(cancel.orderID?.description == "OK4GZK-XOTOY-U4C4X5")
         #expect(all.count == 5)
-        #expect(batch.batch?.map { $0.orderUserref } == [1, 2])
+        #expect(batch.orders?.map { $0.orderUserref } == [1, 2])
         let fill = try #require(x.reports.first)
         #expect(x.sequence == 12 && fill.execType == .trade && fill.orderStatus == .filled && fill.isMaker == true)
         #expect(fill.lastQty == FixedDecimal("0.00008528") && fill.lastPrice == FixedDecimal("85.16") && fill.tradeID == 1241209)

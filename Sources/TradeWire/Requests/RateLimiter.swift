@@ -6,6 +6,12 @@ public struct RateLimitExceeded: Sendable {
     public let limit: String
     /// How long until it would pass.
     public let retryAfterNs: UInt64
+
+    /// For models outside the core (a venue module's own).
+    public init(limit: String, retryAfterNs: UInt64) {
+        self.limit = limit
+        self.retryAfterNs = retryAfterNs
+    }
 }
 
 /// A rate-control model. Called on the venue client's loop thread.
@@ -14,10 +20,16 @@ public protocol RateLimitModel: Sendable {
     mutating func acquire(cost: Double, key: String?, now: UInt64) -> RateLimitExceeded?
     /// Feed what the venue reported (e.g. Binance `rateLimits`); default: nothing.
     mutating func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64)
+    /// Account for a request that goes out whatever the count (a cancel: never held back locally).
+    mutating func charge(cost: Double, key: String?, now: UInt64)
+    /// The venue refused a request as over its limit on `key`: the model is full there, whatever it counted.
+    mutating func saturate(key: String?, now: UInt64)
 }
 
 extension RateLimitModel {
     public mutating func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64) {}
+    public mutating func charge(cost: Double, key: String?, now: UInt64) { _ = acquire(cost: cost, key: key, now: now) }
+    public mutating func saturate(key: String?, now: UInt64) {}
 }
 
 /// A token bucket: `capacity` tokens, refilled at `ratePerSecond`.
@@ -44,10 +56,18 @@ public struct TokenBucket: RateLimitModel {
     }
 }
 
-/// Kraken's per-pair order counter (protocols.md §1.14): each add costs 1, each
-/// cancel or amend costs more the younger the order; the counter decays at a
-/// tier-dependent rate and must stay under the tier's threshold.
+/// Kraken's per-pair order counter (the "Spot rate limits" guide): add +1, batch add +n/2, amend +1 plus
+/// 3/2/1 under 5/10/15 s of order age, cancel 8/6/5/4/2/1 under 5/10/15/45/90/300 s; the counter of each
+/// pair decays at the tier's rate and must stay at or under the tier's threshold, or the venue answers
+/// `EOrder:Rate limit exceeded`.
 public struct KrakenOrderCounter: RateLimitModel {
+    /// Kraken's verification tiers, with the guide's threshold and decay per second.
+    public enum Tier: Sendable {
+        case starter, intermediate, pro
+        public var threshold: Double { switch self { case .starter: 60; case .intermediate: 125; case .pro: 180 } }
+        public var decayPerSecond: Double { switch self { case .starter: 1; case .intermediate: 2.34; case .pro: 3.75 } }
+    }
+
     public let threshold: Double
     public let decayPerSecond: Double
     private var counters: [String: (value: Double, last: UInt64)] = [:]
@@ -58,11 +78,22 @@ public struct KrakenOrderCounter: RateLimitModel {
         self.decayPerSecond = decayPerSecond
     }
 
+    public init(tier: Tier) { self.init(threshold: tier.threshold, decayPerSecond: tier.decayPerSecond) }
+
+    /// The pair's counter now, decayed.
+    private mutating func current(_ k: String, _ now: UInt64) -> (value: Double, last: UInt64) {
+        var c = counters[k] ?? (0, now)
+        if now > c.last { c.value = Swift.max(0, c.value - Double(now - c.last) / 1e9 * decayPerSecond) }
+        c.last = Swift.max(c.last, now)
+        return c
+    }
+
+    /// The pair's counter at `now` (for tests and monitoring).
+    public mutating func count(key: String, now: UInt64) -> Double { current(key, now).value }
+
     public mutating func acquire(cost: Double, key: String?, now: UInt64) -> RateLimitExceeded? {
         let k = key ?? "*"
-        var c = counters[k] ?? (0, now)
-        c.value = Swift.max(0, c.value - Double(now - c.last) / 1e9 * decayPerSecond)
-        c.last = now
+        var c = current(k, now)
         if c.value + cost > threshold {
             counters[k] = c
             let wait = (c.value + cost - threshold) / decayPerSecond * 1e9
@@ -72,6 +103,23 @@ public struct KrakenOrderCounter: RateLimitModel {
         counters[k] = c
         return nil
     }
+
+    public mutating func charge(cost: Double, key: String?, now: UInt64) {
+        let k = key ?? "*"
+        var c = current(k, now)
+        c.value += cost
+        counters[k] = c
+    }
+
+    public mutating func saturate(key: String?, now: UInt64) {
+        let k = key ?? "*"
+        var c = current(k, now)
+        c.value = Swift.max(c.value, threshold)
+        counters[k] = c
+    }
+
+    /// Cost of a batch add of `n` orders: n/2.
+    public static func batchAddCost(orders n: Int) -> Double { Double(n) / 2 }
 
     /// Cost of an amend by order age (seconds): fixed 1 plus 3/2/1 under 5/10/15 s.
     public static func amendCost(orderAgeSeconds age: Double) -> Double {
@@ -150,5 +198,26 @@ public final class VenueRateLimiter: Sendable {
 
     public func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64 = MonotonicClock.nanoseconds()) {
         model.withLock { $0.observe(usage: usage, now: now) }
+    }
+
+    /// Account for a request that goes out regardless (see `RateLimitModel.charge`).
+    public func charge(cost: Double, key: String? = nil, now: UInt64 = MonotonicClock.nanoseconds()) {
+        model.withLock { $0.charge(cost: cost, key: key, now: now) }
+    }
+
+    /// The venue said the limit on `key` is exceeded (see `RateLimitModel.saturate`).
+    public func saturate(key: String? = nil, now: UInt64 = MonotonicClock.nanoseconds()) {
+        model.withLock { $0.saturate(key: key, now: now) }
+    }
+
+    /// Run `body` on the model under the lock when it is an `M` (a venue's own feedback beyond `observe`, e.g. an
+    /// order the venue placed or a `retryAfter`); nil when the model is of another type.
+    public func withModel<M: RateLimitModel, R>(as type: M.Type, _ body: (inout M) -> R) -> R? {
+        model.withLock { m -> R? in
+            guard var typed = m as? M else { return nil }
+            let r = body(&typed)
+            m = typed
+            return r
+        }
     }
 }
