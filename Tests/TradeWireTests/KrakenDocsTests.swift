@@ -109,6 +109,25 @@ struct KrakenDocsTests {
         #expect(amended.success && amended.amendID != nil)
     }
 
+    @Test func theOtherSupportedMessagesMatchTheDocs() throws {
+        #expect(sameJSON(written { KrakenEncoder.encode(.ping, id: 101, token: nil, into: &$0) }, try Self.docs("ws_ping_request.json")))
+        guard case .push(.pong(let pong)) = try Self.decode("ws_ping_response.json") else { Issue.record("pong"); return }
+        #expect(pong == 101)
+        guard case .push(.heartbeat) = try Self.decode("ws_heartbeat.json") else { Issue.record("heartbeat"); return }
+        // connection_id 13834774380200032777 is above Int64.max: the status still decodes.
+        guard case .push(.status(let system, let version)) = try Self.decode("ws_status_update.json") else { Issue.record("status"); return }
+        #expect(system.description == "online" && version.description == "2.0.0")
+        var subscribe = written { KrakenEncoder.encode(.subscribeExecutions(snapOrders: true, snapTrades: true), id: 0,
+                                                       token: "G38a1tGFzqGiUCmnegBcm8d4nfP3tytiNQz6tkCBYXY", into: &$0) }
+        subscribe = try Self.withoutReqID(subscribe)
+        #expect(sameJSON(subscribe, try Self.docs("ws_executions_subscribe_request.json")))
+        let subscribed = try Self.response("ws_executions_subscribe_response.json")
+        #expect(subscribed.success && subscribed.method == .subscribe && subscribed.requestID == 0)
+        #expect(sameJSON(written { KrakenEncoder.encode(.cancelAll, id: 1234567890, token: "weeBxllys/7kHy/zHpkATSDIS42BvDgWS2b04ZSZHZ5", into: &$0) },
+                         try Self.docs("ws_cancel_all_request.json")))
+        #expect(try Self.response("ws_cancel_all_response.json").count == 1)
+    }
+
     /// Item 9: a venue's explanation longer than an inline text (64 bytes) is never cut.
     @Test func aLongErrorTextIsKeptWhole() throws {
         let text = "EGeneral:Invalid arguments:limit_price must be a multiple of the tick size 0.1 for pair BTC/USD"
