@@ -12,6 +12,7 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
             case noSpace, invalidArgument, timeout, connectionLost, resolve, unsupported
             case invalidURL, notOnEventLoop
             case rateLimited, requestTimeout, venueRejected, malformedResponse, alreadyCreated, notCreated, outcomeUnknown
+            case banned
         }
         fileprivate let kind: Kind
 
@@ -53,8 +54,11 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
         public static let invalidURL = Code(kind: .invalidURL)
         /// A loop-confined call was made from another thread.
         public static let notOnEventLoop = Code(kind: .notOnEventLoop)
-        /// A request was over a rate limit (`detail` names it) and the policy is fail-fast.
+        /// A request was over a rate limit (`detail` names it) and the policy is fail-fast; `retryAfter` says
+        /// how long to wait when the venue or the limiter knows.
         public static let rateLimited = Code(kind: .rateLimited)
+        /// The venue banned this client (e.g. Binance 418, an IP ban) until `retryAfter` has passed.
+        public static let banned = Code(kind: .banned)
         /// No response before the request's deadline. For an order: outcome unknown.
         public static let requestTimeout = Code(kind: .requestTimeout)
         /// The venue answered with an error (`detail` holds its text).
@@ -82,15 +86,21 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
     public let httpBody: String?
     /// The close code the peer sent, if the failure came with one.
     public let closeCode: UInt16?
+    /// The venue's own error code, when it sends numeric ones (Binance `error.code`, e.g. -2011).
+    public let venueCode: Int?
+    /// How long to wait before trying again (`.rateLimited`, `.banned`), when known.
+    public let retryAfter: Duration?
 
     public init(code: Code, detail: String, errno: Errno? = nil, httpStatus: Int? = nil,
-         httpBody: String? = nil, closeCode: UInt16? = nil) {
+         httpBody: String? = nil, closeCode: UInt16? = nil, venueCode: Int? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.errno = errno
         self.detail = detail
         self.httpStatus = httpStatus
         self.httpBody = httpBody
         self.closeCode = closeCode
+        self.venueCode = venueCode
+        self.retryAfter = retryAfter
     }
 
     /// Map a code of the C core's contract (negative errno or `tw_err`) to an error.

@@ -10,11 +10,16 @@ public struct BinanceAck: Sendable {
     public let latency: RequestLatency
 }
 
-/// A Binance Spot WebSocket API client: signed requests (HMAC or Ed25519),
-/// `session.logon`, the user data stream with typed `executionReport`s,
-/// `rateLimits` fed to the process-wide limiter, 5xx and -1007 surfaced as
-/// `.outcomeUnknown`, `serverShutdown` surfaced. Server ping frames are
-/// answered by the core.
+/// An answer with its typed result (`value`) and the raw answer (`ack`: request id, response, latency).
+public struct BinanceReply<Value: Sendable>: Sendable {
+    public let value: Value
+    public let ack: BinanceAck
+}
+
+/// A Binance Spot WebSocket API client: signed requests (HMAC or Ed25519), `session.logon` (Ed25519), the user data
+/// stream (by logon or by signature) with typed `executionReport`s, Binance's rate limits (`BinanceRateLimits`: clock
+/// windows, ORDERS for placed orders, `retryAfter`, 418 bans as `.banned`), 5xx and -1007 surfaced as `.outcomeUnknown`,
+/// session revocation and `serverShutdown` surfaced. Server ping frames are answered by the core.
 public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var url: WebSocketURL
@@ -43,8 +48,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public typealias Callback = (_ requestID: UInt64, _ method: String, _ request: BinanceRequest,
                                  _ result: Result<BinanceResponse, TradeWireError>, _ latency: RequestLatency) -> Void
 
-    /// Limits as Binance reports them in `rateLimits`, shared process-wide, failing fast.
-    public static let sharedRateLimiter = VenueRateLimiter(BinanceReportedLimits(), policy: .failFast)
+    /// Binance's limits, learned from every answer's `rateLimits`, shared process-wide (the limits are per IP and per
+    /// account), failing fast.
+    public static let sharedRateLimiter = VenueRateLimiter(BinanceRateLimits(), policy: .failFast)
 
     public let loop: EventLoop
     public let configuration: Configuration
@@ -57,19 +63,20 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public var onExecutionReport: ((BinanceExecutionReport) -> Void)?
     /// The server announced a shutdown: a replacement connection is opened (with a reconnect policy).
     public var onServerShutdown: ((Int64?) -> Void)?
+    /// Logon, its failure, revocation, user data stream subscribed or terminated (loop thread).
+    public var onSessionEvent: ((BinanceSessionEvent) -> Void)?
     /// What became of each order whose request ended without an answer (lost connection, timeout), by
     /// `clientOrderId`: from the user data stream, `openOrders.status` after a reconnect, a late answer, or
     /// `order.status` once the settle window has passed. Once per order, plus `.foundAfterNotFound`.
     public var onReconciliation: (([OrderReconciliation]) -> Void)?
-    public private(set) var loggedOn = false
+    /// Is the current connection's session logged on (Ed25519 `session.logon`)? Loop thread.
+    public var loggedOn: Bool { session.loggedOn }
 
     /// Connects, reconnects, replaces aging connections.
     public private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<BinanceRequest, BinanceResponse>
-    /// What to restore on a new connection.
-    private var wantsLogon = false
-    private var wantsUserDataStream = false
+    private var session = BinanceSession()
     /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
     private let reconciler: OrderReconciler
     /// The `order.status` requests the reconciler asked for: request id → client order id.
@@ -98,8 +105,14 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private func noteUnknownOrder(_ r: BinanceRequest, requestID: UInt64, cause: OrderReconciliation.Cause, generation: Int,
                                   connectionOpen: Bool) {
         if let cl = statusQueries.removeValue(forKey: requestID) { reconciler.recheck(clientOrderID: cl); return }   // a query went unanswered
-        guard case .orderPlace(let o) = r, let cl = o.newClientOrderId else { return }
-        reconciler.unknown(clientOrderID: cl.description, requestID: requestID, cause: cause, symbol: o.symbol,
+        let order: BinanceOrder
+        switch r {
+        case .orderPlace(let o): order = o
+        case .orderCancelReplace(let cr): order = cr.order
+        default: return
+        }
+        guard let cl = order.newClientOrderId else { return }
+        reconciler.unknown(clientOrderID: cl.description, requestID: requestID, cause: cause, symbol: order.symbol,
                            generation: generation, connectionOpen: connectionOpen)
     }
 
@@ -107,7 +120,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private func queryStatus(_ entries: [UnknownOrderTracker.Entry]) {
         for e in entries {
             do {
-                let id = try send(.orderStatus(symbol: e.symbol ?? "", orderId: nil, origClientOrderId: e.clientOrderID))
+                let id = try send(.orderStatus(symbol: e.symbol ?? "", order: .clientOrderId(e.clientOrderID)))
                 statusQueries[id] = e.clientOrderID
             } catch {
                 reconciler.recheck(clientOrderID: e.clientOrderID)
@@ -125,15 +138,15 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
         reconciler.evidenceInView()          // order.status can be asked on any open connection
-        guard kind != .first else { return }
-        // A new connection has no session: log on again, restore the user data stream, and ask for open orders
-        // if some orders' outcome was lost with the old connection. Binance answers in order on one connection.
-        loggedOn = false
-        var restore: [BinanceRequest] = []
-        if wantsLogon { restore.append(.sessionLogon) }
-        if wantsUserDataStream { restore.append(.userDataStreamSubscribe) }
-        if !reconciler.isEmpty { restore.append(.openOrdersStatus(symbol: nil)) }
-        for r in restore {
+        // A new connection has no session: log on again (the logon's subscribe follows its answer), restore a
+        // signature subscription, and ask for open orders if some orders' outcome was lost with the old connection.
+        var restore = session.connectionOpened(restoring: kind != .first)
+        if kind != .first && !reconciler.isEmpty { restore.append(.openOrdersStatus(symbol: nil)) }
+        sendFollowUps(restore)
+    }
+
+    private func sendFollowUps(_ requests: [BinanceRequest]) {
+        for r in requests {
             do { try send(r) } catch { logger.warning("restoring \(r.method) failed", metadata: ["error": "\(error)"]) }
         }
     }
@@ -142,7 +155,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         let generation: Int
         switch supervisor.didClose(c, close) {
         case .standby: return
-        case .current(let g): generation = g; loggedOn = false; reconciler.evidenceLost()
+        case .current(let g): generation = g; session.connectionClosed(); reconciler.evidenceLost()
         case .retired(let g): generation = g
         }
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
@@ -158,32 +171,38 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
     }
 
-    /// Issue a request (loop thread). Request ids go on the wire as strings (`"tw-<n>"`).
+    /// Issue a request (loop thread). Request ids go on the wire as strings (`"tw-<n>"`). Throws, with nothing sent
+    /// and no callback, when the request is refused before it has an id: not connected, over a rate limit
+    /// (`.rateLimited`, or `.banned` during a 418 ban, with `retryAfter`).
     @discardableResult
-    public func send(_ request: BinanceRequest) throws -> UInt64 { try issue(request, waiter: nil) }
+    public func send(_ request: BinanceRequest) throws(TradeWireError) -> UInt64 { try issue(request, waiter: nil) }
 
     /// `send`, with the async caller's waiter stored with the request before its frame leaves.
-    private func issue(_ request: BinanceRequest, waiter: RequestWaiter<BinanceAck>?) throws -> UInt64 {
+    private func issue(_ request: BinanceRequest, waiter: RequestWaiter<BinanceAck>?) throws(TradeWireError) -> UInt64 {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "BinanceClient.send runs on its loop") }
         if let refused = supervisor.refusal(venue: "Binance") { throw refused }
         guard let conn = connection else { throw TradeWireError(code: .closed, detail: "Binance connection is not open") }
-        if case .sessionLogon = request, case .hmac = configuration.credentials?.key {
-            throw TradeWireError(code: .invalidArgument, detail: "session.logon needs an Ed25519 key")
-        }
-        if let limiter = configuration.rateLimiter, let over = limiter.acquire(cost: 1) {
-            throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
+        if let limiter = configuration.rateLimiter {
+            let now = MonotonicClock.nanoseconds()
+            if let over = limiter.acquire(cost: Double(request.weight), key: request.placesOrder ? BinanceRateLimits.Key.order : nil, now: now) {
+                let banned = limiter.withModel(as: BinanceRateLimits.self) { $0.isBanned(now: now) } ?? false
+                throw TradeWireError(code: banned ? .banned : .rateLimited,
+                                     detail: "\(request.method): over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms",
+                                     retryAfter: .nanoseconds(Int64(over.retryAfterNs)))
+            }
         }
         let id = try pending.register(request, method: request.method, generation: supervisor.generation,
                                       waiter: waiter.map { w in { id, result, latency in
                                           w.resume(with: result.map { BinanceAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
                                       } })
-        // Encode first (signing may fail): nothing is sent, and the request completes with the error, if it does.
-        var encoded = [UInt8](repeating: 0, count: 2048)
+        session.sending(request)
+        // Encode first (validation and signing may fail): nothing is sent, and the request completes with the error.
+        var encoded = [UInt8](repeating: 0, count: 4096)
         let n: Int
         do {
             n = try encoded.withUnsafeMutableBytes { b -> Int in
                 var w = JSONWriter(b)
-                try BinanceEncoder.encode(request, id: "tw-\(id)", credentials: configuration.credentials, loggedOn: loggedOn,
+                try BinanceEncoder.encode(request, id: "tw-\(id)", credentials: configuration.credentials, loggedOn: session.loggedOn,
                                           timestampMs: Self.nowMs(), into: &w)
                 return w.count
             }
@@ -210,6 +229,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         switch inbound {
         case .executionReport(let r):
             if reconciler.isWatching {
+                // A cancel's report carries the cancel's own id in `c` and the order's in `C`: correlate by the order's.
                 reconciler.sighted(clientOrderID: r.orderClientOrderId, orderID: String(r.orderId), status: r.status.rawValue)
             }
             onExecutionReport?(r)
@@ -217,9 +237,19 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             logger.notice("Binance serverShutdown: reconnect")
             onServerShutdown?(t)
             if configuration.reconnect != nil { supervisor.replace(reason: "Binance serverShutdown") }
+        case .streamTerminated(let sub, _):
+            onSessionEvent?(session.streamTerminated(subscriptionId: sub))
         case .event: break
+        case .unsolicited(let r):
+            feedLimiter(r)
+            if r.status == 401 || r.errorCode == -2015 {
+                logger.notice("Binance revoked the session", metadata: ["code": "\(r.errorCode ?? 0)"])
+                onSessionEvent?(session.revoked(code: r.errorCode ?? 0, message: r.errorMessage ?? ""))
+            } else {
+                logger.warning("Binance error without a request id", metadata: ["status": "\(r.status)", "code": "\(r.errorCode ?? 0)"])
+            }
         case .response(let r):
-            configuration.rateLimiter?.observe(usage: r.rateLimits)
+            feedLimiter(r)
             guard r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)), let request = pending.request(id) else {
                 if reconciler.isWatching, r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)) {
                     // A late answer to an order that timed out settles it.
@@ -230,13 +260,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 logger.debug("response to an unknown request", metadata: ["id": "\(r.id)"])
                 return
             }
-            let result: Result<BinanceResponse, TradeWireError>
-            if r.status == 200 {
-                result = .success(r)
-            } else if r.status >= 500 || r.errorCode == -1007 {
-                result = .failure(TradeWireError(code: .outcomeUnknown, detail: "Binance \(r.status) \(r.errorCode.map(String.init) ?? ""): \(r.errorMessage ?? "server error"); the order may have gone through: check its state"))
-            } else {
-                result = .failure(Self.venueError(r))
+            let result = Self.outcome(r, of: request)
+            if request.placesOrder, !r.reportsOrderCount, Self.countsAsPlaced(r, of: request) {
+                _ = configuration.rateLimiter?.withModel(as: BinanceRateLimits.self) { $0.orderPlaced(now: MonotonicClock.nanoseconds()) }
             }
             if let cl = statusQueries.removeValue(forKey: id) {
                 switch result {
@@ -245,37 +271,157 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 case .failure: reconciler.recheck(clientOrderID: cl)
                 }
             }
-            if case .success = result {
-                switch request {
-                case .sessionLogon: loggedOn = true; wantsLogon = true
-                case .userDataStreamSubscribe: wantsUserDataStream = true
-                case .openOrdersStatus:
-                    if reconciler.isWatching {
-                        for o in r.openOrders { reconciler.sighted(clientOrderID: o.clientOrderID, orderID: o.orderID, status: o.status) }
-                    }
-                default: break
-                }
+            if case .openOrdersStatus = request, r.status == 200, reconciler.isWatching {
+                for o in r.openOrders { reconciler.sighted(clientOrderID: o.clientOrderID, orderID: o.orderID, status: o.status) }
             }
+            let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionId: r.subscriptionId)
             pending.answer(id, result, receivedAt: message.receivedAt)
+            if let event { onSessionEvent?(event) }
+            sendFollowUps(next)
         }
+    }
+
+    /// The venue's `rateLimits`, and a 429's or 418's `retryAfter`, into the limiter.
+    private func feedLimiter(_ r: BinanceResponse) {
+        guard let limiter = configuration.rateLimiter else { return }
+        let now = MonotonicClock.nanoseconds()
+        if !r.rateLimits.isEmpty { limiter.observe(usage: r.rateLimits, now: now) }
+        if r.status == 429 || r.status == 418 {
+            _ = limiter.withModel(as: BinanceRateLimits.self) {
+                $0.refused(status: r.status, code: r.errorCode, retryAfterMs: r.retryAfterMs, serverTimeMs: r.serverTimeMs, now: now)
+            }
+        }
+    }
+
+    /// Did the venue count this answer's order in ORDERS? `order.place`: when it placed it; `order.cancelReplace`:
+    /// whenever it answered with the legs' results, even with the new order not attempted.
+    static func countsAsPlaced(_ r: BinanceResponse, of request: BinanceRequest) -> Bool {
+        if r.status == 200 { return true }
+        if case .orderCancelReplace = request { return r.errorCode == -2021 || r.errorCode == -2022 }
+        return false
+    }
+
+    /// How an answer completes its request.
+    static func outcome(_ r: BinanceResponse, of request: BinanceRequest) -> Result<BinanceResponse, TradeWireError> {
+        if r.status == 200 { return .success(r) }
+        // A partial cancel-replace (409, -2021): one leg took effect; the answer's legs say which (`cancelReplace()`).
+        if case .orderCancelReplace = request, r.status == 409, r.errorDataJSON != nil { return .success(r) }
+        if r.status >= 500 || r.errorCode == -1007 {
+            return .failure(TradeWireError(code: .outcomeUnknown, detail: "Binance \(r.status) \(r.errorCode.map(String.init) ?? ""): \(r.errorMessage ?? "server error"); the order may have gone through: check its state", venueCode: r.errorCode))
+        }
+        return .failure(venueError(r))
+    }
+
+    static func retryAfter(_ r: BinanceResponse) -> Duration? {
+        guard let after = r.retryAfterMs else { return nil }
+        return .milliseconds(max(0, after - (r.serverTimeMs ?? nowMs())))
     }
 
     static func venueError(_ r: BinanceResponse) -> TradeWireError {
-        TradeWireError(code: .venueRejected, detail: "Binance \(r.errorCode ?? 0): \(r.errorMessage ?? "")")
-    }
-
-    public func request(_ r: BinanceRequest) async throws -> BinanceAck {
-        try await loop.awaitResult { [self] (waiter: RequestWaiter<BinanceAck>) in
-            do { _ = try issue(r, waiter: waiter) } catch { waiter.resume(throwing: error) }
+        var text = "Binance \(r.errorCode ?? 0): \(r.errorMessage ?? "")"
+        if r.errorCode == -2022 || r.errorCode == -2021, let legs = try? r.cancelReplace() {
+            func leg(_ outcome: BinanceCancelReplaceResult.Outcome, _ l: BinanceCancelReplaceResult.Leg?) -> String {
+                if case .error(let code, let msg)? = l { return "\(outcome.rawValue) \(code) \(msg)" }
+                return outcome.rawValue
+            }
+            text += " (cancel: \(leg(legs.cancelResult, legs.cancelResponse)); new order: \(leg(legs.newOrderResult, legs.newOrderResponse)))"
+        }
+        switch r.status {
+        case 418: return TradeWireError(code: .banned, detail: "\(text) (IP banned)", venueCode: r.errorCode, retryAfter: retryAfter(r))
+        case 429: return TradeWireError(code: .rateLimited, detail: text, venueCode: r.errorCode, retryAfter: retryAfter(r))
+        default: return TradeWireError(code: .venueRejected, detail: text, venueCode: r.errorCode)
         }
     }
 
-    public func placeOrder(_ o: BinanceOrder) async throws -> BinanceAck { try await request(.orderPlace(o)) }
-    public func testOrder(_ o: BinanceOrder) async throws -> BinanceAck { try await request(.orderTest(o)) }
-    public func cancelOrder(symbol: String, orderId: Int64? = nil, origClientOrderId: String? = nil) async throws -> BinanceAck {
-        try await request(.orderCancel(symbol: symbol, orderId: orderId, origClientOrderId: origClientOrderId))
+    // MARK: async/await
+
+    /// Send and await the answer, from any task. Errors are `TradeWireError`s.
+    public func request(_ r: BinanceRequest) async throws(TradeWireError) -> BinanceAck {
+        do {
+            return try await loop.awaitResult { [self] (waiter: RequestWaiter<BinanceAck>) in
+                do { _ = try issue(r, waiter: waiter) } catch { waiter.resume(throwing: error) }
+            }
+        } catch let e as TradeWireError { throw e } catch {
+            throw TradeWireError(code: .closed, detail: "\(error)")
+        }
     }
-    public func ping() async throws -> BinanceAck { try await request(.ping) }
-    public func logon() async throws -> BinanceAck { try await request(.sessionLogon) }
-    public func subscribeUserDataStream() async throws -> BinanceAck { try await request(.userDataStreamSubscribe) }
+
+    private func reply<V: Sendable>(_ r: BinanceRequest, _ decode: (BinanceResponse) throws(TradeWireError) -> V) async throws(TradeWireError) -> BinanceReply<V> {
+        let ack = try await request(r)
+        return BinanceReply(value: try decode(ack.response), ack: ack)
+    }
+
+    public func placeOrder(_ o: BinanceOrder) async throws(TradeWireError) -> BinanceAck { try await request(.orderPlace(o)) }
+    public func testOrder(_ o: BinanceOrder) async throws(TradeWireError) -> BinanceAck { try await request(.orderTest(o)) }
+
+    /// `order.cancel` by `orderId` and/or the client id the order was placed with.
+    public func cancelOrder(symbol: String, orderId: Int64? = nil, origClientOrderId: String? = nil,
+                            newClientOrderId: ClientOrderID? = nil) async throws(TradeWireError) -> BinanceAck {
+        let ref: BinanceOrderRef
+        switch (orderId, origClientOrderId) {
+        case let (i?, c?): ref = .both(orderId: i, clientOrderId: c)
+        case let (i?, nil): ref = .orderId(i)
+        case let (nil, c?): ref = .clientOrderId(c)
+        case (nil, nil): throw TradeWireError(code: .invalidArgument, detail: "order.cancel needs orderId or origClientOrderId")
+        }
+        return try await request(.orderCancel(BinanceCancel(symbol: symbol, order: ref, newClientOrderId: newClientOrderId)))
+    }
+
+    public func cancelOrder(_ c: BinanceCancel) async throws(TradeWireError) -> BinanceReply<BinanceCancelResult> {
+        try await reply(.orderCancel(c)) { r throws(TradeWireError) in try r.cancelResult() }
+    }
+
+    /// `order.cancelReplace`. A 409 (one leg failed) returns too: look at both legs.
+    public func cancelReplace(_ c: BinanceCancelReplace) async throws(TradeWireError) -> BinanceReply<BinanceCancelReplaceResult> {
+        try await reply(.orderCancelReplace(c)) { r throws(TradeWireError) in try r.cancelReplace() }
+    }
+
+    public func amendKeepPriority(_ a: BinanceAmend) async throws(TradeWireError) -> BinanceReply<BinanceAmendResult> {
+        try await reply(.orderAmendKeepPriority(a)) { r throws(TradeWireError) in try r.amendResult() }
+    }
+
+    public func cancelAllOpenOrders(symbol: String) async throws(TradeWireError) -> BinanceReply<[BinanceCancelResult]> {
+        try await reply(.openOrdersCancelAll(symbol: symbol)) { r throws(TradeWireError) in try r.cancelAllResults() }
+    }
+
+    public func orderStatus(symbol: String, order: BinanceOrderRef) async throws(TradeWireError) -> BinanceReply<BinanceOrderReport> {
+        try await reply(.orderStatus(symbol: symbol, order: order)) { r throws(TradeWireError) in try r.orderReport() }
+    }
+
+    public func openOrders(symbol: String? = nil) async throws(TradeWireError) -> BinanceReply<[BinanceOrderReport]> {
+        try await reply(.openOrdersStatus(symbol: symbol)) { r throws(TradeWireError) in try r.openOrderReports() }
+    }
+
+    public func accountStatus(omitZeroBalances: Bool? = nil) async throws(TradeWireError) -> BinanceReply<BinanceAccountStatus> {
+        try await reply(.accountStatus(omitZeroBalances: omitZeroBalances)) { r throws(TradeWireError) in try r.accountStatus() }
+    }
+
+    /// `account.rateLimits.orders`: the unfilled order count of each ORDERS window.
+    public func orderRateLimits() async throws(TradeWireError) -> BinanceReply<[BinanceRateLimit]> {
+        try await reply(.accountRateLimitsOrders) { r throws(TradeWireError) in try r.orderRateLimits() }
+    }
+
+    public func ping() async throws(TradeWireError) -> BinanceAck { try await request(.ping) }
+    public func logon() async throws(TradeWireError) -> BinanceAck { try await request(.sessionLogon) }
+
+    /// The user data stream: `userDataStream.subscribe` on a logged-on (Ed25519) session, else
+    /// `userDataStream.subscribe.signature` (any key, HMAC included). Restored after a reconnect.
+    public func subscribeUserDataStream() async throws(TradeWireError) -> BinanceAck {
+        let loggedOn = try await onLoop { $0.session.loggedOn }
+        return try await request(loggedOn ? .userDataStreamSubscribe : .userDataStreamSubscribeSignature)
+    }
+
+    public func unsubscribeUserDataStream(subscriptionId: Int64? = nil) async throws(TradeWireError) -> BinanceAck {
+        try await request(.userDataStreamUnsubscribe(subscriptionId: subscriptionId))
+    }
+
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (BinanceClient) -> T) async throws(TradeWireError) -> T {
+        do { return try await loop.submit { [self] in body(self) } } catch let e as TradeWireError { throw e } catch {
+            throw TradeWireError(code: .closed, detail: "\(error)")
+        }
+    }
+}
+
+extension Result {
+    var failure: Failure? { if case .failure(let e) = self { return e } else { return nil } }
 }

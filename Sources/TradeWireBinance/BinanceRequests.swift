@@ -1,11 +1,16 @@
 import TradeWire
 
-/// How requests are signed (protocols.md §2.3).
+/// How requests are signed (Binance WS API › Request security › SIGNED request security).
+///
+/// RSA keys (PKCS#1 v1.5 over SHA-256, base64) are not supported yet: TradeWire's signing has HMAC and Ed25519.
 public enum BinanceKey: Sendable {
-    /// hex(HMAC-SHA256(secret, payload)).
+    /// hex(HMAC-SHA256(secret, payload)). The user data stream goes through `userDataStream.subscribe.signature`.
     case hmac(secret: String)
-    /// base64(Ed25519(private key, payload)); also allows `session.logon`.
+    /// base64(Ed25519(private key, payload)); the only key type `session.logon` accepts.
     case ed25519(privateKeyPEM: String)
+
+    /// `session.logon` works with Ed25519 keys only ("Only Ed25519 keys are supported for this feature").
+    public var canLogOn: Bool { if case .ed25519 = self { return true } else { return false } }
 }
 
 public struct BinanceCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -21,164 +26,192 @@ public struct BinanceCredentials: Sendable, CustomStringConvertible, CustomDebug
     public var customMirror: Mirror { Mirror(self, children: ["apiKey": "\(apiKey.prefix(4))…", "key": "<redacted>"]) }
 }
 
-/// An `order.place` / `order.test` order.
-public struct BinanceOrder: Sendable {
-    public enum OrderType: String, Sendable {
-        case limit = "LIMIT", limitMaker = "LIMIT_MAKER", market = "MARKET", stopLoss = "STOP_LOSS"
-        case stopLossLimit = "STOP_LOSS_LIMIT", takeProfit = "TAKE_PROFIT", takeProfitLimit = "TAKE_PROFIT_LIMIT"
+/// Which order a cancel, amend or query is about: by `orderId`, by the client order id it was placed with, or both
+/// (Binance then looks the order up by `orderId` and checks the client id against it).
+public enum BinanceOrderRef: Sendable, Hashable {
+    case orderId(Int64)
+    case clientOrderId(String)
+    case both(orderId: Int64, clientOrderId: String)
+
+    public var orderId: Int64? {
+        switch self {
+        case .orderId(let i), .both(let i, _): return i
+        case .clientOrderId: return nil
+        }
     }
-    public enum TimeInForce: String, Sendable { case gtc = "GTC", ioc = "IOC", fok = "FOK" }
-    public enum ResponseType: String, Sendable { case ack = "ACK", result = "RESULT", full = "FULL" }
-
-    public var symbol: String
-    public var side: Side
-    public var type: OrderType
-    public var quantity: Quantity
-    public var price: Price?
-    public var timeInForce: TimeInForce?
-    public var newClientOrderId: ClientOrderID?
-    public var responseType: ResponseType?
-    /// Milliseconds the request stays valid (≤ 60000; the venue's default is 5000).
-    public var recvWindow: Int?
-
-    public init(symbol: String, side: Side, type: OrderType, quantity: Quantity, price: Price? = nil,
-                timeInForce: TimeInForce? = nil, newClientOrderId: ClientOrderID? = nil, responseType: ResponseType? = nil,
-                recvWindow: Int? = nil) {
-        self.recvWindow = recvWindow
-        self.symbol = symbol
-        self.side = side
-        self.type = type
-        self.quantity = quantity
-        self.price = price
-        self.timeInForce = timeInForce
-        self.newClientOrderId = newClientOrderId
-        self.responseType = responseType
-    }
-
-    public static func limit(_ symbol: String, _ side: Side, quantity: Quantity, price: Price, timeInForce: TimeInForce = .gtc,
-                             clientOrderID: ClientOrderID? = nil) -> BinanceOrder {
-        BinanceOrder(symbol: symbol, side: side, type: .limit, quantity: quantity, price: price, timeInForce: timeInForce,
-                     newClientOrderId: clientOrderID)
+    public var clientOrderId: String? {
+        switch self {
+        case .clientOrderId(let c), .both(_, let c): return c
+        case .orderId: return nil
+        }
     }
 }
 
+/// `cancelRestrictions` of `order.cancel` and `order.cancelReplace`: cancel only in that state (else -2011).
+public enum BinanceCancelRestrictions: String, Sendable {
+    case onlyNew = "ONLY_NEW", onlyPartiallyFilled = "ONLY_PARTIALLY_FILLED"
+}
+
+/// An `order.cancel`.
+public struct BinanceCancel: Sendable {
+    public var symbol: String
+    public var order: BinanceOrderRef
+    /// The cancel's own client id (`newClientOrderId`): the report of the cancel carries it in `c`, and it replaces
+    /// the cancelled order's `clientOrderId`, freeing that id. Binance makes one up when nil.
+    public var newClientOrderId: ClientOrderID?
+    public var cancelRestrictions: BinanceCancelRestrictions?
+    public var recvWindow: Int?
+
+    public init(symbol: String, order: BinanceOrderRef, newClientOrderId: ClientOrderID? = nil,
+                cancelRestrictions: BinanceCancelRestrictions? = nil, recvWindow: Int? = nil) {
+        self.symbol = symbol
+        self.order = order
+        self.newClientOrderId = newClientOrderId
+        self.cancelRestrictions = cancelRestrictions
+        self.recvWindow = recvWindow
+    }
+}
+
+/// An `order.cancelReplace`: cancel one order and place another, not atomically.
+public struct BinanceCancelReplace: Sendable {
+    public enum Mode: String, Sendable {
+        /// If the cancel fails, the new order is not attempted.
+        case stopOnFailure = "STOP_ON_FAILURE"
+        /// The new order is placed whether or not the cancel succeeded.
+        case allowFailure = "ALLOW_FAILURE"
+    }
+    /// What to do when the unfilled order count is exceeded (`orderRateLimitExceededMode`).
+    public enum RateLimitExceededMode: String, Sendable {
+        case doNothing = "DO_NOTHING", cancelOnly = "CANCEL_ONLY"
+    }
+
+    public var mode: Mode
+    /// The order to cancel (`cancelOrderId` / `cancelOrigClientOrderId`); its symbol is the new order's.
+    public var cancel: BinanceOrderRef
+    /// The cancel's own client id (`cancelNewClientOrderId`).
+    public var cancelNewClientOrderId: ClientOrderID?
+    /// The new order (its `newClientOrderId` names it).
+    public var order: BinanceOrder
+    public var cancelRestrictions: BinanceCancelRestrictions?
+    public var rateLimitExceededMode: RateLimitExceededMode?
+
+    public init(mode: Mode, cancel: BinanceOrderRef, cancelNewClientOrderId: ClientOrderID? = nil, order: BinanceOrder,
+                cancelRestrictions: BinanceCancelRestrictions? = nil, rateLimitExceededMode: RateLimitExceededMode? = nil) {
+        self.mode = mode
+        self.cancel = cancel
+        self.cancelNewClientOrderId = cancelNewClientOrderId
+        self.order = order
+        self.cancelRestrictions = cancelRestrictions
+        self.rateLimitExceededMode = rateLimitExceededMode
+    }
+}
+
+/// An `order.amend.keepPriority`: reduce an open order's quantity, keeping its place in the queue.
+public struct BinanceAmend: Sendable {
+    public var symbol: String
+    public var order: BinanceOrderRef
+    /// The amended order's new client id (Binance makes one up when nil; the current one may be reused).
+    public var newClientOrderId: ClientOrderID?
+    /// Above 0 and below the order's quantity.
+    public var newQty: Quantity
+    public var recvWindow: Int?
+
+    public init(symbol: String, order: BinanceOrderRef, newQty: Quantity, newClientOrderId: ClientOrderID? = nil, recvWindow: Int? = nil) {
+        self.symbol = symbol
+        self.order = order
+        self.newQty = newQty
+        self.newClientOrderId = newClientOrderId
+        self.recvWindow = recvWindow
+    }
+}
+
+/// A Binance WS API request.
 public enum BinanceRequest: Sendable {
     case orderPlace(BinanceOrder)
     case orderTest(BinanceOrder)
-    case orderCancel(symbol: String, orderId: Int64?, origClientOrderId: String?)
-    case ping
-    case sessionLogon
-    case userDataStreamSubscribe
+    case orderCancel(BinanceCancel)
+    case orderCancelReplace(BinanceCancelReplace)
+    case orderAmendKeepPriority(BinanceAmend)
+    /// Cancel every open order on a symbol, order lists included.
+    case openOrdersCancelAll(symbol: String)
+    /// One order's state, open or ended (`order.status`).
+    case orderStatus(symbol: String, order: BinanceOrderRef)
     /// The account's open orders (all symbols when nil): reconciliation after a reconnect.
     case openOrdersStatus(symbol: String?)
-    /// One order's state, open or ended (`order.status`): by `orderId` or by the client id it was placed with.
-    case orderStatus(symbol: String, orderId: Int64?, origClientOrderId: String?)
+    /// `account.status`: commissions, permissions, balances.
+    case accountStatus(omitZeroBalances: Bool?)
+    /// `account.rateLimits.orders`: the unfilled order count per ORDERS window.
+    case accountRateLimitsOrders
+    case ping
+    /// Ed25519 keys only: later signed requests may carry only their `timestamp`.
+    case sessionLogon
+    /// The user data stream of the logged-on key (needs `session.logon`).
+    case userDataStreamSubscribe
+    /// The user data stream of any key, HMAC included, by a signature (no logon needed).
+    case userDataStreamSubscribeSignature
+    /// Close one subscription (all when nil).
+    case userDataStreamUnsubscribe(subscriptionId: Int64?)
 
     public var method: String {
         switch self {
         case .orderPlace: return "order.place"
         case .orderTest: return "order.test"
         case .orderCancel: return "order.cancel"
+        case .orderCancelReplace: return "order.cancelReplace"
+        case .orderAmendKeepPriority: return "order.amend.keepPriority"
+        case .openOrdersCancelAll: return "openOrders.cancelAll"
+        case .orderStatus: return "order.status"
+        case .openOrdersStatus: return "openOrders.status"
+        case .accountStatus: return "account.status"
+        case .accountRateLimitsOrders: return "account.rateLimits.orders"
         case .ping: return "ping"
         case .sessionLogon: return "session.logon"
         case .userDataStreamSubscribe: return "userDataStream.subscribe"
-        case .openOrdersStatus: return "openOrders.status"
-        case .orderStatus: return "order.status"
+        case .userDataStreamSubscribeSignature: return "userDataStream.subscribe.signature"
+        case .userDataStreamUnsubscribe: return "userDataStream.unsubscribe"
         }
     }
 
-    var isSigned: Bool {
+    /// How the request is authenticated.
+    enum Security {
+        /// No key at all (`ping`, and the session-bound `userDataStream.subscribe`/`unsubscribe`).
+        case none
+        /// apiKey + timestamp + signature, or only the timestamp after `session.logon`.
+        case signed
+        /// Always its own apiKey + timestamp + signature (`session.logon`, `userDataStream.subscribe.signature`).
+        case selfSigned
+    }
+
+    var security: Security {
         switch self {
-        case .ping, .userDataStreamSubscribe: return false
-        default: return true
+        case .ping, .userDataStreamSubscribe, .userDataStreamUnsubscribe: return .none
+        case .sessionLogon, .userDataStreamSubscribeSignature: return .selfSigned
+        default: return .signed
         }
     }
-}
 
-/// A request parameter: DECIMAL values travel as JSON strings, INT as numbers (§2.3).
-enum BinanceParam {
-    case string(String)
-    case int(Int64)
-    var text: String {
+    /// Request weight as each method's section documents it.
+    public var weight: Int {
         switch self {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        }
-    }
-}
-
-public enum BinanceEncoder {
-    /// What the signature covers: every param but `signature`, sorted by name, `k=v` joined by `&`, no percent-encoding.
-    public static func signingPayload(_ params: [(String, String)]) -> String {
-        params.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-    }
-
-    static func params(_ r: BinanceRequest) throws(TradeWireError) -> [(String, BinanceParam)] {
-        switch r {
-        case .orderPlace(let o), .orderTest(let o):
-            var p: [(String, BinanceParam)] = [("symbol", .string(o.symbol)), ("side", .string(o.side == .buy ? "BUY" : "SELL")),
-                                                ("type", .string(o.type.rawValue)), ("quantity", .string(o.quantity.description))]
-            if o.type == .limit || o.type == .stopLossLimit || o.type == .takeProfitLimit {
-                guard let price = o.price else { throw TradeWireError(code: .invalidArgument, detail: "a \(o.type.rawValue) order needs a price") }
-                guard let tif = o.timeInForce else { throw TradeWireError(code: .invalidArgument, detail: "a \(o.type.rawValue) order needs timeInForce") }
-                p += [("price", .string(price.description)), ("timeInForce", .string(tif.rawValue))]
-            } else if let price = o.price {
-                p.append(("price", .string(price.description)))
-            }
-            if let c = o.newClientOrderId { p.append(("newClientOrderId", .string(c.description))) }
-            if let t = o.responseType { p.append(("newOrderRespType", .string(t.rawValue))) }
-            if let r = o.recvWindow {
-                guard (1...60_000).contains(r) else { throw TradeWireError(code: .invalidArgument, detail: "recvWindow must be 1...60000 ms") }
-                p.append(("recvWindow", .int(Int64(r))))
-            }
-            return p
-        case .orderCancel(let symbol, let orderId, let orig), .orderStatus(let symbol, let orderId, let orig):
-            guard orderId != nil || orig != nil else { throw TradeWireError(code: .invalidArgument, detail: "\(r.method) needs orderId or origClientOrderId") }
-            var p: [(String, BinanceParam)] = [("symbol", .string(symbol))]
-            if let orderId { p.append(("orderId", .int(orderId))) }
-            if let orig { p.append(("origClientOrderId", .string(orig))) }
-            return p
-        case .ping, .sessionLogon, .userDataStreamSubscribe:
-            return []
-        case .openOrdersStatus(let symbol):
-            return symbol.map { [("symbol", .string($0))] } ?? []
+        case .orderPlace, .orderTest, .orderCancel, .orderCancelReplace, .openOrdersCancelAll, .ping: return 1
+        case .orderAmendKeepPriority, .orderStatus: return 4
+        case .openOrdersStatus(let symbol): return symbol == nil ? 80 : 6
+        case .accountStatus: return 20
+        case .accountRateLimitsOrders: return 40
+        case .sessionLogon, .userDataStreamSubscribe, .userDataStreamSubscribeSignature, .userDataStreamUnsubscribe: return 2
         }
     }
 
-    /// Encode a request; signed requests get apiKey, timestamp and signature (or only
-    /// the timestamp after an Ed25519 `session.logon`).
-    static func encode(_ r: BinanceRequest, id: String, credentials: BinanceCredentials?, loggedOn: Bool,
-                       timestampMs: Int64, into w: inout JSONWriter) throws {
-        var p = try params(r)
-        if r.isSigned {
-            guard let credentials else { throw TradeWireError(code: .invalidArgument, detail: "\(r.method) is signed: credentials needed") }
-            p.append(("timestamp", .int(timestampMs)))
-            let selfSigned = !(loggedOn && r.method != "session.logon")
-            if selfSigned {
-                p.append(("apiKey", .string(credentials.apiKey)))
-                let payload = signingPayload(p.map { ($0.0, $0.1.text) })
-                let signature: String
-                switch credentials.key {
-                case .hmac(let secret): signature = try Signing.hmacSHA256Hex(key: secret, message: payload)
-                case .ed25519(let pem): signature = try Signing.ed25519Base64(privateKeyPEM: pem, message: payload)
-                }
-                p.append(("signature", .string(signature)))
-            }
+    /// Does the request add to the ORDERS (unfilled order count) windows? `order.place` and `order.cancelReplace`
+    /// do (+1, even when the new order is not attempted); cancels, amends and `order.test` do not.
+    public var placesOrder: Bool {
+        switch self {
+        case .orderPlace, .orderCancelReplace: return true
+        default: return false
         }
-        w.beginObject()
-        w.key("id"); w.string(id)
-        w.key("method"); w.string(r.method)
-        if !p.isEmpty {
-            w.key("params"); w.beginObject()
-            for (k, v) in p {
-                w.key(dynamic: k)
-                switch v {
-                case .string(let s): w.string(s)
-                case .int(let i): w.value(i)
-                }
-            }
-            w.endObject()
-        }
-        w.endObject()
     }
+
+    /// Does a full ORDERS window leave this request alone? Everything but placing orders: a cancel, an amend, a query,
+    /// a ping, `session.logon`, a subscribe.
+    var exemptFromOrderLimits: Bool { !placesOrder }
 }

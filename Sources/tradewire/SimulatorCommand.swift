@@ -17,8 +17,10 @@ struct Simulator: ParsableCommand {
         /quotewebsocket/1.0.0 (bearer token in the handshake, subscribe/unsubscribe/unsubscribeAll/ping, \
         pq quotes, hb heartbeats); the broker order gateway at /ws/cotizaciones (orders_subscribe, \
         send_order with clOrdId, order_ack, order_report in both shapes, subscribe with ticks, ping); the Binance \
-        WS API at /ws-api/v3 (signed order.place/order.test/order.cancel checked with --api-key/--api-secret, \
-        ping, Binance error codes, rateLimits). Other paths are refused with HTTP 404. With --tls a certificate is made \
+        WS API at /ws-api/v3 (signed order.place/test/cancel/cancelReplace/amend.keepPriority, openOrders.cancelAll, \
+        order.status, openOrders.status, account.status, account.rateLimits.orders checked with --api-key/--api-secret, \
+        ping, session.logon, the user data stream, Binance error codes, rateLimits with 429 retryAfter; \
+        --binance-revoke-after N revokes sessions). Other paths are refused with HTTP 404. With --tls a certificate is made \
         at start and its CA written to --ca-out.
         """)
 
@@ -33,6 +35,7 @@ struct Simulator: ParsableCommand {
     @Flag(help: "Turn off the venues' rate limits (Kraken Starter-tier counter, Binance 50 orders/10 s).") var noRateLimits = false
     @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
     @Option(help: "API secret: Kraken's base64 REST secret and Binance's HMAC key.") var apiSecret = "ZGVtby1hcGktc2VjcmV0LWZvci10aGUtc2ltdWxhdG9y"
+    @Option(help: "Binance: revoke a logged-on session after its N-th request (401 -2015 with id null, as when an API key stops being valid).") var binanceRevokeAfter: Int?
 
     @Flag(help: "Busy-poll the venue's loop (benchmarks: no wake-up per request; takes a core).") var busyPoll = false
     @Option(help: "Pin the venue's loop to this CPU.") var cpu: Int?
@@ -59,7 +62,8 @@ struct Simulator: ParsableCommand {
                                                          rateCounter: noRateLimits ? nil : KrakenOrderCounter(),
                                                          apiKey: apiKey, apiSecretBase64: apiSecret))
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
-        let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret, ordersPer10s: noRateLimits ? nil : 50))
+        let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret, ordersPer10s: noRateLimits ? nil : 50,
+                                                           revokeSessionAfterRequests: binanceRevokeAfter))
         let plan = fault.map { FaultInjector.Plan(mode: $0, atMessage: faultAt, connections: faultConnections == 0 ? nil : faultConnections,
                                                    delay: .milliseconds(faultDelayMs)) }
         let exchange = try ExchangeSimulator(on: loop, host: host, port: port, tls: serverTLS, kraken: kraken, quotes: quotes,

@@ -33,7 +33,7 @@ struct BinanceTests {
     @Test func hmacSignedPlaceTestCancelAndABadSignature() async throws {
         let (sl, loop, server) = try rig(.init(apiKey: Self.apiKey, apiSecret: Self.secret))
         defer { loop.shutdown(); sl.shutdown() }
-        let limiter = VenueRateLimiter(BinanceReportedLimits(), policy: .failFast)
+        let limiter = VenueRateLimiter(BinanceRateLimits(), policy: .failFast)
         let client = BinanceClient(loop: loop, configuration: .init(url: url(server), credentials: .init(apiKey: Self.apiKey, key: .hmac(secret: Self.secret)), rateLimiter: limiter))
         try await client.connect()
         _ = try await client.ping()
@@ -41,11 +41,11 @@ struct BinanceTests {
         _ = try await client.testOrder(order)
         let placed = try await client.placeOrder(order)
         #expect(placed.response.status == 200 && placed.response.orderId != nil && placed.response.clientOrderId == "tw-b-1")
-        #expect(placed.response.rateLimits.first?.interval == "REQUEST_WEIGHT/MINUTE/1")
+        #expect(placed.response.rateLimits.map(\.interval) == ["ORDERS/DAY/1", "REQUEST_WEIGHT/MINUTE/1"])
         let cancel = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderId: "tw-b-1")
         #expect(cancel.response.orderStatus == "CANCELED")
         await #expect { _ = try await client.cancelOrder(symbol: "BTCUSDT", orderId: 1) } throws: { e in
-            (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.detail.contains("-2011") == true
+            (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.venueCode == -2011
         }
         await #expect { _ = try await client.placeOrder(BinanceOrder.limit("btc", .buy, quantity: "1", price: "1")) } throws: { e in
             (e as? TradeWireError)?.detail.contains("-1121") == true

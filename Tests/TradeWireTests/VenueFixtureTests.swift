@@ -88,12 +88,12 @@ struct VenueFixtureTests {
 
     @Test func binanceOrderPlaceEncodesToTheSignedVector() throws {
         let order = BinanceOrder(symbol: "BTCUSDT", side: .sell, type: .limit, quantity: "0.01000000", price: "52000.00",
-                                 timeInForce: .gtc, recvWindow: 100)
+                                 timeInForce: .gtc, responseType: .ack, recvWindow: 100)
         let creds = BinanceCredentials(apiKey: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
                                        key: .hmac(secret: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"))
-        let out = try written { try BinanceEncoder.encode(.orderPlace(order), id: "tw-1", credentials: creds, loggedOn: false,
-                                                          timestampMs: 1645423376532, into: &$0) }
-        #expect(sameJSON(out, try fixture("binance", "ws_order_place_request.json")))   // signature included
+        let out = try written { try BinanceEncoder.encode(.orderPlace(order), id: "4885f793-e5ad-4c3b-8f6c-55d891472b71", credentials: creds,
+                                                          loggedOn: false, timestampMs: 1645423376532, into: &$0) }
+        #expect(sameJSON(out, try fixture("binance", "ws_signed_hmac_order_place_request.json")))   // the docs' HMAC vector, signature included
     }
 
     @Test func binanceResponsesAndEventsDecode() throws {
