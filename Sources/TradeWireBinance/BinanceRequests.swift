@@ -211,7 +211,4 @@ public enum BinanceRequest: Sendable {
         }
     }
 
-    /// Does a full ORDERS window leave this request alone? Everything but placing orders: a cancel, an amend, a query,
-    /// a ping, `session.logon`, a subscribe.
-    var exemptFromOrderLimits: Bool { !placesOrder }
 }

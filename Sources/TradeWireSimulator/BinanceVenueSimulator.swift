@@ -270,7 +270,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             for sub in gone { send(Self.streamTerminated(sub)) }
         case "order.place", "order.test":
             if let e = checkSigned(p, session: s) { return fail(e) }
-            switch parseOrder(p!, prefix: "") {
+            switch parseOrder(p!) {
             case .failure(let e): return fail(e)
             case .success(let o) where method == "order.test": _ = o; send(reply(s, id: id))
             case .success(let o):
@@ -381,7 +381,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
 
     /// The new-order parameters (`order.place`, and `order.cancelReplace`'s second leg), checked as the docs'
     /// mandatory-parameter table says.
-    func parseOrder(_ p: JSONValue, prefix: String) -> Result<NewOrder, SimError> {
+    func parseOrder(_ p: JSONValue) -> Result<NewOrder, SimError> {
         guard let symbol = p["symbol"]?.string, symbol.count >= 5, symbol.allSatisfy({ $0.isUppercase || $0.isNumber }) else {
             return .failure(SimError(-1121, "Invalid symbol.", 400))
         }
@@ -573,7 +573,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             return send(reply(s, id: id, error: Self.mandatory("cancelReplaceMode")))
         }
         let newOrder: NewOrder
-        switch parseOrder(p, prefix: "") {
+        switch parseOrder(p) {
         case .failure(let e): return send(reply(s, id: id, error: e))
         case .success(let o): newOrder = o
         }
