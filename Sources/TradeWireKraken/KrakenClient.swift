@@ -107,7 +107,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     /// The venue's rate-counter costs of each request, from its orders' ages (with a limiter only).
     private var rates = KrakenRateControl()
-    /// Multi-id `cancel_order`s waiting for the rest of their per-order answers (same `req_id`).
+    /// The `book` channel's verified books (after `subscribeBook`).
+    @exclusivity(unchecked) public private(set) var bookFeed: KrakenBookFeed?
+    /// Requests answered once per symbol or order (multi-id `cancel_order`, `book` for several symbols) waiting
+    /// for the rest of their answers (same `req_id`).
     private var multiAnswers: [UInt64: (remaining: Int, rows: [KrakenOrderRow])] = [:]
     /// Requests sent again once with a fresh token after the venue called theirs stale.
     private var resentForToken: Set<UInt64> = []
@@ -304,7 +307,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let deadline = queueFrom != 0 ? queueFrom + requestTimeoutNs : RequestTable.deadlineAtSend
         let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
         if let waiter { waiters[id] = waiter }
-        if case .cancelOrder(let t) = request, t.count > 1 { multiAnswers[id] = (t.count, []) }
+        if request.answers > 1 { multiAnswers[id] = (request.answers, []) }
         let slot = requests + Int(truncatingIfNeeded: id & slotMask)
         if queueFrom != 0 {
             slot.pointee = request
@@ -417,7 +420,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
         let inbound: KrakenInbound
         do {
-            inbound = try KrakenDecoder.decodeGeneral(message.bytes)
+            let doc = try KrakenDecoder.document(message.bytes)
+            if let feed = bookFeed, doc.captured[KrakenDecoder.Top.channel]?.stringEquals("book") == true {
+                feed.apply(doc.captured)
+                return
+            }
+            inbound = try KrakenDecoder.decode(doc)
         } catch {
             // A malformed answer to a known request completes it (with the error) rather than leaving it to time out.
             if let id = Self.requestID(in: message.bytes), let e = table.complete(id) {
@@ -551,7 +559,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             currentToken = t
             if let provider = configuration.tokenProvider { scheduleTokenRefresh(provider) }
             let firstSend = e.submitNs
-            if case .cancelOrder(let t) = request, t.count > 1 { multiAnswers[id] = (t.count, []) }
+            if request.answers > 1 { multiAnswers[id] = (request.answers, []) }
             if let failure = transmit(id, request), let done = table.complete(id) {
                 finish(done, .failure(failure), ns: 0, decodeNs: 0)
             } else {
@@ -615,6 +623,28 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     }
     public func subscribeExecutions(snapOrders: Bool = true, snapTrades: Bool = false) async throws -> KrakenAck {
         try await request(.subscribeExecutions(snapOrders: snapOrders, snapTrades: snapTrades))
+    }
+
+    /// Subscribe to the `book` channel and keep verified books (`bookFeed`), at the pairs' precisions. A
+    /// checksum mismatch withdraws the book and resubscribes the symbol (those requests reach `onResponse`).
+    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision],
+                              onEvent: (@Sendable (KrakenBookFeed.Event) -> Void)? = nil) async throws -> KrakenAck {
+        try await loop.submit { [self] in
+            let feed = bookFeed ?? KrakenBookFeed(depth: depth)
+            for (s, p) in precisions { feed.setPrecision(p, for: s) }
+            if let onEvent { feed.onEvent = onEvent }
+            feed.resubscribe = { [weak self] symbol in
+                guard let self else { return }
+                do {
+                    try send(.unsubscribeBook(symbols: [symbol], depth: feed.depth))
+                    try send(.subscribeBook(symbols: [symbol], depth: feed.depth))
+                } catch {
+                    logger.warning("book resubscribe failed", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
+                }
+            }
+            bookFeed = feed
+        }
+        return try await request(.subscribeBook(symbols: symbols, depth: depth))
     }
 
     /// Round-trip percentiles of a method (`"add_order"`).

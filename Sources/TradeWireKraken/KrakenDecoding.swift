@@ -12,11 +12,14 @@ public enum KrakenDecoder {
     /// The general decoder alone, without the fast path for acks: any member order,
     /// whitespace, escapes, pushes. Tests and the fuzzer hold the fast path to it.
     public static func decodeGeneral(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> KrakenInbound {
-        let doc: JSONDocument
-        do { doc = try JSONDocument(validating: payload, capturing: topKeys) } catch {
+        try decode(try document(payload))
+    }
+
+    /// The validated message with its top-level members captured.
+    static func document(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> JSONDocument {
+        do { return try JSONDocument(validating: payload, capturing: topKeys) } catch {
             throw TradeWireError(code: .malformedResponse, detail: "Kraken: \(error)")
         }
-        return try decode(doc)
     }
 
     /// The top-level members of any Kraken message, found while the text is validated.

@@ -57,6 +57,11 @@ public enum KrakenEncoder {
             if empty { throw TradeWireError(code: .invalidArgument, detail: "cancel_order needs at least one id") }
         case .cancelAllOrdersAfter(let t):
             if t < 0 || t > 86_400 { throw TradeWireError(code: .invalidArgument, detail: "timeout must be 0...86400 s") }
+        case .subscribeBook(let symbols, let depth), .unsubscribeBook(let symbols, let depth):
+            guard !symbols.isEmpty else { throw TradeWireError(code: .invalidArgument, detail: "book needs at least one symbol") }
+            guard [10, 25, 100, 500, 1000].contains(depth) else {
+                throw TradeWireError(code: .invalidArgument, detail: "book depth is 10, 25, 100, 500 or 1000, not \(depth)")
+            }
         case .cancelAll, .ping, .subscribeExecutions:
             break
         }
@@ -102,6 +107,13 @@ public enum KrakenEncoder {
             w.key("snap_trades"); w.value(snapTrades)
             token.map { w.key("token"); w.string($0) }
             w.endObject()
+        case .subscribeBook(let symbols, let depth), .unsubscribeBook(let symbols, let depth):
+            w.key("params"); w.beginObject()
+            w.key("channel"); w.value("book")
+            w.key("symbol"); w.beginArray(); symbols.forEach { w.string($0) }; w.endArray()
+            w.key("depth"); w.value(depth)
+            if case .subscribeBook = r { w.key("snapshot"); w.value(true) }
+            w.endObject()                  // a public channel: no token
         case .cancelOrder(let t):
             w.key("params"); w.beginObject()
             switch t {

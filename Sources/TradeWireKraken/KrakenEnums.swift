@@ -10,6 +10,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
     case batchAdd = "batch_add"
     case ping = "ping"
     case subscribe = "subscribe"
+    case unsubscribe = "unsubscribe"
 
     /// The wire name as a static string (for the writer; no allocation).
     public var wireName: StaticString {
@@ -22,6 +23,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         case .batchAdd: return "batch_add"
         case .ping: return "ping"
         case .subscribe: return "subscribe"
+        case .unsubscribe: return "unsubscribe"
         }
     }
 
@@ -36,6 +38,7 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         case .batchAdd: return 5
         case .ping: return 6
         case .subscribe: return 7
+        case .unsubscribe: return 8
         }
     }
 
@@ -49,14 +52,15 @@ public enum KrakenMethod: String, Sendable, CaseIterable {
         case 5: return .batchAdd
         case 6: return .ping
         case 7: return .subscribe
+        case 8: return .unsubscribe
         default: return nil
         }
     }
 
     /// The wire names by ordinal, then `pong` (a reply, not a request method).
     static let wireNames = JSONKeySet(["add_order", "amend_order", "cancel_order", "cancel_all", "cancel_all_orders_after",
-                                       "batch_add", "ping", "subscribe", "pong"])
-    static let pongOrdinal = 8
+                                       "batch_add", "ping", "subscribe", "unsubscribe", "pong"])
+    static let pongOrdinal = 9
 }
 
 extension OrderType {

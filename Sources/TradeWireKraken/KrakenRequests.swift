@@ -114,17 +114,31 @@ public enum KrakenRequest: Sendable {
     case batchAdd(symbol: String, orders: [KrakenAddOrder], validate: Bool = false, deadline: String? = nil)
     /// The `executions` channel (§1.12).
     case subscribeExecutions(snapOrders: Bool, snapTrades: Bool)
+    /// The public `book` channel: `depth` 10, 25, 100, 500 or 1000 levels a side, a snapshot first.
+    case subscribeBook(symbols: [String], depth: Int)
+    case unsubscribeBook(symbols: [String], depth: Int)
     case cancelOrder(KrakenCancelTarget)
     case cancelAll
     case cancelAllOrdersAfter(timeoutSeconds: Int)
     case ping
+
+    /// How many answers the venue sends, all with the request's `req_id`: one per order of a multi-id
+    /// `cancel_order`, one per symbol of a channel subscription.
+    var answers: Int {
+        switch self {
+        case .cancelOrder(let t): return t.count
+        case .subscribeBook(let symbols, _), .unsubscribeBook(let symbols, _): return symbols.count
+        default: return 1
+        }
+    }
 
     public var method: KrakenMethod {
         switch self {
         case .addOrder: return .addOrder
         case .amendOrder: return .amendOrder
         case .batchAdd: return .batchAdd
-        case .subscribeExecutions: return .subscribe
+        case .subscribeExecutions, .subscribeBook: return .subscribe
+        case .unsubscribeBook: return .unsubscribe
         case .cancelOrder: return .cancelOrder
         case .cancelAll: return .cancelAll
         case .cancelAllOrdersAfter: return .cancelAllOrdersAfter

@@ -19,6 +19,12 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         /// The account's funds, as the largest order quantity the engine takes: a larger order fails the
         /// engine's pre-match check with `EOrder:Insufficient funds` (in a batch, that order alone). nil: no limit.
         public var fundsLimit: FixedDecimal?
+        /// Digits after the point of a pair's prices and quantities (its `book` is published at them, and a
+        /// finer order is refused); pairs not listed get `defaultPrecision`.
+        public var pairPrecision: [String: (price: UInt8, quantity: UInt8)] = [:]
+        public var defaultPrecision: (price: UInt8, quantity: UInt8) = (5, 10)
+        /// Fault: every Nth `book` message carries a wrong checksum (nil: never).
+        public var corruptBookChecksumEvery: Int?
         public init(ackDelay: Duration = .zero, token: String? = nil, rateCounter: KrakenOrderCounter? = nil,
                     apiKey: String? = nil, apiSecretBase64: String? = nil, fundsLimit: FixedDecimal? = nil) {
             self.fundsLimit = fundsLimit
@@ -34,6 +40,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         let conn: WebSocketConnection
         var executions = false
         var sequence = 0
+        /// `book` subscriptions by symbol, with what was last published to this connection.
+        var books: [String: KrakenBookSubscription] = [:]
         init(_ c: WebSocketConnection) { conn = c }
     }
 
@@ -62,6 +70,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     var nextTrade: Int64 = 1_000_000
 
     var counter: KrakenOrderCounter?
+    var bookUpdatesSent = 0
     /// Tokens the WebSocket side accepts: the configured one and those the REST endpoint issued.
     var tokens: Set<String> = []
     var lastNonce: UInt64 = 0
@@ -155,6 +164,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             do {
                 let doc = try JSONDocument(validating: m.bytes)
                 venue.answer(doc.root, session: session, out: &out, pushes: &pushes)
+                venue.publishBookChanges(from: session, out: &out, pushes: &pushes)
             } catch {
                 out.append(KrakenVenueSimulator.envelope(method: nil, reqID: nil, error: "EGeneral:Invalid arguments"))
             }
@@ -277,7 +287,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         func fail(_ e: String) { out.append(Self.envelope(method: method, reqID: reqID, error: e)) }
         let params = root["params"]
         if let token = params?["token"]?.string, accountOf[session] == nil { accountOf[session] = token }
-        if method != "ping", !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
+        let publicChannel = (method == "subscribe" || method == "unsubscribe") && params?["channel"]?.stringEquals("book") == true
+        if method != "ping", !publicChannel, !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
             return fail("EAPI:Invalid token")
         }
         switch method {
@@ -288,9 +299,12 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                 VenueClock.withRFC3339 { t in w.key("time_in"); w.string(t); w.key("time_out"); w.string(t) }
                 w.endObject()
             })
-        case "subscribe":
+        case "subscribe", "unsubscribe":
             guard let ch = params?["channel"]?.string else { return fail("EGeneral:Invalid arguments:channel") }
-            guard ch == "executions" else { return fail("Channel \(ch) not supported by the simulator") }
+            if ch == "book" {
+                return bookSubscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
+            }
+            guard ch == "executions", method == "subscribe" else { return fail("Channel \(ch) not supported by the simulator") }
             sessions[session]?.executions = true
             out.append(Self.envelope(method: method, reqID: reqID) { w in
                 w.beginObject(); w.key("channel"); w.value("executions"); w.key("maxratecount"); w.value(60)
@@ -450,6 +464,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         guard let side = p["side"]?.string, side == "buy" || side == "sell" else { return "EGeneral:Invalid arguments:side" }
         guard let qty = p["order_qty"]?.decimal, qty > .zero else { return "EGeneral:Invalid arguments:order_qty" }
         guard let symbol = symbolOverride ?? p["symbol"]?.string, symbol.contains("/") else { return "EQuery:Unknown asset pair" }
+        if let problem = precisionProblem(p, symbol: symbol) { return problem }
         if type.hasSuffix("limit") || type == "iceberg" {
             guard let px = p["limit_price"]?.decimal, px > .zero else { return "EGeneral:Invalid arguments:limit_price" }
         }

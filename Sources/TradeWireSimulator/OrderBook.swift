@@ -157,6 +157,18 @@ final class OrderBook {
         return gone
     }
 
+    /// The best `n` price levels of a side with their live quantity (what a venue's L2 feed publishes).
+    func depth(_ side: Side, levels n: Int) -> [(price: FixedDecimal, quantity: FixedDecimal)] {
+        var out: [(price: FixedDecimal, quantity: FixedDecimal)] = []
+        for l in side == .buy ? bidLevels : askLevels {
+            var q = FixedDecimal.zero
+            for e in l.entries[l.head...] where isLive(e) { q = q + live[e.id]!.remaining }
+            if q > .zero { out.append((l.price, q)) }
+            if out.count == n { break }
+        }
+        return out
+    }
+
     /// Live orders in priority order: bids best first, then asks best first.
     var openOrders: [Resting] {
         func walk(_ levels: [Level]) -> [Resting] {
