@@ -1,4 +1,4 @@
-// libFuzzer target for the four venue decoders (Kraken, Binance, gateway, quotes).
+// libFuzzer target for the four venue decoders (Kraken, Binance, gateway, quotes) and the Kraken book feed.
 // Built by `make fuzz` with -sanitize=fuzzer,address and -D FUZZING; a normal
 // build gets a main that says so. Any input must decode or be refused with a
 // typed error: never a crash, never a read outside the input (ASan).
@@ -27,6 +27,9 @@ public func fuzzVenuesMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMut
     return driver(&c, &v, { data, size in fuzzVenues(data ?? UnsafePointer(bitPattern: 1)!, size) })
 }
 
+/// One feed across inputs, so that updates meet the books earlier inputs built.
+nonisolated(unsafe) let fuzzBook = KrakenBookFeed(depth: 10, precisions: ["BTC/USD": .init(price: 1, quantity: 8)])
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
@@ -42,6 +45,14 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     default: break
     }
     if case .push(.executions(let x))? = try? KrakenDecoder.decode(bytes) { _ = x.reports.map { $0.cumQty } }
+    // The book feed: any message applies or is refused; a book it keeps is sorted and within its depth.
+    fuzzBook.onEvent = nil
+    try? fuzzBook.apply(message: bytes)
+    if let b = fuzzBook.book("BTC/USD") {
+        if b.bids.count > b.depth || b.asks.count > b.depth { fatalError("book over its depth") }
+        if zip(b.bids, b.bids.dropFirst()).contains(where: { $0.price <= $1.price }) { fatalError("bids out of order") }
+        if zip(b.asks, b.asks.dropFirst()).contains(where: { $0.price >= $1.price }) { fatalError("asks out of order") }
+    }
     _ = try? BinanceDecoder.decode(bytes)
     _ = try? GatewayDecoder.decode(bytes)
     if case .quote(let p, let q, _)? = try? QuotesDecoder.decode(bytes) { _ = p.description; _ = q.description }

@@ -423,6 +423,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             let doc = try KrakenDecoder.document(message.bytes)
             if let feed = bookFeed, doc.captured[KrakenDecoder.Top.channel]?.stringEquals("book") == true {
                 feed.apply(doc.captured)
+                feed.recordApplyTime(MonotonicClock.nanoseconds() &- t0)
                 return
             }
             inbound = try KrakenDecoder.decode(doc)

@@ -123,6 +123,16 @@ struct Demo: AsyncParsableCommand {
         for row in partial.response.orders ?? [] {
             print("  \(row.clientOrderID.map { "\($0)" } ?? "?"): \(row.orderID.map { "live as \($0)" } ?? "rejected: \(row.error ?? "")")")
         }
+        print("== the book channel: the venue's BTC/USD book, checksum-verified on every message")
+        _ = try await trader.subscribeBook(["BTC/USD"], depth: 10, precisions: ["BTC/USD": .init(price: 5, quantity: 10)])
+        _ = try await maker.placeOrder(.limit("BTC/USD", .sell, quantity: "0.4", price: "26550"))
+        _ = try await trader.request(.ping)              // the book's update came before this answer
+        print(try loop.runSync { () -> String in
+            guard let feed = trader.bookFeed, let b = feed.book("BTC/USD") else { return "  no verified book" }
+            func side(_ l: L2Level?) -> String { l.map { "\(b.price($0.price)) x \(b.quantity($0.quantity))" } ?? "-" }
+            return "  BTC/USD bid \(side(b.bestBid)) | ask \(side(b.bestAsk)); \(b.bids.count) bid and \(b.asks.count) ask levels; "
+                + "snapshots \(feed.snapshots), updates \(feed.updatesApplied), checksum failures \(feed.checksumFailures)"
+        })
         print("== cancel_all")
         _ = try await trader.cancelAll()
         try await Task.sleep(for: .milliseconds(20))
