@@ -114,6 +114,51 @@ int tw_ed25519_verify_base64(const char *pub_pem, size_t pem_len, const void *ms
     return r == 1 ? 1 : 0;
 }
 
+int tw_rsa_sha256_sign_base64(const char *pem, size_t pem_len, const void *msg, size_t msg_len, char *out, size_t out_cap)
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)pem_len);
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!k || EVP_PKEY_id(k) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(k);
+        return TW_ERR_INVALID_ARGUMENT;
+    }
+    uint8_t sig[1024];                          /* up to RSA-8192 */
+    size_t sig_len = sizeof sig;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    /* RSA's default padding with a digest is PKCS#1 v1.5, as Binance specifies. */
+    int ok = md && (size_t)EVP_PKEY_get_size(k) <= sizeof sig &&
+             EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+             EVP_DigestSign(md, sig, &sig_len, msg, msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(k);
+    if (!ok)
+        return TW_ERR_TLS;
+    if (out_cap < 4 * ((sig_len + 2) / 3) + 1)
+        return TW_ERR_NO_SPACE;
+    return EVP_EncodeBlock((unsigned char *)out, sig, (int)sig_len);
+}
+
+int tw_rsa_sha256_verify_base64(const char *pub_pem, size_t pem_len, const void *msg, size_t msg_len, const char *sig_b64, size_t sig_len)
+{
+    uint8_t sig[1100];
+    int n = sig_len <= 1400 ? tw_base64_decode(sig_b64, sig_len, sig, sizeof sig) : -1;
+    if (n <= 0)
+        return 0;
+    BIO *b = BIO_new_mem_buf(pub_pem, (int)pem_len);
+    EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!k || EVP_PKEY_id(k) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(k);
+        return TW_ERR_INVALID_ARGUMENT;
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int r = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1 ? EVP_DigestVerify(md, sig, (size_t)n, msg, msg_len) : -1;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(k);
+    return r == 1 ? 1 : 0;
+}
+
 int tw_ed25519_generate(char *priv_pem, size_t priv_cap, char *pub_pem, size_t pub_cap)
 {
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");

@@ -43,6 +43,30 @@ public enum Signing {
         return String(decoding: out.prefix(Int(r)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Binance RSA keys: base64(RSASSA-PKCS1-v1_5(SHA-256, payload)); the key as PEM.
+    public static func rsaSHA256Base64(privateKeyPEM: String, message: String) throws -> String {
+        var out = [CChar](repeating: 0, count: 1400)
+        let r = Array(privateKeyPEM.utf8).withUnsafeBytes { k in
+            Array(message.utf8).withUnsafeBytes { m in
+                tw_rsa_sha256_sign_base64(k.baseAddress!.assumingMemoryBound(to: CChar.self), k.count, m.baseAddress, m.count, &out, out.count)
+            }
+        }
+        if r < 0 { throw TradeWireError(cCode: r, detail: "RSA signing (is the key an RSA private key PEM?)") }
+        return String(decoding: out.prefix(Int(r)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Check an RSA PKCS#1 v1.5 SHA-256 base64 signature with a public key PEM.
+    public static func rsaSHA256Verify(publicKeyPEM: String, message: String, signatureBase64: String) -> Bool {
+        Array(publicKeyPEM.utf8).withUnsafeBytes { p in
+            Array(message.utf8).withUnsafeBytes { m in
+                Array(signatureBase64.utf8).withUnsafeBytes { s in
+                    tw_rsa_sha256_verify_base64(p.baseAddress!.assumingMemoryBound(to: CChar.self), p.count, m.baseAddress, m.count,
+                                                s.baseAddress!.assumingMemoryBound(to: CChar.self), s.count) == 1
+                }
+            }
+        }
+    }
+
     /// Check an Ed25519 base64 signature with a public key PEM.
     public static func ed25519Verify(publicKeyPEM: String, message: String, signatureBase64: String) -> Bool {
         Array(publicKeyPEM.utf8).withUnsafeBytes { p in

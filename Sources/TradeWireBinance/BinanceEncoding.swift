@@ -131,6 +131,7 @@ public enum BinanceEncoder {
                     switch credentials.key {
                     case .hmac(let secret): signature = try Signing.hmacSHA256Hex(key: secret, message: payload)
                     case .ed25519(let pem): signature = try Signing.ed25519Base64(privateKeyPEM: pem, message: payload)
+                    case .rsa(let pem): signature = try Signing.rsaSHA256Base64(privateKeyPEM: pem, message: payload)
                     }
                 } catch let e as TradeWireError { throw e } catch { throw TradeWireError(code: .invalidArgument, detail: "signing: \(error)") }
                 p.append(("signature", .string(signature)))

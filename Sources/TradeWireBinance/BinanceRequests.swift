@@ -1,11 +1,12 @@
 import TradeWire
 
 /// How requests are signed (Binance WS API › Request security › SIGNED request security).
-///
-/// RSA keys (PKCS#1 v1.5 over SHA-256, base64) are not supported yet: TradeWire's signing has HMAC and Ed25519.
 public enum BinanceKey: Sendable {
     /// hex(HMAC-SHA256(secret, payload)). The user data stream goes through `userDataStream.subscribe.signature`.
     case hmac(secret: String)
+    /// base64(RSASSA-PKCS1-v1_5(SHA-256, payload)); the private key as PEM. Like HMAC keys, the user data stream
+    /// goes through `userDataStream.subscribe.signature`.
+    case rsa(privateKeyPEM: String)
     /// base64(Ed25519(private key, payload)); the only key type `session.logon` accepts.
     case ed25519(privateKeyPEM: String)
 

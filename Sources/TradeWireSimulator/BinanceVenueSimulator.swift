@@ -18,6 +18,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         public var apiSecret: String
         /// Ed25519 public key (PEM) of `apiKey`, for Ed25519-signed requests and session.logon.
         public var ed25519PublicKeyPEM: String?
+        /// RSA public key (PEM) of `apiKey`, for RSA-signed requests.
+        public var rsaPublicKeyPEM: String?
         public var recvWindowMs: Int64
         /// New orders per 10 seconds (Binance's ORDERS/SECOND/10), for the account; nil = no limit.
         public var ordersPer10s: Int?
@@ -215,6 +217,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         let payload = pairs.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
         if let hmac = try? Signing.hmacSHA256Hex(key: options.apiSecret, message: payload), hmac.lowercased() == sig.lowercased() { return nil }
         if let pub = options.ed25519PublicKeyPEM, Signing.ed25519Verify(publicKeyPEM: pub, message: payload, signatureBase64: sig) { return nil }
+        if let pub = options.rsaPublicKeyPEM, Signing.rsaSHA256Verify(publicKeyPEM: pub, message: payload, signatureBase64: sig) { return nil }
         return SimError(-1022, "Signature for this request is not valid.", 400)
     }
 

@@ -35,6 +35,12 @@ struct Simulator: ParsableCommand {
     @Flag(help: "Turn off the venues' rate limits (Kraken Starter-tier counter, Binance 50 orders/10 s).") var noRateLimits = false
     @Option(help: "Binance API key requests must carry.") var apiKey = "demo-api-key"
     @Option(help: "API secret: Kraken's base64 REST secret and Binance's HMAC key.") var apiSecret = "ZGVtby1hcGktc2VjcmV0LWZvci10aGUtc2ltdWxhdG9y"
+    @Option(help: "Kraken: the account's funds as the largest order quantity; a larger order fails the pre-match check (EOrder:Insufficient funds), alone in a batch.")
+    var krakenFundsLimit: String?
+    @Option(help: "Kraken: every S seconds the tokens issued so far go stale (EAPI:Invalid token until a client fetches a new one over REST).")
+    var krakenTokenLifetimeS: Int?
+    @Option(help: "Kraken: every N-th book message carries a wrong checksum (the client must resynchronize).")
+    var krakenCorruptBookEvery: Int?
     @Option(help: "Binance: revoke a logged-on session after its N-th request (401 -2015 with id null, as when an API key stops being valid).") var binanceRevokeAfter: Int?
 
     @Flag(help: "Busy-poll the venue's loop (benchmarks: no wake-up per request; takes a core).") var busyPoll = false
@@ -58,9 +64,20 @@ struct Simulator: ParsableCommand {
             try FileManager.default.copyItem(atPath: cert.caFile, toPath: caOut)
             serverTLS = .init(certificateFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile)
         }
-        let kraken = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs), token: token,
+        var krakenOptions = KrakenVenueSimulator.Options(ackDelay: .microseconds(ackDelayUs), token: token,
                                                          rateCounter: noRateLimits ? nil : KrakenOrderCounter(),
-                                                         apiKey: apiKey, apiSecretBase64: apiSecret))
+                                                         apiKey: apiKey, apiSecretBase64: apiSecret)
+        if let limit = krakenFundsLimit {
+            guard let q = FixedDecimal(limit) else { throw ValidationError("--kraken-funds-limit: not a decimal: \(limit)") }
+            krakenOptions.fundsLimit = q
+        }
+        krakenOptions.corruptBookChecksumEvery = krakenCorruptBookEvery
+        let kraken = KrakenVenueSimulator(options: krakenOptions)
+        if let s = krakenTokenLifetimeS {
+            guard s > 0 else { throw ValidationError("--kraken-token-lifetime-s must be positive") }
+            @Sendable func expire() { _ = loop.schedule(after: .seconds(s)) { kraken.invalidateTokens(); expire() } }
+            loop.execute { expire() }
+        }
         let quotes = QuotesVenueSimulator(options: .init(bearer: bearer, quotesPerSecond: quotesPerSecond))
         let binance = BinanceVenueSimulator(options: .init(apiKey: apiKey, apiSecret: apiSecret, ordersPer10s: noRateLimits ? nil : 50,
                                                            revokeSessionAfterRequests: binanceRevokeAfter))

@@ -54,7 +54,7 @@ struct BinanceFixtureTests {
         #expect(BinanceEncoder.signingPayload(params) == "apiKey=CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ&newOrderRespType=ACK&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT")
         #expect(try Self.sameRequest(try Self.encode(.orderPlace(order), id: "4885f793-e5ad-4c3b-8f6c-55d891472b71",
                                                      apiKey: "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ", timestamp: 1645423376532),
-                                     "ws_signed_rsa_order_place_request.json"))   // the same fields; the signature here is HMAC (RSA keys are not supported)
+                                     "ws_signed_rsa_order_place_request.json"))   // the same fields (RSA signing: BinanceRSATests)
     }
 
     @Test func tradingRequestsCarryTheExamplesFields() throws {

@@ -31,6 +31,16 @@ int tw_ed25519_sign_base64(const char *key, size_t key_len, const void *msg, siz
 /* Verify an Ed25519 base64 signature with a public key in PEM. 1 valid, 0 invalid, < 0 error. */
 int tw_ed25519_verify_base64(const char *pub_pem, size_t pem_len, const void *msg, size_t msg_len, const char *sig_b64, size_t sig_len);
 
+/*
+ * RSA signature (PKCS#1 v1.5 over SHA-256) of msg, base64, with a private key
+ * in PEM (PKCS#1 or PKCS#8): Binance's RSA keys. Returns the length written
+ * (out needs 4/3 of the key size + 1: 685 bytes for RSA-4096), or < 0.
+ */
+int tw_rsa_sha256_sign_base64(const char *pem, size_t pem_len, const void *msg, size_t msg_len, char *out, size_t out_cap);
+
+/* Verify an RSA PKCS#1 v1.5 SHA-256 base64 signature with a public key in PEM. 1 valid, 0 invalid, < 0 error. */
+int tw_rsa_sha256_verify_base64(const char *pub_pem, size_t pem_len, const void *msg, size_t msg_len, const char *sig_b64, size_t sig_len);
+
 /* Make an Ed25519 key pair as PEM (for tests and the simulator). Returns 0. */
 int tw_ed25519_generate(char *priv_pem, size_t priv_cap, char *pub_pem, size_t pub_cap);
 
