@@ -107,6 +107,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     /// The venue's rate-counter costs of each request, from its orders' ages (with a limiter only).
     private var rates = KrakenRateControl()
+    /// Pairs from the `instrument` channel (after `subscribeInstruments`), by symbol. Loop-confined.
+    public private(set) var pairs: [String: KrakenPair] = [:]
     /// The `book` channel's verified books (after `subscribeBook`).
     @exclusivity(unchecked) public private(set) var bookFeed: KrakenBookFeed?
     /// Requests answered once per symbol or order (multi-id `cancel_order`, `book` for several symbols) waiting
@@ -465,6 +467,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                     lastSequence = seq
                 }
             }
+            if case .instruments(let x) = p {
+                for pair in x.pairs {
+                    pairs[pair.symbol] = pair
+                    bookFeed?.setPrecision(pair.bookPrecision, for: pair.symbol)
+                }
+            }
             onPush?(p)
         }
     }
@@ -626,12 +634,17 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         try await request(.subscribeExecutions(snapOrders: snapOrders, snapTrades: snapTrades))
     }
 
-    /// Subscribe to the `book` channel and keep verified books (`bookFeed`), at the pairs' precisions. A
-    /// checksum mismatch withdraws the book and resubscribes the symbol (those requests reach `onResponse`).
-    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision],
+    /// Subscribe to the `instrument` channel: every pair's precisions (`pairs`), which the book feed then uses.
+    public func subscribeInstruments() async throws -> KrakenAck { try await request(.subscribeInstruments) }
+
+    /// Subscribe to the `book` channel and keep verified books (`bookFeed`), at the pairs' precisions: those given
+    /// here, else those of the `instrument` channel (subscribe to it first). A checksum mismatch withdraws the
+    /// book and resubscribes the symbol (those requests reach `onResponse`).
+    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision] = [:],
                               onEvent: (@Sendable (KrakenBookFeed.Event) -> Void)? = nil) async throws -> KrakenAck {
         try await loop.submit { [self] in
             let feed = bookFeed ?? KrakenBookFeed(depth: depth)
+            for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
             for (s, p) in precisions { feed.setPrecision(p, for: s) }
             if let onEvent { feed.onEvent = onEvent }
             feed.resubscribe = { [weak self] symbol in

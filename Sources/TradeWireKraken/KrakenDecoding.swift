@@ -114,6 +114,7 @@ public enum KrakenDecoder {
                 }
                 return .push(.status(system: system, version: version))
             }
+            if ch.stringEquals("instrument") { return .push(.instruments(try instruments(top))) }
             return .push(.other(channel: InlineText(json: ch) ?? InlineText()))
         }
         throw malformed("neither a response nor a channel message")

@@ -62,7 +62,7 @@ public enum KrakenEncoder {
             guard [10, 25, 100, 500, 1000].contains(depth) else {
                 throw TradeWireError(code: .invalidArgument, detail: "book depth is 10, 25, 100, 500 or 1000, not \(depth)")
             }
-        case .cancelAll, .ping, .subscribeExecutions:
+        case .cancelAll, .ping, .subscribeExecutions, .subscribeInstruments:
             break
         }
     }
@@ -107,6 +107,8 @@ public enum KrakenEncoder {
             w.key("snap_trades"); w.value(snapTrades)
             token.map { w.key("token"); w.string($0) }
             w.endObject()
+        case .subscribeInstruments:
+            w.key("params"); w.beginObject(); w.key("channel"); w.value("instrument"); w.endObject()
         case .subscribeBook(let symbols, let depth), .unsubscribeBook(let symbols, let depth):
             w.key("params"); w.beginObject()
             w.key("channel"); w.value("book")

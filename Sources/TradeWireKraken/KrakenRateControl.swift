@@ -38,7 +38,7 @@ struct KrakenRateControl {
                 if cost > 0 { charges.append(Charge(pair: known.pair, cost: cost)) }
             }
             return (nil, charges)
-        case .cancelAll, .cancelAllOrdersAfter, .ping, .subscribeExecutions, .subscribeBook, .unsubscribeBook:
+        case .cancelAll, .cancelAllOrdersAfter, .ping, .subscribeExecutions, .subscribeBook, .unsubscribeBook, .subscribeInstruments:
             // Not in the guide's table: nothing is charged (docs/venues.md records the choice).
             return (nil, [])
         }

@@ -114,6 +114,8 @@ public enum KrakenRequest: Sendable {
     case batchAdd(symbol: String, orders: [KrakenAddOrder], validate: Bool = false, deadline: String? = nil)
     /// The `executions` channel (§1.12).
     case subscribeExecutions(snapOrders: Bool, snapTrades: Bool)
+    /// The public `instrument` channel: every pair's precisions (a snapshot, then updates).
+    case subscribeInstruments
     /// The public `book` channel: `depth` 10, 25, 100, 500 or 1000 levels a side, a snapshot first.
     case subscribeBook(symbols: [String], depth: Int)
     case unsubscribeBook(symbols: [String], depth: Int)
@@ -137,7 +139,7 @@ public enum KrakenRequest: Sendable {
         case .addOrder: return .addOrder
         case .amendOrder: return .amendOrder
         case .batchAdd: return .batchAdd
-        case .subscribeExecutions, .subscribeBook: return .subscribe
+        case .subscribeExecutions, .subscribeBook, .subscribeInstruments: return .subscribe
         case .unsubscribeBook: return .unsubscribe
         case .cancelOrder: return .cancelOrder
         case .cancelAll: return .cancelAll

@@ -104,6 +104,8 @@ public enum KrakenPush: Sendable {
     case heartbeat
     case executions(KrakenExecutions)
     case pong(requestID: UInt64?)
+    /// The public `instrument` channel: pairs and their precisions (they also feed the book's checksum).
+    case instruments(KrakenInstruments)
     case other(channel: InlineText)
 }
 

@@ -60,6 +60,37 @@ extension KrakenVenueSimulator {
         }
     }
 
+    /// `subscribe` to `instrument`: the ack, then a snapshot of the pairs the venue knows (those with a
+    /// configured precision and those it has a book for) with their precisions.
+    func instrumentSnapshot(method: String, reqID: Int64?, out: inout [[UInt8]]) {
+        out.append(Self.envelope(method: method, reqID: reqID) { w in
+            w.beginObject(); w.key("channel"); w.value("instrument"); w.key("snapshot"); w.value(true); w.endObject()
+        })
+        let symbols = Set(options.pairPrecision.keys).union(books.keys).sorted()
+        out.append(simJSON { w in
+            w.beginObject()
+            w.key("channel"); w.value("instrument"); w.key("type"); w.value("snapshot")
+            w.key("data"); w.beginObject()
+            w.key("assets"); w.beginArray(); w.endArray()
+            w.key("pairs"); w.beginArray()
+            for s in symbols {
+                let (pp, qp) = precision(s)
+                let parts = s.split(separator: "/")
+                w.beginObject()
+                w.key("symbol"); w.string(s)
+                w.key("base"); w.string(String(parts.first ?? "")); w.key("quote"); w.string(String(parts.last ?? ""))
+                w.key("status"); w.value("online")
+                w.key("qty_precision"); w.value(Int64(qp)); w.key("price_precision"); w.value(Int64(pp))
+                w.key("tick_size"); w.value(FixedDecimal(mantissa: 1, scale: pp))
+                w.key("qty_increment"); w.value(FixedDecimal(mantissa: 1, scale: qp))
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+            w.endObject()
+        })
+    }
+
     /// After a request: an update to every subscriber of each book that changed (one diff per subscription).
     func publishBookChanges(from session: Int, out: inout [[UInt8]], pushes: inout [(Int, [UInt8])]) {
         for (sid, s) in sessions where !s.books.isEmpty {

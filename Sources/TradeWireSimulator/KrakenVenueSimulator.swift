@@ -287,7 +287,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         func fail(_ e: String) { out.append(Self.envelope(method: method, reqID: reqID, error: e)) }
         let params = root["params"]
         if let token = params?["token"]?.string, accountOf[session] == nil { accountOf[session] = token }
-        let publicChannel = (method == "subscribe" || method == "unsubscribe") && params?["channel"]?.stringEquals("book") == true
+        let publicChannel = (method == "subscribe" || method == "unsubscribe")
+            && (params?["channel"]?.stringEquals("book") == true || params?["channel"]?.stringEquals("instrument") == true)
         if method != "ping", !publicChannel, !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
             return fail("EAPI:Invalid token")
         }
@@ -301,6 +302,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             })
         case "subscribe", "unsubscribe":
             guard let ch = params?["channel"]?.string else { return fail("EGeneral:Invalid arguments:channel") }
+            if ch == "instrument", method == "subscribe" { return instrumentSnapshot(method: method, reqID: reqID, out: &out) }
             if ch == "book" {
                 return bookSubscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
             }

@@ -17,8 +17,10 @@ struct Book: AsyncParsableCommand {
     @Option(help: "The pair, as the venue names it.") var symbol = "BTC/USD"
     @Option(help: "Levels a side: 10, 25, 100, 500 or 1000.") var depth = 10
     @Option(help: "Seconds to run.") var seconds = 10.0
-    @Option(help: "The pair's price precision (Kraken's instrument channel: price_precision).") var pricePrecision: UInt8 = 1
-    @Option(help: "The pair's quantity precision (qty_precision).") var qtyPrecision: UInt8 = 8
+    @Option(help: "The pair's price precision (default: the venue's instrument channel says; the simulator's pair gets 1).")
+    var pricePrecision: UInt8?
+    @Option(help: "The pair's quantity precision (default: the instrument channel's; the simulator's pair gets 8).")
+    var qtyPrecision: UInt8?
     @Option(help: "Simulator only: orders per second placed by the flow that moves the book.") var flowRate = 200
     @Flag(help: "End with one JSON line: updates, seconds_active, checksum_failures, resyncs, gaps, bids, asks, decode_p50_ns.")
     var json = false
@@ -33,7 +35,7 @@ struct Book: AsyncParsableCommand {
             let sl = try EventLoop(configuration: .init())
             serverLoop = sl
             var options = KrakenVenueSimulator.Options()
-            options.pairPrecision = [symbol: (pricePrecision, qtyPrecision)]
+            options.pairPrecision = [symbol: (pricePrecision ?? 1, qtyPrecision ?? 8)]
             let exchange = try ExchangeSimulator(on: sl, kraken: KrakenVenueSimulator(options: options))
             target = "ws://127.0.0.1:\(exchange.port)\(ExchangeSimulator.krakenPath)"
             let trader = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL(target!), token: "book-flow", rateLimiter: nil))
@@ -42,8 +44,20 @@ struct Book: AsyncParsableCommand {
         }
         let client = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL(target!), rateLimiter: nil))
         try await client.connect()
-        let precision = KrakenBookFeed.Precision(price: pricePrecision, quantity: qtyPrecision)
-        let ack = try await client.subscribeBook([symbol], depth: depth, precisions: [symbol: precision]) { event in
+        var precisions: [String: KrakenBookFeed.Precision] = [:]
+        if let p = pricePrecision, let q = qtyPrecision {
+            precisions[symbol] = .init(price: p, quantity: q)
+        } else {
+            // The venue's own word on the pair's precisions, which its checksum is computed at.
+            _ = try await client.subscribeInstruments()
+            let symbol = self.symbol
+            let deadline = Date().addingTimeInterval(10)
+            while try loop.runSync({ client.pairs[symbol] == nil }) {
+                guard Date() < deadline else { throw ValidationError("the instrument channel did not list \(symbol)") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let ack = try await client.subscribeBook([symbol], depth: depth, precisions: precisions) { event in
             switch event {
             case .checksumMismatch(let s, let expected, let computed):
                 print("  \(s): checksum \(computed) != the venue's \(expected): book withdrawn, resubscribing")
@@ -53,7 +67,7 @@ struct Book: AsyncParsableCommand {
         }
         guard ack.response.success else { throw ValidationError("book subscribe refused: \(ack.response.errorText ?? "")") }
         let started = Date()
-        let symbol = self.symbol, flowRate = self.flowRate, scale = pricePrecision
+        let symbol = self.symbol, flowRate = self.flowRate, scale = pricePrecision ?? 1
         let flowTask = flow.map { trader in Task { await Self.flow(trader, symbol: symbol, perSecond: flowRate, scale: scale) } }
         while Date().timeIntervalSince(started) < seconds {
             try await Task.sleep(for: .seconds(1))

@@ -89,6 +89,22 @@ struct KrakenBookTests {
         guard case .unusable? = events.last else { Issue.record("\(events)"); return }
     }
 
+    /// The instrument page's snapshot: each pair's precisions, which the book's checksum is computed at.
+    @Test func theInstrumentChannelGivesThePairsPrecisions() throws {
+        guard case .push(.instruments(let x)) = try Self.docs("ws_instrument_snapshot.json").withUnsafeBytes({ try KrakenDecoder.decode($0) }) else {
+            Issue.record("not an instrument message"); return
+        }
+        #expect(x.isSnapshot)
+        let btc = try #require(x.pairs.first { $0.symbol == "BTC/USD" })
+        #expect(btc.pricePrecision == 1 && btc.qtyPrecision == 8 && btc.tickSize == FixedDecimal("0.1") && btc.qtyMin == FixedDecimal("0.0001"))
+        guard case .push(.instruments(let u)) = try Self.docs("ws_instrument_update.json").withUnsafeBytes({ try KrakenDecoder.decode($0) }) else {
+            Issue.record("not an instrument message"); return
+        }
+        #expect(!u.isSnapshot && u.pairs.isEmpty)
+        #expect(sameJSON(written { KrakenEncoder.encode(.subscribeInstruments, id: 79, token: nil, into: &$0) },
+                         try Self.docs("ws_instrument_subscribe_request.json")))
+    }
+
     @Test func theBookKeepsItsOrderAndDepth() {
         let book = L2Book(depth: 3, priceScale: 1, qtyScale: 0)
         for p in [5, 1, 9, 3, 7] as [Int64] { book.apply(.buy, price: p, quantity: p * 10); book.apply(.sell, price: 100 + p, quantity: p) }
@@ -183,6 +199,29 @@ struct KrakenBookFeedTests {
                 .map { $0.flatMap { L2Book.units($0.price, scale: 1) } }
         }
         #expect(best == venueBest, "the rebuilt book is verified and matches the venue's best prices")
+    }
+
+    /// Precisions from the venue's `instrument` channel: no precision given, the book still verifies.
+    @Test func theBookTakesItsPrecisionsFromTheInstrumentChannel() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        var options = KrakenVenueSimulator.Options()
+        options.pairPrecision = ["ETH/USD": (2, 8)]
+        let venue = KrakenVenueSimulator(options: options)
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
+        let client = KrakenClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"), token: "t", rateLimiter: nil))
+        try await client.connect()
+        _ = try await client.placeOrder(.limit("ETH/USD", .buy, quantity: "1.5", price: "1800.25"))
+        _ = try await client.subscribeInstruments()
+        _ = try await client.request(.ping)                  // the snapshot came right after the ack
+        #expect(try loop.runSync { client.pairs["ETH/USD"]?.pricePrecision } == 2)
+        _ = try await client.subscribeBook(["ETH/USD"])
+        _ = try await client.placeOrder(.limit("ETH/USD", .sell, quantity: "0.5", price: "1900.5"))
+        _ = try await client.request(.ping)
+        #expect(try loop.runSync { client.bookFeed?.book("ETH/USD")?.bestBid?.price } == 180_025)
+        #expect(try loop.runSync { client.bookFeed?.checksumFailures } == 0)
     }
 
     static func until(_ seconds: Double = 10, _ cond: () -> Bool) async -> Bool {
