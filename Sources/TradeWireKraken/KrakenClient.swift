@@ -479,29 +479,40 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     /// A decoded answer: complete its request, if it is still in flight.
     private func answered(_ r: KrakenResponse, receivedAt: UInt64, decodeNs: UInt64) {
-        var r = r
-        if !multiAnswers.isEmpty, let partial = multiAnswers[r.requestID] {
-            // A multi-id cancel: one answer per order, all with this req_id. A refusal of the whole request
-            // (token, arguments) ends it at once; otherwise it completes with the last order's answer.
-            if r.success || !Self.refusesWholeRequest(r.errorText) {
-                var rows = partial.rows
-                rows.append(KrakenOrderRow(orderID: r.orderID, orderUserref: r.orderUserref, clientOrderID: r.clientOrderID,
-                                           error: r.success ? nil : r.errorText))
-                if partial.remaining > 1 {
-                    multiAnswers[r.requestID] = (partial.remaining - 1, rows)
-                    return
-                }
-                multiAnswers[r.requestID] = nil
-                let failed = rows.first { !$0.succeeded }
-                r = KrakenResponse(method: r.method, requestID: r.requestID, success: failed == nil,
-                                   error: failed?.error.map { InlineText($0) }, orderID: nil, clientOrderID: nil, orderUserref: nil,
-                                   count: nil, timeIn: r.timeIn, timeOut: r.timeOut, hasWarnings: r.hasWarnings,
-                                   orders: rows)
-                r.fullError = failed?.error
-            } else {
-                multiAnswers[r.requestID] = nil
-            }
+        // One answer of several (multi-id cancel, a channel for several symbols): gathered, completed with the last.
+        if !multiAnswers.isEmpty, multiAnswers[r.requestID] != nil {
+            if let all = gathered(r) { complete(all, receivedAt: receivedAt, decodeNs: decodeNs) }
+            return
         }
+        complete(r, receivedAt: receivedAt, decodeNs: decodeNs)
+    }
+
+    /// Add one answer to its request's rows; the aggregate once the last has come (or a refusal of the whole
+    /// request, which ends it at once), else nil.
+    private func gathered(_ r: KrakenResponse) -> KrakenResponse? {
+        guard let partial = multiAnswers[r.requestID] else { return r }
+        guard r.success || !Self.refusesWholeRequest(r.errorText) else {
+            multiAnswers[r.requestID] = nil
+            return r
+        }
+        var rows = partial.rows
+        rows.append(KrakenOrderRow(orderID: r.orderID, orderUserref: r.orderUserref, clientOrderID: r.clientOrderID,
+                                   error: r.success ? nil : r.errorText))
+        if partial.remaining > 1 {
+            multiAnswers[r.requestID] = (partial.remaining - 1, rows)
+            return nil
+        }
+        multiAnswers[r.requestID] = nil
+        let failed = rows.first { !$0.succeeded }
+        var all = KrakenResponse(method: r.method, requestID: r.requestID, success: failed == nil,
+                                 error: failed?.error.map { InlineText($0) }, orderID: nil, clientOrderID: nil, orderUserref: nil,
+                                 count: nil, timeIn: r.timeIn, timeOut: r.timeOut, hasWarnings: r.hasWarnings, orders: rows)
+        all.fullError = failed?.error
+        return all
+    }
+
+    /// Complete the request an answer is for, if it is still in flight.
+    private func complete(_ r: KrakenResponse, receivedAt: UInt64, decodeNs: UInt64) {
         if !r.success, Self.isStaleToken(r.errorText), resendWithFreshToken(r.requestID) { return }
         guard let e = table.complete(r.requestID) else {
             // A late answer to an order that timed out settles it.
