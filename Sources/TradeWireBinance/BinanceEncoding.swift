@@ -93,6 +93,9 @@ public enum BinanceEncoder {
             if let omit { p.append(("omitZeroBalances", .bool(omit))) }
         case .userDataStreamUnsubscribe(let id):
             if let id { p.append(("subscriptionId", .int(id))) }
+        case .depth(let symbol, let limit):
+            guard (1...5000).contains(limit) else { throw TradeWireError(code: .invalidArgument, detail: "depth limit is 1...5000, not \(limit)") }
+            p += [("symbol", .string(symbol)), ("limit", .int(Int64(limit)))]
         case .accountRateLimitsOrders, .ping, .sessionLogon, .userDataStreamSubscribe, .userDataStreamSubscribeSignature:
             break
         }

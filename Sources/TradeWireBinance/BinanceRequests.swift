@@ -143,6 +143,9 @@ public enum BinanceRequest: Sendable {
     case accountStatus(omitZeroBalances: Bool?)
     /// `account.rateLimits.orders`: the unfilled order count per ORDERS window.
     case accountRateLimitsOrders
+    /// `depth`: the order book snapshot (`lastUpdateId`, bids, asks), for keeping a diff depth stream in sync.
+    /// `limit` 1 to 5000 (default 100).
+    case depth(symbol: String, limit: Int)
     case ping
     /// Ed25519 keys only: later signed requests may carry only their `timestamp`.
     case sessionLogon
@@ -165,6 +168,7 @@ public enum BinanceRequest: Sendable {
         case .openOrdersStatus: return "openOrders.status"
         case .accountStatus: return "account.status"
         case .accountRateLimitsOrders: return "account.rateLimits.orders"
+        case .depth: return "depth"
         case .ping: return "ping"
         case .sessionLogon: return "session.logon"
         case .userDataStreamSubscribe: return "userDataStream.subscribe"
@@ -185,7 +189,7 @@ public enum BinanceRequest: Sendable {
 
     var security: Security {
         switch self {
-        case .ping, .userDataStreamSubscribe, .userDataStreamUnsubscribe: return .none
+        case .ping, .depth, .userDataStreamSubscribe, .userDataStreamUnsubscribe: return .none
         case .sessionLogon, .userDataStreamSubscribeSignature: return .selfSigned
         default: return .signed
         }
@@ -199,6 +203,13 @@ public enum BinanceRequest: Sendable {
         case .openOrdersStatus(let symbol): return symbol == nil ? 80 : 6
         case .accountStatus: return 20
         case .accountRateLimitsOrders: return 40
+        case .depth(_, let limit):             // "Weight: adjusted based on the limit"
+            switch limit {
+            case ...100: return 5
+            case ...500: return 25
+            case ...1000: return 50
+            default: return 250
+            }
         case .sessionLogon, .userDataStreamSubscribe, .userDataStreamSubscribeSignature, .userDataStreamUnsubscribe: return 2
         }
     }

@@ -105,6 +105,9 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     var nextExecutionId: Int64 = 1
     var nextTradeId: Int64 = 1_650_422_481
     var books: [String: OrderBook] = [:]
+    /// Market data: each book's update id and last published levels, and the market-stream connections.
+    var depthStates: [String: BinanceDepthState] = [:]
+    var streamConnections: [ObjectIdentifier: (connection: WebSocketConnection, symbols: Set<String>)] = [:]
     /// Every order placed, with its latest state (`order.status` knows ended orders too).
     var ledger: [Int64: SimOrder] = [:]
     /// Open stop orders (they rest untriggered, off the book).
@@ -145,6 +148,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
                 return c.sendAll([venue.reply(s, id: nil, error: SimError(-1100, "Illegal characters found in a parameter.", 400))])
             }
             venue.handle(doc.root, session: s, sessionID: id)
+            if !venue.streamConnections.isEmpty || !venue.depthStates.isEmpty { venue.publishDepthChanges() }
         }
     }
 
@@ -243,6 +247,13 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         switch method {
         case "ping":
             send(reply(s, id: id))
+        case "depth":
+            guard let symbol = p?["symbol"]?.string, !symbol.isEmpty else {
+                return fail(SimError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.", 400))
+            }
+            let limit = Int(p?["limit"]?.int64 ?? 100)
+            guard (1...5000).contains(limit) else { return fail(SimError(-1100, "Illegal characters found in parameter 'limit'.", 400)) }
+            send(reply(s, id: id, result: { w in self.depthSnapshot(symbol, limit: limit, into: &w) }))
         case "session.logon":
             guard options.ed25519PublicKeyPEM != nil, p?["signature"] != nil else { return fail(SimError(-4001, "Invalid API key type: session.logon needs an Ed25519 key.", 400)) }
             if let e = checkSigned(p, session: s, sessionMayVouch: false) { return fail(e) }   // a logon carries its own signature

@@ -8,6 +8,8 @@ public final class ExchangeSimulator: @unchecked Sendable {
     public static let quotesPath = "/quotewebsocket/1.0.0"
     public static let gatewayPath = "/ws/cotizaciones"
     public static let binancePath = "/ws-api/v3"
+    /// Binance market streams (combined: `/stream?streams=…`).
+    public static let binanceStreamPath = "/stream"
 
     public let kraken: KrakenVenueSimulator
     public let quotes: QuotesVenueSimulator
@@ -37,6 +39,7 @@ public final class ExchangeSimulator: @unchecked Sendable {
             case Self.quotesPath: d = quotes.decide(r)
             case Self.gatewayPath: d = .accept(gateway.handler())
             case Self.binancePath: d = .accept(binance.handler())
+            case Self.binanceStreamPath: d = binance.streamDecision(r)
             default: return .reject(status: 404, body: "no such endpoint: \(r.path)\n")
             }
             return faults?.decide(d) ?? d

@@ -1,0 +1,135 @@
+import TradeWire
+
+/// One symbol's book from Binance's diff depth stream (`<symbol>@depth` / `@depth@100ms`), kept in sync by the
+/// procedure of web-socket-streams.md, "How to manage a local order book correctly":
+/// 1. buffer the stream's events; 2. take a depth snapshot (`lastUpdateId`); 3. drop buffered events with
+/// `u <= lastUpdateId`; the first one applied must have `U <= lastUpdateId + 1 <= u`; 4. then each event's `U`
+/// must be the previous event's `u + 1`; a level's quantity is absolute, 0 removes it (removing a level the book
+/// does not have can happen and is not an error). A gap withdraws the book (`book` is nil) until a new snapshot.
+/// A state machine without I/O: the stream client feeds it and asks for snapshots. Loop-confined.
+public final class BinanceDepthBook {
+    public enum Event: Sendable, Equatable {
+        /// The snapshot and the buffered events agree: the book is in sync at this update id.
+        case synced(updateID: Int64)
+        /// The snapshot is older than the first buffered event: take another one.
+        case snapshotTooOld(lastUpdateID: Int64, firstU: Int64)
+        /// An event did not follow the previous one: the book is withdrawn; take a new snapshot.
+        case gap(expectedU: Int64, receivedU: Int64)
+    }
+
+    /// A price level of an event, kept while buffering (allocation only before sync).
+    struct Level {
+        let price: Int64
+        let quantity: Int64
+    }
+
+    struct Buffered {
+        let firstU: Int64
+        let finalU: Int64
+        let bids: [Level]
+        let asks: [Level]
+    }
+
+    public let symbol: String
+    private let levels: L2Book
+    private var buffer: [Buffered] = []
+    /// The update id the book is at; nil while not in sync.
+    public private(set) var updateID: Int64?
+    /// The snapshot came before any event: the first event applied must straddle it (`U <= id + 1 <= u`).
+    private var straddleNext = false
+    public private(set) var eventsApplied = 0
+    public private(set) var gaps = 0
+
+    /// `depth`: how many levels a side to keep (a snapshot's `limit`); the scales: the symbol's price and quantity
+    /// decimals (Binance sends them as strings with 8 decimals for most spot pairs).
+    public init(symbol: String, depth: Int, priceScale: UInt8 = 8, qtyScale: UInt8 = 8) {
+        self.symbol = symbol
+        levels = L2Book(depth: depth, priceScale: priceScale, qtyScale: qtyScale)
+    }
+
+    /// The book while it is in sync; nil before the first snapshot and after a gap.
+    public var book: L2Book? { updateID == nil ? nil : levels }
+
+    /// A `depthUpdate` event (`U`, `u`, `b`, `a`). While not in sync it is buffered; a gap makes a `.gap`.
+    public func apply(firstU: Int64, finalU: Int64, bids: JSONValue?, asks: JSONValue?) -> Event? {
+        guard let id = updateID else {
+            buffer.append(Buffered(firstU: firstU, finalU: finalU, bids: Self.copy(bids, levels), asks: Self.copy(asks, levels)))
+            return nil
+        }
+        if finalU <= id { return nil }                               // older than the book: ignore
+        guard straddleNext ? firstU <= id + 1 : firstU == id + 1 else { return lose(expected: id + 1, received: firstU) }
+        straddleNext = false
+        apply(bids, .buy)
+        apply(asks, .sell)
+        updateID = finalU
+        eventsApplied += 1
+        return nil
+    }
+
+    /// A depth snapshot (`lastUpdateId`, `bids`, `asks` as `[price, qty]` string pairs), then the buffered events.
+    public func applySnapshot(lastUpdateID: Int64, bids: JSONValue?, asks: JSONValue?) -> Event {
+        if let first = buffer.first, lastUpdateID < first.firstU - 1 {
+            return .snapshotTooOld(lastUpdateID: lastUpdateID, firstU: first.firstU)
+        }
+        levels.clear()
+        apply(bids, .buy)
+        apply(asks, .sell)
+        var id = lastUpdateID
+        var first = true
+        for e in buffer where e.finalU > id {
+            // The first event applied must straddle the snapshot; each later one must follow.
+            if first ? !(e.firstU <= id + 1 && id + 1 <= e.finalU) : e.firstU != id + 1 {
+                buffer.removeAll()
+                return lose(expected: id + 1, received: e.firstU)
+            }
+            first = false
+            for l in e.bids { levels.apply(.buy, price: l.price, quantity: l.quantity) }
+            for l in e.asks { levels.apply(.sell, price: l.price, quantity: l.quantity) }
+            id = e.finalU
+            eventsApplied += 1
+        }
+        straddleNext = first                          // nothing buffered was applied
+        buffer.removeAll()
+        levels.truncate()
+        updateID = id
+        return .synced(updateID: id)
+    }
+
+    private func lose(expected: Int64, received: Int64) -> Event {
+        gaps += 1
+        updateID = nil
+        levels.clear()
+        return .gap(expectedU: expected, receivedU: received)
+    }
+
+    /// `[["price","qty"], …]` applied in order (quantities absolute; 0 removes).
+    private func apply(_ list: JSONValue?, _ side: Side) {
+        list?.forEachElement { pair in
+            if let (p, q) = Self.level(pair, levels) { levels.apply(side, price: p, quantity: q) }
+            return true
+        }
+        levels.truncate()
+    }
+
+    private static func level(_ pair: JSONValue, _ book: L2Book) -> (Int64, Int64)? {
+        var price: Int64? = nil, qty: Int64? = nil
+        var i = 0
+        pair.forEachElement { v in
+            if i == 0 { price = v.decimal.flatMap { L2Book.units($0, scale: book.priceScale) } }
+            else if i == 1 { qty = v.decimal.flatMap { L2Book.units($0, scale: book.qtyScale) } }
+            i += 1
+            return i < 2
+        }
+        guard let price, let qty, qty >= 0 else { return nil }
+        return (price, qty)
+    }
+
+    private static func copy(_ list: JSONValue?, _ book: L2Book) -> [Level] {
+        var out: [Level] = []
+        list?.forEachElement { pair in
+            if let (p, q) = level(pair, book) { out.append(Level(price: p, quantity: q)) }
+            return true
+        }
+        return out
+    }
+}

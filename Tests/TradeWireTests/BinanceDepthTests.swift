@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import TradeWire
+@testable import TradeWireBinance
+@testable import TradeWireSimulator
+
+/// Binance's diff depth stream kept in sync by the procedure of web-socket-streams.md ("How to manage a local
+/// order book correctly"), as a state machine and against the simulator's books.
+@Suite("Binance depth: books in sync with the diff stream")
+struct BinanceDepthTests {
+    /// Runs `body` with a JSON value parsed from `text` (valid only inside).
+    static func json<T>(_ text: String, _ body: (JSONValue) -> T) -> T {
+        var t = text
+        return t.withUTF8 { b in body(try! JSONDocument(validating: UnsafeRawBufferPointer(b)).root) }
+    }
+
+    static func event(_ book: BinanceDepthBook, _ U: Int64, _ u: Int64, bids: String = "[]", asks: String = "[]") -> BinanceDepthBook.Event? {
+        json(#"{"b":\#(bids),"a":\#(asks)}"#) { v in book.apply(firstU: U, finalU: u, bids: v["b"], asks: v["a"]) }
+    }
+
+    static func snapshot(_ book: BinanceDepthBook, _ id: Int64, bids: String, asks: String) -> BinanceDepthBook.Event {
+        json(#"{"bids":\#(bids),"asks":\#(asks)}"#) { v in book.applySnapshot(lastUpdateID: id, bids: v["bids"], asks: v["asks"]) }
+    }
+
+    @Test func bufferedEventsBeforeTheSnapshotAreDroppedOrApplied() {
+        let book = BinanceDepthBook(symbol: "BNBBTC", depth: 10)
+        // Buffered: one the snapshot covers, one straddling it, one after.
+        #expect(Self.event(book, 150, 155, bids: #"[["0.00240000","5"]]"#) == nil)
+        #expect(Self.event(book, 156, 160, bids: #"[["0.00240000","10"]]"#, asks: #"[["0.00260000","100"]]"#) == nil)
+        #expect(Self.event(book, 161, 161, bids: #"[["0.00230000","0"]]"#) == nil)
+        #expect(book.book == nil)                                           // not in sync before the snapshot
+        let synced = Self.snapshot(book, 157, bids: #"[["0.00240000","7"],["0.00230000","1"]]"#, asks: #"[["0.00260000","50"]]"#)
+        #expect(synced == .synced(updateID: 161))
+        let b = book.book!
+        #expect(b.bids.map(\.price) == [240_000] && b.bids.first?.quantity == 1_000_000_000)   // 10, absolute; 0.0023 removed
+        #expect(b.asks.first == L2Level(price: 260_000, quantity: 10_000_000_000))
+        // Next events must follow: 162 fine; 164 is a gap.
+        #expect(Self.event(book, 162, 163, asks: #"[["0.00270000","1"]]"#) == nil)
+        #expect(Self.event(book, 150, 160) == nil)                            // older than the book: ignored
+        #expect(Self.event(book, 165, 166) == .gap(expectedU: 164, receivedU: 165))
+        #expect(book.book == nil && book.gaps == 1)
+    }
+
+    @Test func aSnapshotOlderThanTheStreamIsRefusedAndAStraddleIsRequired() {
+        let book = BinanceDepthBook(symbol: "BNBBTC", depth: 10)
+        #expect(Self.event(book, 200, 205) == nil)
+        #expect(Self.snapshot(book, 150, bids: "[]", asks: "[]") == .snapshotTooOld(lastUpdateID: 150, firstU: 200))
+        #expect(book.book == nil)
+        // A snapshot with nothing buffered after it: the first event must straddle it, then follow.
+        let fresh = BinanceDepthBook(symbol: "BNBBTC", depth: 10)
+        #expect(Self.snapshot(fresh, 300, bids: #"[["1.0","1"]]"#, asks: "[]") == .synced(updateID: 300))
+        #expect(Self.event(fresh, 299, 303, bids: #"[["1.0","2"]]"#) == nil)    // straddles 301
+        #expect(fresh.book?.bestBid?.quantity == 200_000_000)
+        #expect(Self.event(fresh, 304, 304) == nil && fresh.updateID == 304)
+    }
+
+    /// The docs' `depth` request and response.
+    @Test func theDepthRequestAndSnapshotAreTheDocs() throws {
+        let out = try written { try BinanceEncoder.encode(.depth(symbol: "BNBBTC", limit: 5), id: "51e2affb-0aba-4821-ba75-f2625006eb43",
+                                                          credentials: nil, loggedOn: false, timestampMs: 0, into: &$0) }
+        #expect(sameJSON(out, try fixture("binance", "ws_depth_request.json")))
+        let response = try fixture("binance", "ws_depth_response.json")
+        let book = BinanceDepthBook(symbol: "BNBBTC", depth: 5)
+        let e = try response.withUnsafeBytes { b -> BinanceDepthBook.Event in
+            let r = try JSONDocument(validating: b).root["result"]!
+            return book.applySnapshot(lastUpdateID: r["lastUpdateId"]!.int64!, bids: r["bids"], asks: r["asks"])
+        }
+        #expect(e == .synced(updateID: 2_731_179_239))
+        #expect(book.book?.bestBid == L2Level(price: 1_379_900, quantity: 343_200_000))
+        #expect(book.book?.bids.count == 5)
+    }
+}
+
+@Suite("Binance depth against the simulator", .serialized)
+struct BinanceDepthStreamTests {
+    @Test func theStreamedBookIsTheVenuesBook() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let exchange = try ExchangeSimulator(on: serverLoop)
+        let api = BinanceClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
+            credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), rateLimiter: nil))
+        try await api.connect()
+        // Some book before the stream (in the snapshot), the rest as diff events.
+        _ = try await api.placeOrder(.limit("BTCUSDT", .sell, quantity: "2", price: "30010"))
+        let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
+                                         api: api, symbols: ["BTCUSDT"], depth: 100)
+        let events = Locked<[BinanceDepthBook.Event]>([])
+        stream.onEvent = { _, e in events.withLock { $0.append(e) } }
+        try await stream.connect()
+        let deadline = Date().addingTimeInterval(10)
+        while events.withLock({ $0.isEmpty }) && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        for i in 0..<20 {
+            _ = try await api.placeOrder(.limit("BTCUSDT", i % 2 == 0 ? .buy : .sell, quantity: "0.5",
+                                                price: Price(i % 2 == 0 ? "\(29_900 + i)" : "\(30_100 + i)")!))
+        }
+        _ = try await api.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "30015"))       // takes from 30010
+        // The events of the last change follow its answer on another connection: wait until the book shows it.
+        let venueTop = try serverLoop.runSync { () -> [Int64?] in
+            let b = exchange.binance.books["BTCUSDT"]!
+            return [b.depth(.buy, levels: 1).first, b.depth(.sell, levels: 1).first].map { $0.flatMap { L2Book.units($0.price, scale: 8) } }
+        }
+        let until = Date().addingTimeInterval(10)
+        var mine: [Int64?] = []
+        repeat {
+            mine = try loop.runSync { stream.book("BTCUSDT").map { [$0.bestBid?.price, $0.bestAsk?.price] } ?? [] }
+            if mine == venueTop { break }
+            try await Task.sleep(for: .milliseconds(5))
+        } while Date() < until
+        #expect(mine == venueTop)
+        #expect(events.withLock { $0.first.map { if case .synced = $0 { return true }; return false } ?? false })
+        #expect(try loop.runSync { (stream.depthBook("BTCUSDT")?.gaps ?? -1, stream.depthBook("BTCUSDT")?.eventsApplied ?? 0) }.0 == 0)
+        #expect(try loop.runSync { stream.depthBook("BTCUSDT")?.eventsApplied ?? 0 } > 10)
+        // The remaining 30010 ask: 1 of 2 taken.
+        #expect(try loop.runSync { stream.book("BTCUSDT")?.asks.first { $0.price == 3_001_000_000_000 }?.quantity } == 100_000_000)
+    }
+}
