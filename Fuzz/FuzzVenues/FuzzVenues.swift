@@ -29,6 +29,7 @@ public func fuzzVenuesMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMut
 
 /// One feed across inputs, so that updates meet the books earlier inputs built.
 nonisolated(unsafe) let fuzzBook = KrakenBookFeed(depth: 10, precisions: ["BTC/USD": .init(price: 1, quantity: 8)])
+nonisolated(unsafe) let fuzzDepth = BinanceDepthBook(symbol: "BNBBTC", depth: 10)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -52,6 +53,16 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if b.bids.count > b.depth || b.asks.count > b.depth { fatalError("book over its depth") }
         if zip(b.bids, b.bids.dropFirst()).contains(where: { $0.price <= $1.price }) { fatalError("bids out of order") }
         if zip(b.asks, b.asks.dropFirst()).contains(where: { $0.price >= $1.price }) { fatalError("asks out of order") }
+    }
+    // Binance diff depth: events and snapshots in any order; a book in sync stays sorted and within its depth.
+    if let doc = try? JSONDocument(validating: bytes) {
+        let e = doc.root["data"] ?? doc.root
+        if let first = e["U"]?.int64, let final = e["u"]?.int64 { _ = fuzzDepth.apply(firstU: first, finalU: final, bids: e["b"], asks: e["a"]) }
+        if let id = e["lastUpdateId"]?.int64 { _ = fuzzDepth.applySnapshot(lastUpdateID: id, bids: e["bids"], asks: e["asks"]) }
+        if let b = fuzzDepth.book {
+            if b.bids.count > b.depth || b.asks.count > b.depth { fatalError("depth book over its depth") }
+            if zip(b.bids, b.bids.dropFirst()).contains(where: { $0.price <= $1.price }) { fatalError("depth bids out of order") }
+        }
     }
     _ = try? BinanceDecoder.decode(bytes)
     _ = try? GatewayDecoder.decode(bytes)

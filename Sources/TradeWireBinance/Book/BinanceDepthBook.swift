@@ -31,6 +31,8 @@ public final class BinanceDepthBook {
     }
 
     public let symbol: String
+    /// Events kept while waiting for a snapshot, at most.
+    public static let bufferLimit = 10_000
     private let levels: L2Book
     private var buffer: [Buffered] = []
     /// The update id the book is at; nil while not in sync.
@@ -53,6 +55,9 @@ public final class BinanceDepthBook {
     /// A `depthUpdate` event (`U`, `u`, `b`, `a`). While not in sync it is buffered; a gap makes a `.gap`.
     public func apply(firstU: Int64, finalU: Int64, bids: JSONValue?, asks: JSONValue?) -> Event? {
         guard let id = updateID else {
+            // Bounded: a snapshot that never comes must not grow memory for ever; the oldest go (a snapshot
+            // then has to be newer than what is kept).
+            if buffer.count >= Self.bufferLimit { buffer.removeFirst(buffer.count / 2) }
             buffer.append(Buffered(firstU: firstU, finalU: finalU, bids: Self.copy(bids, levels), asks: Self.copy(asks, levels)))
             return nil
         }
