@@ -16,6 +16,10 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     public private(set) var supervisor: ConnectionSupervisor!
     /// By the symbol as events spell it (`s`, upper case): an inline key, no allocation per event.
     private var books: [InlineText: BinanceDepthBook] = [:]
+    /// Time from the read of an event to its book updated.
+    private var applyTimes = ApplyTimes()
+    /// The median time from an event's read to its book updated (ns), nil before any (loop thread).
+    public var applyTimeMedian: UInt64? { applyTimes.median }
     private static let streamKeys = JSONKeySet(["stream", "data"])
 
     /// `base`: the stream endpoint's scheme, host and port (e.g. `wss://stream.binance.com:9443`).
@@ -61,6 +65,7 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
               let finalU = event["u"]?.int64 else { return }
         guard let key = InlineText(json: symbol), let book = books[key] else { return }
         if let e = book.apply(firstU: firstU, finalU: finalU, bids: event["b"], asks: event["a"]) { handle(e, book.symbol) }
+        applyTimes.record(MonotonicClock.nanoseconds() &- message.receivedAt)
     }
 
     private func handle(_ e: BinanceDepthBook.Event, _ symbol: String) {

@@ -44,9 +44,8 @@ public final class KrakenBookFeed {
     public private(set) var checksumFailures = 0
     public private(set) var resyncs = 0
 
-    /// Time from the read of a book message to its book verified, for the last 4,096 messages (ns).
-    private var applyTimes = [UInt64](repeating: 0, count: 4096)
-    private var applyTimeCount = 0
+    /// Time from the read of a book message to its book verified.
+    private var applyTimes = ApplyTimes()
 
     private var precisions: [InlineText: Precision] = [:]
     private var books: [InlineText: L2Book] = [:]
@@ -59,17 +58,10 @@ public final class KrakenBookFeed {
     }
 
     /// Note how long a message took from its read to its book verified (the client calls this).
-    public func recordApplyTime(_ ns: UInt64) {
-        applyTimes[applyTimeCount & (applyTimes.count - 1)] = ns
-        applyTimeCount &+= 1
-    }
+    public func recordApplyTime(_ ns: UInt64) { applyTimes.record(ns) }
 
     /// The median of the recorded apply times (ns), nil before any.
-    public var applyTimeMedian: UInt64? {
-        let n = Swift.min(applyTimeCount, applyTimes.count)
-        guard n > 0 else { return nil }
-        return applyTimes.prefix(n).sorted()[n / 2]
-    }
+    public var applyTimeMedian: UInt64? { applyTimes.median }
 
     /// The pair's precision (from the `instrument` channel or the venue's asset pairs).
     public func setPrecision(_ p: Precision, for symbol: String) { precisions[InlineText(symbol)] = p }
