@@ -45,6 +45,8 @@ public final class FaultInjector: @unchecked Sendable {
         public var afterConnections: Int
         /// For `.delayedAcks` and `.holdInbound`.
         public var delay: Duration
+        /// `.holdInbound`: keep the held messages until `FaultInjector.releaseHeld()` (a test's own moment) instead of `delay`.
+        public var releaseOnDemand = false
         public init(mode: FaultMode, atMessage: Int = 1, connections: Int? = 1, afterConnections: Int = 0,
                     delay: Duration = .milliseconds(200)) {
             self.mode = mode
@@ -76,6 +78,18 @@ public final class FaultInjector: @unchecked Sendable {
 
     public init(plan: Plan) { self.plan = plan }
 
+    /// `.holdInbound` with `releaseOnDemand`: the held messages of closed connections, waiting for `releaseHeld()`.
+    var heldBack: [() -> Void] = []
+
+    /// Let the venue read the held messages now (on the simulator's loop); how many connections' worth.
+    @discardableResult
+    public func releaseHeld() -> Int {
+        let n = heldBack.count
+        for d in heldBack { d() }
+        heldBack.removeAll()
+        return n
+    }
+
     /// The listener's TLS settings under this plan (`.tlsAlert` asks every client for a certificate).
     public func tls(_ base: WebSocketServer.TLS?) -> WebSocketServer.TLS? {
         guard var t = base else { return nil }
@@ -102,7 +116,7 @@ public final class FaultInjector: @unchecked Sendable {
             return decision
         default:
             faulted += 1
-            return .accept(FaultyHandler(inner: handler, victim: Victim(plan)))
+            return .accept(FaultyHandler(inner: handler, victim: Victim(plan), injector: self))
         }
     }
 
@@ -110,7 +124,12 @@ public final class FaultInjector: @unchecked Sendable {
     final class FaultyHandler: WebSocketHandler, @unchecked Sendable {
         let inner: any WebSocketHandler
         let victim: Victim
-        init(inner: any WebSocketHandler, victim: Victim) { self.inner = inner; self.victim = victim }
+        weak var injector: FaultInjector?
+        init(inner: any WebSocketHandler, victim: Victim, injector: FaultInjector) {
+            self.inner = inner
+            self.victim = victim
+            self.injector = injector
+        }
 
         func webSocketDidOpen(_ c: WebSocketConnection) {
             FaultInjector.victims.withLock { $0[ObjectIdentifier(c)] = victim }
@@ -129,11 +148,12 @@ public final class FaultInjector: @unchecked Sendable {
                 // The venue reads the held bytes late, on the connection they came on (its answers go nowhere).
                 let held = victim.held, inner = inner
                 victim.held.removeAll()
-                c.loop.schedule(after: victim.plan.delay) {
+                let deliver = {
                     for m in held {
                         m.withUnsafeBytes { inner.webSocket(c, didReceive: WebSocketMessage(opcode: .text, bytes: $0, receivedAt: MonotonicClock.nanoseconds())) }
                     }
                 }
+                if victim.plan.releaseOnDemand { injector?.heldBack.append(deliver) } else { c.loop.schedule(after: victim.plan.delay, deliver) }
             }
         }
     }

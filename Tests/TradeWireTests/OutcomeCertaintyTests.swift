@@ -257,8 +257,12 @@ struct DelayedFrameReconciliationTests {
     }
 
     /// Kraken: a ping trips the fault (its pong is the greeting's successor), the orders behind it are held.
-    func krakenRun(holdFor delay: Duration, settle: Duration) async throws -> (FaultRig, [OrderReconciliation]) {
-        let rig = try FaultRig(.init(mode: .holdInbound, atMessage: 2, delay: delay), reconnect: Self.stale, settleWindow: settle)
+    /// `holdFor`: the venue reads the held orders that long after the client dropped the connection; nil: only once
+    /// every order has been reported `.notFound` (the test releases them then, whatever the machine's speed).
+    func krakenRun(holdFor delay: Duration?, settle: Duration) async throws -> (FaultRig, [OrderReconciliation]) {
+        var plan = FaultInjector.Plan(mode: .holdInbound, atMessage: 2, delay: delay ?? .zero)
+        plan.releaseOnDemand = delay == nil
+        let rig = try FaultRig(plan, reconnect: Self.stale, settleWindow: settle)
         // Sent from the loop as the first connection opens: a test task may resume late on a busy machine,
         // and the stale check must not see an idle connection before the stall has begun.
         let issued = Locked<[UInt64]>([])
@@ -280,6 +284,10 @@ struct DelayedFrameReconciliationTests {
         #expect(await rig.until { Set(outcomes().map(\.0)) == mine })
         #expect(outcomes().count == mine.count)
         #expect(outcomes().allSatisfy { if case .failure(let e) = $0.2 { return e.code == .connectionLost }; return false })
+        if delay == nil, let faults = rig.exchange.faults {
+            #expect(await rig.until { rig.reconciled.withLock { r in Self.names.allSatisfy { n in r.contains { $0.clientOrderID == n && $0.finding == .notFound } } } })
+            #expect(await rig.until { ((try? rig.serverLoop.runSync { faults.releaseHeld() }) ?? 0) > 0 })
+        }
         let venue = rig.exchange.kraken
         #expect(await rig.until {
             (try? rig.serverLoop.runSync { venue.orders.filter { Self.names.contains($0.value.clOrdID ?? "") }.count }) == Self.names.count
@@ -301,7 +309,7 @@ struct DelayedFrameReconciliationTests {
     }
 
     @Test func krakenOrdersArrivingAfterTheWindowAreReportedFoundAfterNotFound() async throws {
-        let (_, r) = try await krakenRun(holdFor: .milliseconds(900), settle: .milliseconds(100))
+        let (_, r) = try await krakenRun(holdFor: nil, settle: .milliseconds(100))
         for n in Self.names {
             let mine = r.filter { $0.clientOrderID == n }.map(\.finding)
             #expect(mine.count == 2, "\(n): \(mine)")
