@@ -33,47 +33,48 @@ public enum Signing {
 
     /// Binance Ed25519 keys: base64(Ed25519(private key, payload)); the key as PEM (PKCS#8).
     public static func ed25519Base64(privateKeyPEM: String, message: String) throws -> String {
-        var out = [CChar](repeating: 0, count: 90)
-        let r = Array(privateKeyPEM.utf8).withUnsafeBytes { k in
-            Array(message.utf8).withUnsafeBytes { m in
-                tw_ed25519_sign_base64(k.baseAddress!.assumingMemoryBound(to: CChar.self), k.count, m.baseAddress, m.count, &out, out.count)
-            }
-        }
-        if r < 0 { throw TradeWireError(cCode: r, detail: "Ed25519 signing (is the key an Ed25519 PEM?)") }
-        return String(decoding: out.prefix(Int(r)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try signature(tw_ed25519_sign_base64, key: privateKeyPEM, message: message, capacity: 90,
+                      what: "Ed25519 signing (is the key an Ed25519 PEM?)")
     }
 
     /// Binance RSA keys: base64(RSASSA-PKCS1-v1_5(SHA-256, payload)); the key as PEM.
     public static func rsaSHA256Base64(privateKeyPEM: String, message: String) throws -> String {
-        var out = [CChar](repeating: 0, count: 1400)
-        let r = Array(privateKeyPEM.utf8).withUnsafeBytes { k in
-            Array(message.utf8).withUnsafeBytes { m in
-                tw_rsa_sha256_sign_base64(k.baseAddress!.assumingMemoryBound(to: CChar.self), k.count, m.baseAddress, m.count, &out, out.count)
-            }
-        }
-        if r < 0 { throw TradeWireError(cCode: r, detail: "RSA signing (is the key an RSA private key PEM?)") }
-        return String(decoding: out.prefix(Int(r)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try signature(tw_rsa_sha256_sign_base64, key: privateKeyPEM, message: message, capacity: 1400,
+                      what: "RSA signing (is the key an RSA private key PEM?)")
     }
 
     /// Check an RSA PKCS#1 v1.5 SHA-256 base64 signature with a public key PEM.
     public static func rsaSHA256Verify(publicKeyPEM: String, message: String, signatureBase64: String) -> Bool {
-        Array(publicKeyPEM.utf8).withUnsafeBytes { p in
-            Array(message.utf8).withUnsafeBytes { m in
-                Array(signatureBase64.utf8).withUnsafeBytes { s in
-                    tw_rsa_sha256_verify_base64(p.baseAddress!.assumingMemoryBound(to: CChar.self), p.count, m.baseAddress, m.count,
-                                                s.baseAddress!.assumingMemoryBound(to: CChar.self), s.count) == 1
-                }
-            }
-        }
+        verify(tw_rsa_sha256_verify_base64, publicKeyPEM: publicKeyPEM, message: message, signatureBase64: signatureBase64)
     }
 
     /// Check an Ed25519 base64 signature with a public key PEM.
     public static func ed25519Verify(publicKeyPEM: String, message: String, signatureBase64: String) -> Bool {
+        verify(tw_ed25519_verify_base64, publicKeyPEM: publicKeyPEM, message: message, signatureBase64: signatureBase64)
+    }
+
+    /// The C core's contract for a signature in base64: (key, message) → bytes written, or < 0.
+    private typealias SignBase64 = (UnsafePointer<CChar>?, Int, UnsafeRawPointer?, Int, UnsafeMutablePointer<CChar>?, Int) -> Int32
+    /// (public key, message, base64 signature) → 1 valid, 0 invalid, < 0 error.
+    private typealias VerifyBase64 = (UnsafePointer<CChar>?, Int, UnsafeRawPointer?, Int, UnsafePointer<CChar>?, Int) -> Int32
+
+    private static func signature(_ sign: SignBase64, key: String, message: String, capacity: Int, what: String) throws -> String {
+        var out = [CChar](repeating: 0, count: capacity)
+        let r = Array(key.utf8).withUnsafeBytes { k in
+            Array(message.utf8).withUnsafeBytes { m in
+                sign(k.baseAddress!.assumingMemoryBound(to: CChar.self), k.count, m.baseAddress, m.count, &out, out.count)
+            }
+        }
+        if r < 0 { throw TradeWireError(cCode: r, detail: what) }
+        return String(decoding: out.prefix(Int(r)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func verify(_ check: VerifyBase64, publicKeyPEM: String, message: String, signatureBase64: String) -> Bool {
         Array(publicKeyPEM.utf8).withUnsafeBytes { p in
             Array(message.utf8).withUnsafeBytes { m in
                 Array(signatureBase64.utf8).withUnsafeBytes { s in
-                    tw_ed25519_verify_base64(p.baseAddress!.assumingMemoryBound(to: CChar.self), p.count, m.baseAddress, m.count,
-                                             s.baseAddress!.assumingMemoryBound(to: CChar.self), s.count) == 1
+                    check(p.baseAddress!.assumingMemoryBound(to: CChar.self), p.count, m.baseAddress, m.count,
+                          s.baseAddress!.assumingMemoryBound(to: CChar.self), s.count) == 1
                 }
             }
         }
