@@ -7,7 +7,7 @@ CLANG ?= clang
 # package from being used as a versioned dependency.
 C_WARNINGS := -Xcc -Wall -Xcc -Wextra -Xcc -Wno-unused-parameter
 
-.PHONY: deps build demo test test-sanitize fuzz fuzz-build bench benchmarks soak perf clean
+.PHONY: deps build demo test test-sanitize fuzz fuzz-build bench book-bench benchmarks soak perf clean
 
 deps:
 	@scripts/install-deps.sh
@@ -43,6 +43,14 @@ bench: build
 	  .build/release/tradewire bench --floor --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 $$tls $$mode \
 	    --hgrm bench-out/$$name --svg bench-out/$$name.svg || exit 1; \
 	done; done
+
+# Kraken book updates decoded + applied + checksum-verified per second, beside the frame walk (the floor) and
+# simdjson's On-Demand parse of the same messages (Debian's libsimdjson-dev, built here), one core.
+book-bench: build
+	@dpkg -s libsimdjson-dev >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsimdjson-dev >/dev/null)
+	@mkdir -p .build/simdjson
+	g++ -O3 -std=c++17 Benchmarks/simdjson/kraken_book_parse.cpp -lsimdjson -o .build/simdjson/kraken_book_parse
+	.build/release/tradewire book-bench --seconds 3
 
 # The ordo-one/benchmark suite (its own package in Benchmarks/; OrderRoundTrip starts the CLI's simulator).
 benchmarks: build

@@ -33,18 +33,31 @@ public enum KrakenBookChecksum {
 
     /// The decimal digits of `v` without leading zeros (the integer at the pair's precision is exactly the
     /// number with its point removed); returns how many were written.
+    /// "00", "01", … "99": two digits per table read.
+    static let twoDigits: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    static let powersOfTen: [UInt64] = (0..<20).map { (0..<$0).reduce(UInt64(1)) { p, _ in p &* 10 } }
+
     @inline(__always)
     static func digits(_ v: Int64, into out: UnsafeMutableRawPointer) -> Int {
         var m = v.magnitude
         var k = 1
-        var t = m / 10
-        while t > 0 { k += 1; t /= 10 }
+        powersOfTen.withUnsafeBufferPointer { p in while k < 20 && m >= p[k] { k += 1 } }
+        let lut = twoDigits.utf8Start
         var i = k
-        repeat {                                  // last digit first, from the end
-            i -= 1
-            out.storeBytes(of: UInt8(48 + m % 10), toByteOffset: i, as: UInt8.self)
-            m /= 10
-        } while i > 0
+        while m >= 100 {                              // two digits at a time, from the end
+            let q = m / 100
+            let r = Int(m &- q &* 100)
+            i -= 2
+            out.storeBytes(of: lut[2 * r], toByteOffset: i, as: UInt8.self)
+            out.storeBytes(of: lut[2 * r + 1], toByteOffset: i + 1, as: UInt8.self)
+            m = q
+        }
+        if m >= 10 {
+            out.storeBytes(of: lut[2 * Int(m)], toByteOffset: 0, as: UInt8.self)
+            out.storeBytes(of: lut[2 * Int(m) + 1], toByteOffset: 1, as: UInt8.self)
+        } else {
+            out.storeBytes(of: UInt8(48 + m), toByteOffset: 0, as: UInt8.self)
+        }
         return k
     }
 }

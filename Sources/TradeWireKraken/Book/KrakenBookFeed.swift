@@ -47,14 +47,22 @@ public final class KrakenBookFeed {
     /// Time from the read of a book message to its book verified.
     private var applyTimes = ApplyTimes()
 
-    private var precisions: [InlineText: Precision] = [:]
-    private var books: [InlineText: L2Book] = [:]
-    /// Symbols whose book matches the venue's last checksum.
-    private var verified: Set<InlineText> = []
+    /// Per symbol: its precision, its book once made, and whether the book matches the venue's last checksum.
+    final class Entry {
+        var precision: Precision
+        var book: L2Book?
+        var verified = false
+        init(_ p: Precision) { precision = p }
+    }
+    @exclusivity(unchecked) private var entries: [InlineText: Entry] = [:]
+    /// The last symbol looked up: a feed of one symbol compares instead of hashing.
+    @exclusivity(unchecked) private var last: (symbol: InlineText, entry: Entry)?
+    static let entryKeys = JSONKeySet(["symbol", "bids", "asks", "checksum"])
+    static let levelKeys = JSONKeySet(["price", "qty"])
 
     public init(depth: Int, precisions: [String: Precision] = [:]) {
         self.depth = depth
-        for (s, p) in precisions { self.precisions[InlineText(s)] = p }
+        for (s, p) in precisions { entries[InlineText(s)] = Entry(p) }
     }
 
     /// Note how long a message took from its read to its book verified (the client calls this).
@@ -64,12 +72,19 @@ public final class KrakenBookFeed {
     public var applyTimeMedian: UInt64? { applyTimes.median }
 
     /// The pair's precision (from the `instrument` channel or the venue's asset pairs).
-    public func setPrecision(_ p: Precision, for symbol: String) { precisions[InlineText(symbol)] = p }
+    public func setPrecision(_ p: Precision, for symbol: String) {
+        let key = InlineText(symbol)
+        if let e = entries[key] {
+            if e.precision != p { e.precision = p; e.book = nil; e.verified = false }   // a new scale: a new book at the next snapshot
+        } else {
+            entries[key] = Entry(p)
+        }
+    }
 
     /// The verified book of a symbol; nil while there is none (before the snapshot, after a mismatch).
     public func book(_ symbol: String) -> L2Book? { book(InlineText(symbol)) }
 
-    public func book(_ symbol: InlineText) -> L2Book? { verified.contains(symbol) ? books[symbol] : nil }
+    public func book(_ symbol: InlineText) -> L2Book? { entries[symbol].flatMap { $0.verified ? $0.book : nil } }
 
     /// Apply a `book` channel message (its top-level members, as `KrakenDecoder` captured them).
     func apply(_ top: JSONCapturedMembers) {
@@ -93,36 +108,51 @@ public final class KrakenBookFeed {
     }
 
     private func applyEntry(_ e: JSONValue, snapshot: Bool) {
-        guard let s = e["symbol"], let symbol = InlineText(json: s) else { return }
-        guard let p = precisions[symbol] else {
-            return withdraw(symbol, .unusable(symbol: symbol, reason: "no precision known for \(symbol)"), resync: false)
+        // One pass over the entry's members.
+        var symbolValue: JSONValue? = nil, bids: JSONValue? = nil, asks: JSONValue? = nil, checksum: Int64? = nil
+        e.forEachMember(in: Self.entryKeys) { k, v in
+            switch k {
+            case 0: symbolValue = v
+            case 1: bids = v
+            case 2: asks = v
+            default: checksum = v.int64
+            }
+        }
+        guard let sv = symbolValue, let symbol = InlineText(json: sv) else { return }
+        let entry: Entry
+        if let l = last, l.symbol == symbol {
+            entry = l.entry
+        } else if let found = entries[symbol] {
+            entry = found
+            last = (symbol, found)
+        } else {
+            return onEvent?(.unusable(symbol: symbol, reason: "no precision known for \(symbol)")) ?? ()
         }
         let book: L2Book
-        if let b = books[symbol] {
+        if let b = entry.book {
             book = b
         } else {
-            book = L2Book(depth: depth, priceScale: p.price, qtyScale: p.quantity)
-            books[symbol] = book
+            book = L2Book(depth: depth, priceScale: entry.precision.price, qtyScale: entry.precision.quantity)
+            entry.book = book
         }
         if snapshot {
             book.clear()
             snapshots += 1
-        } else if !verified.contains(symbol) {
+        } else if !entry.verified {
             return                                  // waiting for the snapshot of a resync: nothing to apply to
         }
-        if !Self.applyLevels(e["bids"], .buy, to: book) || !Self.applyLevels(e["asks"], .sell, to: book) {
-            return withdraw(symbol, .unusable(symbol: symbol, reason: "a level is malformed or finer than the pair's precision"), resync: true)
+        if !Self.applyLevels(bids, .buy, to: book) || !Self.applyLevels(asks, .sell, to: book) {
+            return withdraw(entry, symbol, .unusable(symbol: symbol, reason: "a level is malformed or finer than the pair's precision"))
         }
         book.truncate()
-        if let expected = e["checksum"]?.int64 {
+        if let expected = checksum {
             let computed = KrakenBookChecksum.compute(book)
             guard UInt32(truncatingIfNeeded: expected) == computed else {
                 checksumFailures += 1
-                return withdraw(symbol, .checksumMismatch(symbol: symbol, expected: UInt32(truncatingIfNeeded: expected), computed: computed),
-                                resync: true)
+                return withdraw(entry, symbol, .checksumMismatch(symbol: symbol, expected: UInt32(truncatingIfNeeded: expected), computed: computed))
             }
         }
-        verified.insert(symbol)
+        entry.verified = true
         if !snapshot { updatesApplied += 1 }
         onEvent?(snapshot ? .snapshot(symbol: symbol) : .update(symbol: symbol))
     }
@@ -132,8 +162,12 @@ public final class KrakenBookFeed {
         guard let levels else { return true }
         var ok = true
         levels.forEachElement { l in
-            guard let p = l["price"]?.decimal, let price = L2Book.units(p, scale: book.priceScale),
-                  let q = l["qty"]?.decimal, let qty = L2Book.units(q, scale: book.qtyScale), qty >= 0 else {
+            var price: Int64? = nil, qty: Int64? = nil
+            l.forEachMember(in: levelKeys) { k, v in
+                if k == 0 { price = v.decimal.flatMap { L2Book.units($0, scale: book.priceScale) } }
+                else { qty = v.decimal.flatMap { L2Book.units($0, scale: book.qtyScale) } }
+            }
+            guard let price, let qty, qty >= 0 else {
                 ok = false
                 return false
             }
@@ -143,13 +177,12 @@ public final class KrakenBookFeed {
         return ok
     }
 
-    private func withdraw(_ symbol: InlineText, _ event: Event, resync: Bool) {
-        verified.remove(symbol)
-        books[symbol]?.clear()
+    private func withdraw(_ entry: Entry, _ symbol: InlineText, _ event: Event) {
+        entry.verified = false
+        entry.book?.clear()
         onEvent?(event)
-        if resync {
-            resyncs += 1
-            resubscribe?(symbol.description)
-        }
+        resyncs += 1
+        resubscribe?(symbol.description)
     }
+
 }
