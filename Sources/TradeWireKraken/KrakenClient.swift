@@ -420,6 +420,11 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             if idleHandler != nil { warmer.received(message.bytes) }
             return
         }
+        // A book update in the venue's usual shape: one pass, no document.
+        if let feed = bookFeed, feed.applyFast(message.bytes) {
+            feed.recordApplyTime(MonotonicClock.nanoseconds() &- t0)
+            return
+        }
         let inbound: KrakenInbound
         do {
             let doc = try KrakenDecoder.document(message.bytes)
@@ -658,11 +663,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
             for (s, p) in precisions { feed.setPrecision(p, for: s) }
             if let onEvent { feed.onEvent = onEvent }
+            let depth = feed.depth                  // not the feed itself: it holds this closure
             feed.resubscribe = { [weak self] symbol in
                 guard let self else { return }
                 do {
-                    try send(.unsubscribeBook(symbols: [symbol], depth: feed.depth))
-                    try send(.subscribeBook(symbols: [symbol], depth: feed.depth))
+                    try send(.unsubscribeBook(symbols: [symbol], depth: depth))
+                    try send(.subscribeBook(symbols: [symbol], depth: depth))
                 } catch {
                     logger.warning("book resubscribe failed", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
                 }

@@ -105,6 +105,55 @@ struct KrakenBookTests {
                          try Self.docs("ws_instrument_subscribe_request.json")))
     }
 
+    /// The one-pass path reads what the general decoder reads: the same books, the same events, over the docs'
+    /// messages (whitespace taken out, as the venue sends them) and a seeded stream of updates; what it does not
+    /// take (whitespace, an unknown pair) it leaves for the general path untouched.
+    @Test func theFastPathAgreesWithTheGeneralDecoder() throws {
+        func compact(_ b: [UInt8]) -> [UInt8] { b.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 } }
+        let fast = KrakenBookFeed(depth: 10, precisions: ["MATIC/USD": .init(price: 4, quantity: 8), "BTC/USD": .init(price: 1, quantity: 8)])
+        let general = KrakenBookFeed(depth: 10, precisions: ["MATIC/USD": .init(price: 4, quantity: 8), "BTC/USD": .init(price: 1, quantity: 8)])
+        var fastEvents: [KrakenBookFeed.Event] = [], generalEvents: [KrakenBookFeed.Event] = []
+        fast.onEvent = { fastEvents.append($0) }
+        general.onEvent = { generalEvents.append($0) }
+        func both(_ m: [UInt8], expectFast: Bool) throws {
+            let took = m.withUnsafeBytes { fast.applyFast($0) }
+            #expect(took == expectFast)
+            if !took { try m.withUnsafeBytes { try fast.apply(message: $0) } }
+            try m.withUnsafeBytes { b in
+                let doc = try KrakenDecoder.document(b)
+                general.apply(doc.captured)
+            }
+        }
+        try both(Self.docs("ws_book_snapshot.json"), expectFast: false)            // pretty-printed: the general path
+        try both(compact(try Self.docs("ws_book_update.json")), expectFast: true)
+        try both(compact(try Self.docs("ws_book_checksum_guide_snapshot.json")), expectFast: false)   // prices as strings
+        // A seeded walk of updates with their checksums.
+        var rng = SystemRandomNumberGenerator()
+        let model = L2Book(depth: 10, priceScale: 1, qtyScale: 8)
+        for i in 1...10 { model.apply(.buy, price: 1000 - Int64(i), quantity: 100); model.apply(.sell, price: 1000 + Int64(i), quantity: 100) }
+        func msg(_ type: String, _ bids: [L2Level], _ asks: [L2Level]) -> [UInt8] {
+            func l(_ x: [L2Level]) -> String { x.map { "{\"price\":\(model.price($0.price)),\"qty\":\(model.quantity($0.quantity))}" }.joined(separator: ",") }
+            return Array(("{\"channel\":\"book\",\"type\":\"\(type)\",\"data\":[{\"symbol\":\"BTC/USD\",\"bids\":[\(l(bids))],\"asks\":[\(l(asks))],"
+                + "\"checksum\":\(KrakenBookChecksum.compute(model)),\"timestamp\":\"2026-12-06T10:33:05.709993Z\"}]}").utf8)
+        }
+        try both(msg("snapshot", Array(model.bids), Array(model.asks)), expectFast: true)
+        for _ in 0..<500 {
+            let side: Side = Bool.random(using: &rng) ? .buy : .sell
+            let price = (side == .buy ? 990 : 1001) + Int64.random(in: 0..<10, using: &rng)
+            let qty = Bool.random(using: &rng) ? 0 : Int64.random(in: 1...1_000_000_000, using: &rng)
+            model.apply(side, price: price, quantity: qty)
+            model.truncate()
+            try both(msg("update", side == .buy ? [L2Level(price: price, quantity: qty)] : [], side == .sell ? [L2Level(price: price, quantity: qty)] : []),
+                     expectFast: true)
+        }
+        #expect(fastEvents == generalEvents)
+        #expect(fast.checksumFailures == 0 && general.checksumFailures == 0)
+        for s in ["MATIC/USD", "BTC/USD"] {
+            #expect(fast.book(s)?.bids == general.book(s)?.bids && fast.book(s)?.asks == general.book(s)?.asks)
+        }
+        #expect(fast.book("BTC/USD")?.bids == model.bids)
+    }
+
     @Test func theBookKeepsItsOrderAndDepth() {
         let book = L2Book(depth: 3, priceScale: 1, qtyScale: 0)
         for p in [5, 1, 9, 3, 7] as [Int64] { book.apply(.buy, price: p, quantity: p * 10); book.apply(.sell, price: 100 + p, quantity: p) }
@@ -130,6 +179,14 @@ struct KrakenBookTests {
             #expect(tw_test_thread_allocations() - start == 0)
         }
         #expect(feed.checksumFailures == 0 && feed.updatesApplied == 1010)
+        // The one-pass path too (the venue's compact form).
+        let compact = update.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        try compact.withUnsafeBytes { b in
+            #expect(feed.applyFast(b))
+            let start = tw_test_thread_allocations()
+            for _ in 0..<1000 { try feed.apply(message: b) }
+            #expect(tw_test_thread_allocations() - start == 0)
+        }
     }
 }
 

@@ -87,6 +87,44 @@ public struct JSONShapeCursor {
         return negative ? -v : v
     }
 
+    /// A non-negative decimal in JSON's grammar, `(0|[1-9][0-9]*)(\.[0-9]+)?`, read as an integer at `scale`
+    /// digits after the point (shorter fractions are padded): nil (nothing consumed) for a sign, an exponent, more
+    /// fraction digits than `scale` (unless they are zeros), or more than 18 digits in all.
+    @inlinable
+    public mutating func decimal(scale: UInt8) -> Int64? {
+        var i = position
+        let first = i
+        var v: Int64 = 0
+        var digits = 0
+        while i < n && isDigit(p[i]) { v = v &* 10 &+ Int64(p[i] &- 48); i += 1; digits += 1 }
+        guard digits > 0, digits <= 18, !(digits > 1 && p[first] == UInt8(ascii: "0")) else { return nil }
+        var places = 0
+        if i < n && p[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < n && isDigit(p[i]) {
+                if places < Int(scale) {
+                    v = v &* 10 &+ Int64(p[i] &- 48)
+                    places += 1
+                    digits += 1
+                } else if p[i] != UInt8(ascii: "0") {
+                    return nil                          // finer than the scale
+                }
+                i += 1
+            }
+            guard i > fractionStart, digits <= 18 else { return nil }
+        }
+        if i < n && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) { return nil }
+        while places < Int(scale) {
+            guard digits < 18 else { return nil }
+            v = v &* 10
+            places += 1
+            digits += 1
+        }
+        position = i
+        return v
+    }
+
     /// `true` or `false`.
     @inlinable
     public mutating func bool() -> Bool? {

@@ -95,8 +95,9 @@ public final class KrakenBookFeed {
         }
     }
 
-    /// Decode and apply one raw `book` message (the client does this from the message it already parsed).
+    /// Decode and apply one raw `book` message: the fast path, else the general decoder.
     public func apply(message payload: UnsafeRawBufferPointer) throws(TradeWireError) {
+        if applyFast(payload) { return }
         let doc: JSONDocument
         do { doc = try JSONDocument(validating: payload, capturing: KrakenDecoder.topKeys) } catch {
             throw TradeWireError(code: .malformedResponse, detail: "Kraken book: \(error)")
@@ -119,15 +120,28 @@ public final class KrakenBookFeed {
             }
         }
         guard let sv = symbolValue, let symbol = InlineText(json: sv) else { return }
-        let entry: Entry
-        if let l = last, l.symbol == symbol {
-            entry = l.entry
-        } else if let found = entries[symbol] {
-            entry = found
-            last = (symbol, found)
-        } else {
+        guard let entry = lookup(symbol) else {
             return onEvent?(.unusable(symbol: symbol, reason: "no precision known for \(symbol)")) ?? ()
         }
+        guard let book = prepare(entry, snapshot: snapshot) else { return }
+        if !Self.applyLevels(bids, .buy, to: book) || !Self.applyLevels(asks, .sell, to: book) {
+            return withdraw(entry, symbol, .unusable(symbol: symbol, reason: "a level is malformed or finer than the pair's precision"))
+        }
+        verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
+    }
+
+    @inline(__always)
+    private func lookup(_ symbol: InlineText) -> Entry? {
+        if let l = last, l.symbol == symbol { return l.entry }
+        guard let found = entries[symbol] else { return nil }
+        last = (symbol, found)
+        return found
+    }
+
+    /// The entry's book, emptied for a snapshot; nil when an update has no verified book to go to (a resync waits
+    /// for its snapshot).
+    @inline(__always)
+    private func prepare(_ entry: Entry, snapshot: Bool) -> L2Book? {
         let book: L2Book
         if let b = entry.book {
             book = b
@@ -139,11 +153,13 @@ public final class KrakenBookFeed {
             book.clear()
             snapshots += 1
         } else if !entry.verified {
-            return                                  // waiting for the snapshot of a resync: nothing to apply to
+            return nil
         }
-        if !Self.applyLevels(bids, .buy, to: book) || !Self.applyLevels(asks, .sell, to: book) {
-            return withdraw(entry, symbol, .unusable(symbol: symbol, reason: "a level is malformed or finer than the pair's precision"))
-        }
+        return book
+    }
+
+    /// After a message's levels: truncate, compare the checksum, tell.
+    private func verify(_ entry: Entry, _ book: L2Book, _ symbol: InlineText, snapshot: Bool, checksum: Int64?) {
         book.truncate()
         if let expected = checksum {
             let computed = KrakenBookChecksum.compute(book)
@@ -155,6 +171,48 @@ public final class KrakenBookFeed {
         entry.verified = true
         if !snapshot { updatesApplied += 1 }
         onEvent?(snapshot ? .snapshot(symbol: symbol) : .update(symbol: symbol))
+    }
+
+    /// A `book` message of one entry in Kraken's member order, read in one pass without building anything
+    /// (`JSONShapeCursor`): `{"channel":"book","type":…,"data":[{"symbol":…,"bids":[{"price":…,"qty":…},…],
+    /// "asks":[…],"checksum":…(,"timestamp":…)?}]}`, at most 64 levels, plain strings, plain decimals no finer than
+    /// the pair's precision. The levels are read in full before any is applied. False: nothing was applied, and the
+    /// general decoder reads the message (it accepts or refuses every other form).
+    public func applyFast(_ payload: UnsafeRawBufferPointer) -> Bool {
+        guard var c = JSONShapeCursor(payload), c.literal(#"{"channel":"book","type":""#) else { return false }
+        let snapshot: Bool
+        if c.literal(#"update""#) { snapshot = false } else if c.literal(#"snapshot""#) { snapshot = true } else { return false }
+        guard c.literal(#","data":[{"symbol":""#), let raw = c.plainString(), raw.count <= InlineText.capacity else { return false }
+        let symbol = InlineText(bytes: raw)
+        guard let entry = lookup(symbol), snapshot || entry.verified else { return false }
+        let ps = entry.precision.price, qs = entry.precision.quantity
+        return withUnsafeTemporaryAllocation(of: L2Level.self, capacity: 64) { levels -> Bool in
+            var count = 0
+            guard Self.side(&c, #","bids":["#, levels, &count, ps, qs) else { return false }
+            let bidCount = count
+            guard Self.side(&c, #","asks":["#, levels, &count, ps, qs), c.literal(#","checksum":"#),
+                  let checksum = c.integer(), checksum >= 0 else { return false }
+            if c.literal(#","timestamp":""#) { guard c.plainString() != nil else { return false } }
+            guard c.literal("}]}"), c.atEnd, let book = prepare(entry, snapshot: snapshot) else { return false }
+            for i in 0..<count { book.apply(i < bidCount ? .buy : .sell, price: levels[i].price, quantity: levels[i].quantity) }
+            verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
+            return true
+        }
+    }
+
+    /// One side's `[{"price":…,"qty":…},…]` after `open`, into `levels` from `count` on (a static function: a local
+    /// one capturing the cursor would box it on the heap in an unoptimized build).
+    private static func side(_ c: inout JSONShapeCursor, _ open: StaticString, _ levels: UnsafeMutableBufferPointer<L2Level>,
+                             _ count: inout Int, _ ps: UInt8, _ qs: UInt8) -> Bool {
+        guard c.literal(open) else { return false }
+        if c.literal("]") { return true }
+        repeat {
+            guard count < levels.count, c.literal(#"{"price":"#), let p = c.decimal(scale: ps), c.literal(#","qty":"#),
+                  let q = c.decimal(scale: qs), c.literal("}") else { return false }
+            levels[count] = L2Level(price: p, quantity: q)
+            count += 1
+        } while c.literal(",")
+        return c.literal("]")
     }
 
     /// Apply one side's levels in order; false at the first that is malformed or finer than the precision.
