@@ -35,13 +35,13 @@ public enum KrakenBookChecksum {
     /// number with its point removed); returns how many were written.
     /// "00", "01", … "99": two digits per table read.
     static let twoDigits: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
-    static let powersOfTen: [UInt64] = (0..<20).map { (0..<$0).reduce(UInt64(1)) { p, _ in p &* 10 } }
 
     @inline(__always)
     static func digits(_ v: Int64, into out: UnsafeMutableRawPointer) -> Int {
         var m = v.magnitude
         var k = 1
-        powersOfTen.withUnsafeBufferPointer { p in while k < 20 && m >= p[k] { k += 1 } }
+        var limit: UInt64 = 10
+        while k < 19 && m >= limit { k += 1; limit &*= 10 }        // Int64 has at most 19 digits; no table (a static array costs a once-check)
         let lut = twoDigits.utf8Start
         var i = k
         while m >= 100 {                              // two digits at a time, from the end

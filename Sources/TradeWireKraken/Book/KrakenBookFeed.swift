@@ -39,13 +39,13 @@ public final class KrakenBookFeed {
     /// Asked to unsubscribe and subscribe the symbol again, for a fresh snapshot.
     public var resubscribe: ((String) -> Void)?
 
-    public private(set) var updatesApplied = 0
-    public private(set) var snapshots = 0
-    public private(set) var checksumFailures = 0
-    public private(set) var resyncs = 0
+    @exclusivity(unchecked) public private(set) var updatesApplied = 0
+    @exclusivity(unchecked) public private(set) var snapshots = 0
+    @exclusivity(unchecked) public private(set) var checksumFailures = 0
+    @exclusivity(unchecked) public private(set) var resyncs = 0
 
     /// Time from the read of a book message to its book verified.
-    private var applyTimes = ApplyTimes()
+    @exclusivity(unchecked) private var applyTimes = ApplyTimes()
 
     /// Per symbol: its precision, its book once made, and whether the book matches the venue's last checksum.
     final class Entry {
