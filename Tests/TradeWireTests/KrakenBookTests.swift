@@ -154,6 +154,22 @@ struct KrakenBookTests {
         #expect(fast.book("BTC/USD")?.bids == model.bids)
     }
 
+    /// The memo (digits of unchanged levels reused) gives the checksum the full formatting gives, through inserts,
+    /// removals, quantity changes and a cleared book.
+    @Test func theChecksumMemoAgreesWithTheFullFormatting() {
+        var rng = SystemRandomNumberGenerator()
+        let book = L2Book(depth: 10, priceScale: 2, qtyScale: 8)
+        let memo = KrakenBookChecksum.Memo()
+        for step in 0..<3000 {
+            if step % 700 == 699 { book.clear() }
+            let side: Side = Bool.random(using: &rng) ? .buy : .sell
+            book.apply(side, price: (side == .buy ? 1_000 : 1_020) + Int64.random(in: 0..<20, using: &rng),
+                       quantity: Bool.random(using: &rng) ? 0 : Int64.random(in: 1...9_999_999_999, using: &rng))
+            book.truncate()
+            #expect(KrakenBookChecksum.compute(book, memo: memo) == KrakenBookChecksum.compute(book))
+        }
+    }
+
     @Test func theBookKeepsItsOrderAndDepth() {
         let book = L2Book(depth: 3, priceScale: 1, qtyScale: 0)
         for p in [5, 1, 9, 3, 7] as [Int64] { book.apply(.buy, price: p, quantity: p * 10); book.apply(.sell, price: 100 + p, quantity: p) }

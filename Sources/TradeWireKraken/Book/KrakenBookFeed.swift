@@ -52,6 +52,8 @@ public final class KrakenBookFeed {
         var precision: Precision
         var book: L2Book?
         var verified = false
+        /// The text of the book's last checksummed levels.
+        let memo = KrakenBookChecksum.Memo()
         init(_ p: Precision) { precision = p }
     }
     @exclusivity(unchecked) private var entries: [InlineText: Entry] = [:]
@@ -162,7 +164,7 @@ public final class KrakenBookFeed {
     private func verify(_ entry: Entry, _ book: L2Book, _ symbol: InlineText, snapshot: Bool, checksum: Int64?) {
         book.truncate()
         if let expected = checksum {
-            let computed = KrakenBookChecksum.compute(book)
+            let computed = KrakenBookChecksum.compute(book, memo: entry.memo)
             guard UInt32(truncatingIfNeeded: expected) == computed else {
                 checksumFailures += 1
                 return withdraw(entry, symbol, .checksumMismatch(symbol: symbol, expected: UInt32(truncatingIfNeeded: expected), computed: computed))
