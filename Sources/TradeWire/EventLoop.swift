@@ -122,17 +122,24 @@ public final class EventLoop: @unchecked Sendable {
             _ = tw_loop_poll(h, 10_000_000, eventTrampoline, ctx)
             rounds += 1
         }
-        tw_loop_free(h)
-        handle = nil
-        closedServers.removeAll()
-        // Timers and tasks that will never run hold their owners (clients hold this loop): drop them.
-        timers.removeAll()
-        earliestTimer = .max
-        // Under the tasks lock, so that no task slips in between (execute drops them from now on).
+        // Under the tasks lock, so that no task slips in between (execute drops them from now on), and before
+        // the ring is freed: a thread waking the loop does so under this lock after checking `finished`, so it
+        // never wakes a freed ring (a use-after-free race ThreadSanitizer reported on `handle`).
         tasks.withLock { t in
             t.removeAll()
             finished.store(true, ordering: .releasing)
         }
+        tw_loop_free(h)
+        handle = nil
+        closedServers.removeAll()
+        // Timers that will never fire hold their owners (clients hold this loop): drop them.
+        timers.removeAll()
+        earliestTimer = .max
+    }
+
+    /// Wake the loop from another thread, unless it has finished (its ring may be freed). Under the tasks lock.
+    private func wakeLocked() {
+        if !finished.load(ordering: .acquiring), let handle { _ = tw_loop_wake(handle) }
     }
 
     /// True on the loop's own thread.
@@ -141,12 +148,11 @@ public final class EventLoop: @unchecked Sendable {
     /// Run `task` on the loop thread, soon.
     public func execute(_ task: @escaping @Sendable () -> Void) {
         // A stopped loop never runs it: dropping it frees what it holds (a client reconnecting late holds this loop).
-        let queued = tasks.withLock { t -> Bool in
-            if finished.load(ordering: .acquiring) { return false }
+        tasks.withLock { t in
+            if finished.load(ordering: .acquiring) { return }
             t.append(task)
-            return true
+            wakeLocked()
         }
-        if queued, let handle { _ = tw_loop_wake(handle) }
     }
 
     /// Run `body` on the loop thread and wait for its result (directly if already there).
@@ -169,7 +175,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Stop the loop: every connection is aborted (its handler sees the close), then the thread ends.
     public func shutdown() {
         guard !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if let handle { _ = tw_loop_wake(handle) }
+        tasks.withLock { _ in wakeLocked() }
         if !inEventLoop { pthread_join(thread, nil) }
     }
 
