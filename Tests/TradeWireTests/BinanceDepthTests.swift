@@ -1,3 +1,4 @@
+import CMallocCounter
 import Foundation
 import Testing
 @testable import TradeWire
@@ -52,6 +53,35 @@ struct BinanceDepthTests {
         #expect(Self.event(fresh, 299, 303, bids: #"[["1.0","2"]]"#) == nil)    // straddles 301
         #expect(fresh.book?.bestBid?.quantity == 200_000_000)
         #expect(Self.event(fresh, 304, 304) == nil && fresh.updateID == 304)
+    }
+
+    /// Once in sync, an event is applied from the message as it stands: no allocation.
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer"))
+    func anEventInSyncAllocatesNothing() {
+        let book = BinanceDepthBook(symbol: "BNBBTC", depth: 100)
+        #expect(Self.snapshot(book, 100, bids: #"[["0.00240000","5"],["0.00230000","1"]]"#, asks: #"[["0.00260000","50"]]"#) == .synced(updateID: 100))
+        var id: Int64 = 100
+        let events = (0..<1100).map { i in
+            #"{"b":[["0.0024\#(i % 10)000","\#(i + 1)"]],"a":[["0.0026\#(i % 10)000","\#(i % 3)"]]}"#
+        }
+        let bytes = events.map { Array($0.utf8) }
+        var allocations: UInt64 = 0
+        var results: [BinanceDepthBook.Event?] = []
+        results.reserveCapacity(bytes.count)
+        for (i, e) in bytes.enumerated() {
+            let r = e.withUnsafeBytes { b -> BinanceDepthBook.Event? in
+                let doc = try! JSONDocument(validating: b)
+                let before = tw_test_thread_allocations()
+                let r = book.apply(firstU: id + 1, finalU: id + 1, bids: doc.root["b"], asks: doc.root["a"])
+                if i >= 100 { allocations += tw_test_thread_allocations() - before }      // after the sides have grown
+                return r
+            }
+            results.append(r)
+            id += 1
+        }
+        #expect(results.allSatisfy { $0 == nil })
+        #expect(allocations == 0)
+        #expect(book.updateID == id && book.eventsApplied == 1100)
     }
 
     /// The docs' `depth` request and response.

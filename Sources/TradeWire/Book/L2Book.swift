@@ -94,10 +94,25 @@ public final class L2Book {
             let p = levels[mid].price
             if descending ? p > price : p < price { lo = mid + 1 } else { hi = mid }
         }
+        // Shifts by hand: `insert(_:at:)` and `remove(at:)` allocated in an unoptimized build.
         if lo < levels.count && levels[lo].price == price {
-            if quantity == 0 { levels.remove(at: lo) } else { levels[lo].quantity = quantity }
+            if quantity != 0 {
+                levels[lo].quantity = quantity
+            } else {
+                levels.withUnsafeMutableBufferPointer { b in
+                    let p = b.baseAddress!
+                    (p + lo).update(from: p + lo + 1, count: b.count - lo - 1)      // overlapping: a memmove
+                }
+                levels.removeLast()
+            }
         } else if quantity != 0 {
-            levels.insert(L2Level(price: price, quantity: quantity), at: lo)
+            let new = L2Level(price: price, quantity: quantity)
+            levels.append(new)                                                      // within the reserved capacity
+            levels.withUnsafeMutableBufferPointer { b in
+                let p = b.baseAddress!
+                (p + lo + 1).update(from: p + lo, count: b.count - lo - 1)
+                p[lo] = new
+            }
         }
     }
 }
