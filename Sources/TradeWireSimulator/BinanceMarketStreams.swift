@@ -12,7 +12,7 @@ final class BinanceDepthState {
 }
 
 /// One market-stream connection: the symbols (upper case) it asked for.
-final class BinanceStreamConnection: WebSocketHandler, @unchecked Sendable {
+final class BinanceStreamConnection: WebSocketHandler, Sendable {      // only `let`s of Sendable types
     let venue: BinanceVenueSimulator
     let symbols: Set<String>
     init(venue: BinanceVenueSimulator, symbols: Set<String>) {

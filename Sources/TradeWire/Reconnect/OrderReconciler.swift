@@ -1,6 +1,6 @@
 /// A venue client's driver of an `UnknownOrderTracker`: it feeds the tracker, runs its settle
 /// timer and hands every reconciliation to the client's callback. Loop-confined (the client's loop).
-public final class OrderReconciler: @unchecked Sendable {
+public final class OrderReconciler {
     /// How a window's silence is turned into a verdict.
     public enum Verification: Sendable {
         /// The venue's order stream was subscribed through the whole window: silence is evidence

@@ -5,6 +5,11 @@ import TradeWire
 /// `/stream?streams=…`) kept as in-sync books, one `BinanceDepthBook` per symbol. The snapshots come from the
 /// WS API's `depth` request on `api`, asked as soon as the stream is open (events meanwhile are buffered),
 /// again when a snapshot is older than the stream, and after every gap. Loop-confined but for `connect()`.
+///
+/// `@unchecked Sendable` (a `WebSocketHandler` must be Sendable): its mutable state (`books`, `applyTimes`) is
+/// only touched on `loop`'s thread: by the handler callbacks, which the loop runs, and by snapshots, whose task
+/// hops back with `loop.execute` before it applies one. `book(_:)`/`depthBook(_:)` are loop-thread reads; `onEvent`
+/// and `logger` are set before `connect()`, whose open reaches the loop through its task queue (happens-before).
 public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     public let loop: EventLoop
     public let api: BinanceClient
