@@ -10,6 +10,11 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         public var ackDelay: Duration
         /// If set, requests must carry this token (`EAPI:Invalid token` otherwise).
         public var token: String?
+        /// Further tokens requests may carry, as `token` (`tradewire simulator --token A --token B`).
+        public var additionalTokens: [String] = []
+        /// Accept every private request whatever its token, or without one (`--any-token`), as a venue without
+        /// `token` or REST credentials does; the REST endpoint still issues tokens.
+        public var acceptAnyToken = false
         /// Kraken's per-pair order counter (§1.14); nil = no limit (benchmarks, load tests).
         public var rateCounter: KrakenOrderCounter?
         /// REST credentials for `GetWebSocketsToken` (the secret is base64, as Kraken's are).
@@ -79,6 +84,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         self.options = options
         counter = options.rateCounter
         if let t = options.token { tokens.insert(t) }
+        tokens.formUnion(options.additionalTokens)
     }
 
     /// `POST /0/private/GetWebSocketsToken` (§1.3): API-Key, API-Sign over the nonce and body, increasing nonces.
@@ -289,7 +295,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         if let token = params?["token"]?.string, accountOf[session] == nil { accountOf[session] = token }
         let publicChannel = (method == "subscribe" || method == "unsubscribe")
             && (params?["channel"]?.stringEquals("book") == true || params?["channel"]?.stringEquals("instrument") == true)
-        if method != "ping", !publicChannel, !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
+        if method != "ping", !publicChannel, !options.acceptAnyToken, !tokens.isEmpty || options.apiKey != nil, !(params?["token"]?.string.map { tokens.contains($0) } ?? false) {
             return fail("EAPI:Invalid token")
         }
         switch method {
