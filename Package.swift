@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "TradeWireGateway", targets: ["TradeWireGateway"]),
         .library(name: "TradeWireBinance", targets: ["TradeWireBinance"]),
         .library(name: "TradeWireSimulator", targets: ["TradeWireSimulator"]),
+        // The loop and venue clients as swift-service-lifecycle services (graceful shutdown).
+        .library(name: "TradeWireLifecycle", targets: ["TradeWireLifecycle"]),
         // The C core on its own (frame parser/encoder, upgrade, TLS, io_uring loop), for C callers and Benchmarks/.
         .library(name: "CTradeWire", targets: ["CTradeWire"]),
         .executable(name: "tradewire", targets: ["tradewire"]),
@@ -20,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // `swift package generate-documentation` (the DocC catalogs under Sources/*/*.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,19 +52,27 @@ let package = Package(
                 "CTradeWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .target(
+            name: "TradeWireLifecycle",
+            dependencies: ["TradeWire", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .target(
             name: "TradeWireKraken",
-            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]),
         .target(
             name: "TradeWireQuotes",
-            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]),
         .target(
             name: "TradeWireGateway",
-            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]),
         .target(
             name: "TradeWireBinance",
-            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]),
         .target(
             name: "TradeWireSimulator",
             dependencies: ["TradeWire", .product(name: "Logging", package: "swift-log")]),
@@ -77,7 +91,9 @@ let package = Package(
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter", publicHeadersPath: "include"),
         .testTarget(
             name: "TradeWireTests",
-            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "CTradeWire", "CTradeWireFloor", "CMallocCounter"],
+            dependencies: ["TradeWire", "TradeWireKraken", "TradeWireQuotes", "TradeWireGateway", "TradeWireBinance", "TradeWireSimulator", "TradeWireLifecycle", "CTradeWire", "CTradeWireFloor", "CMallocCounter",
+                           .product(name: "MetricsTestKit", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
             resources: [.copy("Peers"), .copy("Fixtures")]),
     ]
 )

@@ -27,6 +27,13 @@ public struct VenueConfig: Sendable {
     public let insecure: Bool
 }
 
+/// A venue, typed by its client: `.kraken`, `.binance`, `.gateway`, `.quotes` (each venue module
+/// adds its own), so that `TradeWire.client(.binance)` is a `BinanceClient` with no cast and no string.
+public struct Venue<Client: VenueClient>: Sendable {
+    public init() {}
+    public var name: String { Client.venueName }
+}
+
 /// The process-wide registry: one client per venue, created once and fetched anywhere.
 public enum TradeWire {
     private static let clients = Mutex<[String: AnyObject & Sendable]>([:])
@@ -51,6 +58,16 @@ public enum TradeWire {
             throw TradeWireError(code: .invalidArgument, detail: "the \(venue) client is a \(Swift.type(of: c)), not a \(C.self)")
         }
         return typed
+    }
+
+    /// Record a created client under its venue (`C.venueName`); creating a venue twice is an error.
+    public static func register<C: VenueClient>(_ client: C) throws(TradeWireError) {
+        try register(client, venue: C.venueName)
+    }
+
+    /// The client created for a venue, typed by the venue: `TradeWire.client(.kraken)` is a `KrakenClient`.
+    public static func client<C: VenueClient>(_ venue: Venue<C>) throws(TradeWireError) -> C {
+        try client(C.venueName, as: C.self)
     }
 
     /// Forget every client (for tests and orderly shutdown).

@@ -90,9 +90,14 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
     public let venueCode: Int?
     /// How long to wait before trying again (`.rateLimited`, `.banned`), when known.
     public let retryAfter: Duration?
+    /// What the venue said, as data (`.venueRejected`, a venue's rate-limit or ban): switch on
+    /// `venueError?.code` rather than parsing `detail`.
+    public let venueError: VenueError?
 
     public init(code: Code, detail: String, errno: Errno? = nil, httpStatus: Int? = nil,
-         httpBody: String? = nil, closeCode: UInt16? = nil, venueCode: Int? = nil, retryAfter: Duration? = nil) {
+         httpBody: String? = nil, closeCode: UInt16? = nil, venueCode: Int? = nil, retryAfter: Duration? = nil,
+         venueError: VenueError? = nil) {
+        self.venueError = venueError
         self.code = code
         self.errno = errno
         self.detail = detail
@@ -128,8 +133,18 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
             kind = .system
             errno = Errno(rawValue: -cCode)
         }
-        let base = String(cString: tw_strerror(cCode))
-        self.init(code: Code(kind: kind), detail: detail.isEmpty ? base : "\(base): \(detail)", errno: errno)
+        self.init(code: Code(kind: kind), detail: Self.sayOnce(String(cString: tw_strerror(cCode)), detail), errno: errno)
+    }
+
+    /// The C core's text for a code, then the detail, without saying the same thing twice: a detail that
+    /// already names the failure ("upgrade refused: HTTP 401", "connect: Connection refused") stands alone.
+    static func sayOnce(_ base: String, _ detail: String) -> String {
+        if detail.isEmpty { return base }
+        let lowerDetail = detail.lowercased()
+        let lowerBase = base.lowercased()
+        let head = lowerBase.split(separator: ":").first.map(String.init) ?? lowerBase
+        if lowerDetail.contains(lowerBase) || lowerDetail.contains(head) { return detail }
+        return "\(base): \(detail)"
     }
 
     static func invalidURL(_ s: String) -> TradeWireError {
@@ -142,4 +157,43 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
         if let closeCode { s += " [close \(closeCode)]" }
         return s
     }
+
+    /// A venue's refusal of a request, its code and message kept as fields.
+    public static func venueRejected(_ v: VenueError, retryAfter: Duration? = nil) -> TradeWireError {
+        TradeWireError(code: .venueRejected, detail: v.description, venueCode: v.numericCode, retryAfter: retryAfter, venueError: v)
+    }
+}
+
+/// A venue's own error, as data: Binance `{"code": -1022, "msg": "Signature for this request is not valid."}`
+/// is `code` "-1022" (`numericCode` -1022); Kraken `EOrder:Insufficient funds` is `code` "EOrder:Insufficient funds",
+/// `category` "EOrder", `message` "Insufficient funds"; the quotes dialect's `error_code` likewise.
+public struct VenueError: Sendable, Equatable, CustomStringConvertible {
+    /// The venue that answered ("kraken", "binance", "gateway", "quotes").
+    public let venue: String
+    /// The venue's code, exactly as sent (a number as its decimal text).
+    public let code: String
+    /// The venue's human-readable message (Kraken: the part after the category).
+    public let message: String
+
+    public init(venue: String, code: String, message: String) {
+        self.venue = venue
+        self.code = code
+        self.message = message
+    }
+
+    /// The code as a number, for venues that send numeric codes (Binance, quotes).
+    public var numericCode: Int? { Int(code) }
+    /// Kraken's category: `EOrder`, `EGeneral`, `EAPI`… (the text before the first ':'), else nil.
+    public var category: String? {
+        guard let colon = code.firstIndex(of: ":"), code.first == "E" else { return nil }
+        return String(code[..<colon])
+    }
+
+    /// A Kraken error string (`EOrder:Insufficient funds`): the whole string is the code.
+    public static func kraken(_ text: String) -> VenueError {
+        let message = text.firstIndex(of: ":").map { String(text[text.index(after: $0)...]) } ?? text
+        return VenueError(venue: "kraken", code: text, message: message)
+    }
+
+    public var description: String { code == message ? "\(venue) \(code)" : "\(venue) \(code): \(message)" }
 }

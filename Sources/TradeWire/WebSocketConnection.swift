@@ -53,6 +53,10 @@ public final class WebSocketConnection: @unchecked Sendable {
     }
 
     private func start(_ cfg: WebSocketConfiguration, httpMethod: String? = nil, body: [UInt8] = []) throws {
+        // OpenSSL's own error for a missing file says neither which file nor that it is missing.
+        for case .caFile(let path) in cfg.tls.additionalTrust where cfg.url.secure && access(path, R_OK) != 0 {
+            throw TradeWireError(code: .invalidArgument, detail: "CA file \(path) cannot be read: \(String(cString: strerror(errno)))")
+        }
         var o = tw_connect_options()
         let host = strdup(cfg.url.host), target = strdup(cfg.url.target)
         let headerText = cfg.headers.map { "\($0.name): \($0.value)\r\n" }.joined()

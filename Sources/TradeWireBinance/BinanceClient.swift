@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import TradeWire
 #if canImport(Glibc)
@@ -20,7 +21,36 @@ public struct BinanceReply<Value: Sendable>: Sendable {
 /// stream (by logon or by signature) with typed `executionReport`s, Binance's rate limits (`BinanceRateLimits`: clock
 /// windows, ORDERS for placed orders, `retryAfter`, 418 bans as `.banned`), 5xx and -1007 surfaced as `.outcomeUnknown`,
 /// session revocation and `serverShutdown` surfaced. Server ping frames are answered by the core.
+///
+/// Threading (docs/threading.md): as `KrakenClient`: every public member is safe from any thread; handlers
+/// are `@Sendable`, given at creation, and run on the loop thread with the client passed in; `send` is the
+/// loop thread's zero-hop path and refuses (`.notOnEventLoop`) elsewhere; the client's state is loop-confined.
 public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
+    /// What the client calls on its loop thread (`@Sendable`: the compiler checks what each closure captures).
+    public struct Handlers: Sendable {
+        /// Every completed request, exactly once.
+        public var onResponse: (@Sendable (BinanceClient, BinanceCompletion) -> Void)?
+        /// The user data stream's `executionReport`s.
+        public var onExecutionReport: (@Sendable (BinanceClient, BinanceExecutionReport) -> Void)?
+        /// Logon, its failure, revocation, user data stream subscribed or terminated, server shutdown notices.
+        public var onSessionEvent: (@Sendable (BinanceClient, BinanceSessionEvent) -> Void)?
+        public var onConnection: (@Sendable (BinanceClient, ConnectionEvent) -> Void)?
+        /// What became of orders whose request ended without an answer (docs/reliability.md).
+        public var onReconciliation: (@Sendable (BinanceClient, [OrderReconciliation]) -> Void)?
+
+        public init(onResponse: (@Sendable (BinanceClient, BinanceCompletion) -> Void)? = nil,
+                    onExecutionReport: (@Sendable (BinanceClient, BinanceExecutionReport) -> Void)? = nil,
+                    onSessionEvent: (@Sendable (BinanceClient, BinanceSessionEvent) -> Void)? = nil,
+                    onConnection: (@Sendable (BinanceClient, ConnectionEvent) -> Void)? = nil,
+                    onReconciliation: (@Sendable (BinanceClient, [OrderReconciliation]) -> Void)? = nil) {
+            self.onResponse = onResponse
+            self.onExecutionReport = onExecutionReport
+            self.onSessionEvent = onSessionEvent
+            self.onConnection = onConnection
+            self.onReconciliation = onReconciliation
+        }
+    }
+
     public struct Configuration: Sendable {
         public var url: WebSocketURL
         public var credentials: BinanceCredentials?
@@ -33,6 +63,10 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         /// How long after its connection was known dead (or after its timeout) an order whose outcome is
         /// unknown waits before `order.status` is asked about it (docs/reliability.md).
         public var unknownOrderSettleWindow: Duration = .seconds(5)
+        /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
+        public var streamBufferSize = 4096
+        /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
+        public var metricsFactory: (any MetricsFactory)?
         public init(url: WebSocketURL, credentials: BinanceCredentials? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = BinanceClient.sharedRateLimiter,
                     reconnect: ReconnectPolicy? = nil) {
@@ -45,35 +79,27 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public typealias Callback = (_ requestID: UInt64, _ method: String, _ request: BinanceRequest,
-                                 _ result: Result<BinanceResponse, TradeWireError>, _ latency: RequestLatency) -> Void
-
     /// Binance's limits, learned from every answer's `rateLimits`, shared process-wide (the limits are per IP and per
     /// account), failing fast.
     public static let sharedRateLimiter = VenueRateLimiter(BinanceRateLimits(), policy: .failFast)
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public let latency = LatencyRecorder()
-    public var logger = Logger(label: "tradewire.binance")
-    /// Every completed request, on the loop thread: (id, method, request, result, latency).
-    public var onResponse: Callback? {
-        didSet { let cb = onResponse; pending.onComplete = cb.map { cb in { id, r, res, lat in cb(id, r.method, r, res, lat) } } }
-    }
-    public var onExecutionReport: ((BinanceExecutionReport) -> Void)?
-    /// The server announced a shutdown: a replacement connection is opened (with a reconnect policy).
-    public var onServerShutdown: ((Int64?) -> Void)?
-    /// Logon, its failure, revocation, user data stream subscribed or terminated (loop thread).
-    public var onSessionEvent: ((BinanceSessionEvent) -> Void)?
-    /// What became of each order whose request ended without an answer (lost connection, timeout), by
-    /// `clientOrderId`: from the user data stream, `openOrders.status` after a reconnect, a late answer, or
-    /// `order.status` once the settle window has passed. Once per order, plus `.foundAfterNotFound`.
-    public var onReconciliation: (([OrderReconciliation]) -> Void)?
+    /// Loop-confined: read it through `latencyStats(for:)`.
+    package let latency = LatencyRecorder()
+    package let metrics: ClientMetrics
+    public let logger: Logger
+    private let handlers: Handlers
+    private let executionReportHub: StreamHub<BinanceExecutionReport>
+    private let sessionHub: StreamHub<BinanceSessionEvent>
+    private let connectionHub: StreamHub<ConnectionEvent>
+    private let reconciliationHub: StreamHub<OrderReconciliation>
+    private var hubs: [any ReopenableHub] { [executionReportHub, sessionHub, connectionHub, reconciliationHub] }
     /// Is the current connection's session logged on (Ed25519 `session.logon`)? Loop thread.
-    public var loggedOn: Bool { session.loggedOn }
+    package var loggedOn: Bool { session.loggedOn }
 
     /// Connects, reconnects, replaces aging connections.
-    public private(set) var supervisor: ConnectionSupervisor!
+    package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<BinanceRequest, BinanceResponse>
     private var session = BinanceSession()
@@ -82,10 +108,20 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     /// The `order.status` requests the reconciler asked for: request id → client order id.
     private var statusQueries: [UInt64: String] = [:]
 
-    public init(loop: EventLoop, configuration: Configuration) {
+    public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
+                logger: Logger = Logger(label: "tradewire.binance")) {
         self.loop = loop
         self.configuration = configuration
+        self.handlers = handlers
+        self.logger = logger
+        let buffer = configuration.streamBufferSize
+        executionReportHub = StreamHub(defaultBufferSize: buffer)
+        sessionHub = StreamHub(defaultBufferSize: buffer)
+        connectionHub = StreamHub(defaultBufferSize: buffer)
+        reconciliationHub = StreamHub(defaultBufferSize: buffer)
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        metrics = ClientMetrics(venue: "binance", recorder: latency, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+        pending.metrics = metrics
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .statusQuery)
         var policy = configuration.reconnect
         if policy != nil, policy?.maxConnectionAge == nil { policy?.maxConnectionAge = .seconds(23 * 3600 + 1800) }
@@ -93,7 +129,21 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: policy, retireAfter: configuration.requestTimeout) {
             WebSocketConfiguration(url: url, tls: tls)
         }
-        reconciler.deliver = { [weak self] in self?.onReconciliation?($0) }
+        // unowned(unsafe): the supervisor, reconciler and request table belong to this client and end with it.
+        supervisor.onEvent = { [unowned(unsafe) self] e in
+            if case .connected(.reconnected) = e { metrics.reconnected() }
+            handlers.onConnection?(self, e)
+            connectionHub.yield(e)
+        }
+        reconciler.deliver = { [unowned(unsafe) self] list in
+            handlers.onReconciliation?(self, list)
+            for r in list { reconciliationHub.yield(r) }
+        }
+        if let onResponse = handlers.onResponse {
+            pending.onComplete = { [unowned(unsafe) self] id, r, result, latency in
+                onResponse(self, BinanceCompletion(requestID: id, method: r.method, request: r, result: result, latency: latency))
+            }
+        }
         reconciler.query = { [weak self] in self?.queryStatus($0) }
         pending.onTimeout = { [weak self] id, r, generation in
             guard let self else { return }
@@ -128,10 +178,37 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func connect() async throws { try await supervisor.connect() }
+    public func connect() async throws {
+        for hub in hubs { hub.reopen() }
+        try await supervisor.connect()
+    }
 
-    /// Close for good (no reconnect follows).
-    public func close() { supervisor.close() }
+    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
+    public func close() {
+        supervisor.close()
+        for hub in hubs { hub.finish() }
+    }
+
+    /// Close for good and return once the connection is closed and every request in flight has completed.
+    public func close() async {
+        await supervisor.closeAndWait()
+        for hub in hubs { hub.finish() }
+    }
+
+    // MARK: streams (any task; each access is a new subscription, see `EventStream`)
+
+    /// The user data stream's `executionReport`s (after `subscribeUserDataStream`).
+    public var executionReports: EventStream<BinanceExecutionReport> { executionReportHub.stream() }
+    /// Logon, revocation, user data stream subscribed or terminated, server shutdown notices.
+    public var sessionEvents: EventStream<BinanceSessionEvent> { sessionHub.stream() }
+    public var connectionEvents: EventStream<ConnectionEvent> { connectionHub.stream() }
+    /// What became of each order whose request ended without an answer (docs/reliability.md).
+    public var reconciliations: EventStream<OrderReconciliation> { reconciliationHub.stream() }
+
+    private func sessionEvent(_ e: BinanceSessionEvent) {
+        handlers.onSessionEvent?(self, e)
+        sessionHub.yield(e)
+    }
 
     public var isConnected: Bool { supervisor.isConnected }
 
@@ -186,12 +263,13 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             let now = MonotonicClock.nanoseconds()
             if let over = limiter.acquire(cost: Double(request.weight), key: request.placesOrder ? BinanceRateLimits.Key.order : nil, now: now) {
                 let banned = limiter.withModel(as: BinanceRateLimits.self) { $0.isBanned(now: now) } ?? false
+                metrics.rateLimitHit()
                 throw TradeWireError(code: banned ? .banned : .rateLimited,
                                      detail: "\(request.method): over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms",
                                      retryAfter: .nanoseconds(Int64(over.retryAfterNs)))
             }
         }
-        let id = try pending.register(request, method: request.method, generation: supervisor.generation,
+        let id = try pending.register(request, method: request.method.rawValue, generation: supervisor.generation,
                                       waiter: waiter.map { w in { id, result, latency in
                                           w.resume(with: result.map { BinanceAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
                                       } })
@@ -213,6 +291,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         do {
             let submitted = try encoded.withUnsafeBytes { try conn.send(.text, bytes: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
             pending.markSent(id, submitNs: submitted)
+            metrics.sent()
         } catch {
             pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
         }
@@ -221,6 +300,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
         guard message.opcode == .text else { return }
+        metrics.received()
         let inbound: BinanceInbound
         do { inbound = try BinanceDecoder.decode(message.bytes) } catch {
             logger.warning("undecodable Binance message", metadata: ["error": "\(error)"])
@@ -232,19 +312,20 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 // A cancel's report carries the cancel's own id in `c` and the order's in `C`: correlate by the order's.
                 reconciler.sighted(clientOrderID: r.orderClientOrderId, orderID: String(r.orderId), status: r.status.rawValue)
             }
-            onExecutionReport?(r)
+            handlers.onExecutionReport?(self, r)
+            executionReportHub.yield(r)
         case .serverShutdown(let t):
             logger.notice("Binance serverShutdown: reconnect")
-            onServerShutdown?(t)
+            sessionEvent(.serverShutdown(atMs: t))
             if configuration.reconnect != nil { supervisor.replace(reason: "Binance serverShutdown") }
         case .streamTerminated(let sub, _):
-            onSessionEvent?(session.streamTerminated(subscriptionId: sub))
+            sessionEvent(session.streamTerminated(subscriptionId: sub))
         case .event: break
         case .unsolicited(let r):
             feedLimiter(r)
             if r.status == 401 || r.errorCode == -2015 {
                 logger.notice("Binance revoked the session", metadata: ["code": "\(r.errorCode ?? 0)"])
-                onSessionEvent?(session.revoked(code: r.errorCode ?? 0, message: r.errorMessage ?? ""))
+                sessionEvent(session.revoked(code: r.errorCode ?? 0, message: r.errorMessage ?? ""))
             } else {
                 logger.warning("Binance error without a request id", metadata: ["status": "\(r.status)", "code": "\(r.errorCode ?? 0)"])
             }
@@ -276,7 +357,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             }
             let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionId: r.subscriptionId)
             pending.answer(id, result, receivedAt: message.receivedAt)
-            if let event { onSessionEvent?(event) }
+            if let event { sessionEvent(event) }
             sendFollowUps(next)
         }
     }
@@ -307,7 +388,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         // A partial cancel-replace (409, -2021): one leg took effect; the answer's legs say which (`cancelReplace()`).
         if case .orderCancelReplace = request, r.status == 409, r.errorDataJSON != nil { return .success(r) }
         if r.status >= 500 || r.errorCode == -1007 {
-            return .failure(TradeWireError(code: .outcomeUnknown, detail: "Binance \(r.status) \(r.errorCode.map(String.init) ?? ""): \(r.errorMessage ?? "server error"); the order may have gone through: check its state", venueCode: r.errorCode))
+            return .failure(TradeWireError(code: .outcomeUnknown, detail: "Binance \(r.status) \(r.errorCode.map(String.init) ?? ""): \(r.errorMessage ?? "server error"); the order may have gone through: check its state", venueCode: r.errorCode,
+                                           venueError: r.errorCode.map { VenueError(venue: "binance", code: String($0), message: r.errorMessage ?? "") }))
         }
         return .failure(venueError(r))
     }
@@ -326,10 +408,11 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             }
             text += " (cancel: \(leg(legs.cancelResult, legs.cancelResponse)); new order: \(leg(legs.newOrderResult, legs.newOrderResponse)))"
         }
+        let v = VenueError(venue: "binance", code: r.errorCode.map(String.init) ?? "\(r.status)", message: r.errorMessage ?? "")
         switch r.status {
-        case 418: return TradeWireError(code: .banned, detail: "\(text) (IP banned)", venueCode: r.errorCode, retryAfter: retryAfter(r))
-        case 429: return TradeWireError(code: .rateLimited, detail: text, venueCode: r.errorCode, retryAfter: retryAfter(r))
-        default: return TradeWireError(code: .venueRejected, detail: text, venueCode: r.errorCode)
+        case 418: return TradeWireError(code: .banned, detail: "\(text) (IP banned)", venueCode: r.errorCode, retryAfter: retryAfter(r), venueError: v)
+        case 429: return TradeWireError(code: .rateLimited, detail: text, venueCode: r.errorCode, retryAfter: retryAfter(r), venueError: v)
+        default: return TradeWireError(code: .venueRejected, detail: text, venueCode: r.errorCode, venueError: v)
         }
     }
 
@@ -424,4 +507,50 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
 
 extension Result {
     var failure: Failure? { if case .failure(let e) = self { return e } else { return nil } }
+}
+
+/// A completed Binance request, as `Handlers.onResponse` receives it on the loop thread.
+public struct BinanceCompletion: Sendable {
+    public let requestID: UInt64
+    public let method: BinanceMethod
+    public let request: BinanceRequest
+    public let result: Result<BinanceResponse, TradeWireError>
+    public let latency: RequestLatency
+}
+
+extension BinanceClient {
+    /// Round-trip percentiles of a method, read on the loop (nil: none completed yet).
+    public func latencyStats(for method: BinanceMethod) async -> LatencyStats? {
+        (try? await loop.submit { [self] in latency.stats(for: method.rawValue) }) ?? nil
+    }
+
+    /// Round-trip percentiles of every method that completed a request.
+    public func allLatencyStats() async -> [LatencyStats] {
+        (try? await loop.submit { [self] in latency.allStats }) ?? []
+    }
+
+    /// Whether the current connection's session is logged on (Ed25519 `session.logon`).
+    public func isLoggedOn() async -> Bool {
+        (try? await loop.submit { [self] in session.loggedOn }) ?? false
+    }
+}
+
+extension BinanceClient: VenueClient {
+    public static let venueName = "binance"
+}
+
+extension Venue where Client == BinanceClient {
+    /// The Binance Spot WebSocket API: `TradeWire.create(.binance, …)` / `TradeWire.client(.binance)`.
+    public static var binance: Venue<BinanceClient> { Venue() }
+}
+
+extension TradeWire {
+    /// Create the process's Binance client (once); fetch it anywhere with `TradeWire.client(.binance)`.
+    @discardableResult
+    public static func create(_ venue: Venue<BinanceClient>, loop: EventLoop, configuration: BinanceClient.Configuration,
+                              handlers: BinanceClient.Handlers = .init()) throws -> BinanceClient {
+        let c = BinanceClient(loop: loop, configuration: configuration, handlers: handlers)
+        try register(c)
+        return c
+    }
 }

@@ -142,7 +142,7 @@ public enum BinanceEncoder {
         }
         w.beginObject()
         w.key("id"); w.string(id)
-        w.key("method"); w.string(r.method)
+        w.key("method"); w.string(r.method.rawValue)
         if !p.isEmpty {
             w.key("params"); w.beginObject()
             for (k, v) in p {

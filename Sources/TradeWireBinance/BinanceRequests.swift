@@ -156,24 +156,24 @@ public enum BinanceRequest: Sendable {
     /// Close one subscription (all when nil).
     case userDataStreamUnsubscribe(subscriptionId: Int64?)
 
-    public var method: String {
+    public var method: BinanceMethod {
         switch self {
-        case .orderPlace: return "order.place"
-        case .orderTest: return "order.test"
-        case .orderCancel: return "order.cancel"
-        case .orderCancelReplace: return "order.cancelReplace"
-        case .orderAmendKeepPriority: return "order.amend.keepPriority"
-        case .openOrdersCancelAll: return "openOrders.cancelAll"
-        case .orderStatus: return "order.status"
-        case .openOrdersStatus: return "openOrders.status"
-        case .accountStatus: return "account.status"
-        case .accountRateLimitsOrders: return "account.rateLimits.orders"
-        case .depth: return "depth"
-        case .ping: return "ping"
-        case .sessionLogon: return "session.logon"
-        case .userDataStreamSubscribe: return "userDataStream.subscribe"
-        case .userDataStreamSubscribeSignature: return "userDataStream.subscribe.signature"
-        case .userDataStreamUnsubscribe: return "userDataStream.unsubscribe"
+        case .orderPlace: return .orderPlace
+        case .orderTest: return .orderTest
+        case .orderCancel: return .orderCancel
+        case .orderCancelReplace: return .orderCancelReplace
+        case .orderAmendKeepPriority: return .orderAmendKeepPriority
+        case .openOrdersCancelAll: return .openOrdersCancelAll
+        case .orderStatus: return .orderStatus
+        case .openOrdersStatus: return .openOrdersStatus
+        case .accountStatus: return .accountStatus
+        case .accountRateLimitsOrders: return .accountRateLimitsOrders
+        case .depth: return .depth
+        case .ping: return .ping
+        case .sessionLogon: return .sessionLogon
+        case .userDataStreamSubscribe: return .userDataStreamSubscribe
+        case .userDataStreamSubscribeSignature: return .userDataStreamSubscribeSignature
+        case .userDataStreamUnsubscribe: return .userDataStreamUnsubscribe
         }
     }
 
@@ -223,4 +223,24 @@ public enum BinanceRequest: Sendable {
         }
     }
 
+}
+
+/// A Binance WebSocket API method, as sent in `method` (latency statistics and metrics are kept per method).
+public enum BinanceMethod: String, Sendable, CaseIterable {
+    case orderPlace = "order.place"
+    case orderTest = "order.test"
+    case orderCancel = "order.cancel"
+    case orderCancelReplace = "order.cancelReplace"
+    case orderAmendKeepPriority = "order.amend.keepPriority"
+    case openOrdersCancelAll = "openOrders.cancelAll"
+    case orderStatus = "order.status"
+    case openOrdersStatus = "openOrders.status"
+    case accountStatus = "account.status"
+    case accountRateLimitsOrders = "account.rateLimits.orders"
+    case depth = "depth"
+    case ping = "ping"
+    case sessionLogon = "session.logon"
+    case userDataStreamSubscribe = "userDataStream.subscribe"
+    case userDataStreamSubscribeSignature = "userDataStream.subscribe.signature"
+    case userDataStreamUnsubscribe = "userDataStream.unsubscribe"
 }

@@ -13,6 +13,9 @@ public enum BinanceSessionEvent: Sendable {
     case userDataStreamSubscribed(subscriptionId: Int64?)
     /// A user data stream subscription ended (`eventStreamTerminated`).
     case userDataStreamTerminated(subscriptionId: Int64?)
+    /// The server announced it will shut down (`serverShutdown`, with its time when given): with a reconnect
+    /// policy, a replacement connection is opened at once.
+    case serverShutdown(atMs: Int64?)
 }
 
 /// A Binance connection's session as a state machine without I/O: whether it is logged on, what to restore on a new

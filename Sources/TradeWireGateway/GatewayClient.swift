@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import TradeWire
 
@@ -12,7 +13,39 @@ public struct GatewayAck: Sendable {
 /// `send_order` with `clOrdId` answered by `order_ack` (matched by the echoed
 /// client id, else in order), `order_report` in both shapes with the client id
 /// carried over to later reports, instrument ticks, ping/pong.
+///
+/// Threading (docs/threading.md): as `KrakenClient`: every public member is safe from any thread; handlers
+/// are `@Sendable`, given at creation, and run on the loop thread with the client passed in; `send` is the
+/// loop thread's zero-hop path and refuses (`.notOnEventLoop`) elsewhere; the client's state is loop-confined.
 public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
+    /// What the client calls on its loop thread (`@Sendable`: the compiler checks what each closure captures).
+    public struct Handlers: Sendable {
+        /// Every completed request, exactly once.
+        public var onResponse: (@Sendable (GatewayClient, GatewayCompletion) -> Void)?
+        /// Order reports; the client id is filled in from earlier reports of the same order.
+        public var onReport: (@Sendable (GatewayClient, GatewayOrderReport) -> Void)?
+        public var onTick: (@Sendable (GatewayClient, GatewayTick) -> Void)?
+        /// `{"type":"error"}` messages that no pending request took.
+        public var onError: (@Sendable (GatewayClient, VenueError) -> Void)?
+        public var onConnection: (@Sendable (GatewayClient, ConnectionEvent) -> Void)?
+        /// What became of orders whose request ended without an answer (docs/reliability.md).
+        public var onReconciliation: (@Sendable (GatewayClient, [OrderReconciliation]) -> Void)?
+
+        public init(onResponse: (@Sendable (GatewayClient, GatewayCompletion) -> Void)? = nil,
+                    onReport: (@Sendable (GatewayClient, GatewayOrderReport) -> Void)? = nil,
+                    onTick: (@Sendable (GatewayClient, GatewayTick) -> Void)? = nil,
+                    onError: (@Sendable (GatewayClient, VenueError) -> Void)? = nil,
+                    onConnection: (@Sendable (GatewayClient, ConnectionEvent) -> Void)? = nil,
+                    onReconciliation: (@Sendable (GatewayClient, [OrderReconciliation]) -> Void)? = nil) {
+            self.onResponse = onResponse
+            self.onReport = onReport
+            self.onTick = onTick
+            self.onError = onError
+            self.onConnection = onConnection
+            self.onReconciliation = onReconciliation
+        }
+    }
+
     public struct Configuration: Sendable {
         public var url: WebSocketURL
         public var headers: [(name: String, value: String)]
@@ -24,6 +57,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         /// reports subscribed, after its connection was known dead (or its timeout) before it is
         /// reported `.notFound` (docs/reliability.md).
         public var unknownOrderSettleWindow: Duration = .seconds(5)
+        /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
+        public var streamBufferSize = 4096
+        /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
+        public var metricsFactory: (any MetricsFactory)?
         public init(url: WebSocketURL, headers: [(name: String, value: String)] = [], tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(5), reconnect: ReconnectPolicy? = nil) {
             self.reconnect = reconnect
@@ -34,30 +71,21 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public typealias Callback = (_ requestID: UInt64, _ method: String, _ request: GatewayRequest,
-                                 _ result: Result<GatewayInbound, TradeWireError>, _ latency: RequestLatency) -> Void
-
     public let loop: EventLoop
     public let configuration: Configuration
-    public let latency = LatencyRecorder()
-    public var logger = Logger(label: "tradewire.gateway")
-    /// Every completed request, on the loop thread: (id, method, request, result, latency).
-    public var onResponse: Callback? {
-        didSet { let cb = onResponse; pending.onComplete = cb.map { cb in { id, r, res, lat in cb(id, r.method, r, res, lat) } } }
-    }
-    /// Order reports; the client id is filled in from earlier reports of the same order.
-    public var onReport: ((GatewayOrderReport) -> Void)?
-    public var onTick: ((GatewayTick) -> Void)?
-    /// `{"type":"error"}` messages.
-    public var onError: ((String) -> Void)?
+    /// Loop-confined: read it through `latencyStats(for:)`.
+    package let latency = LatencyRecorder()
+    package let metrics: ClientMetrics
+    public let logger: Logger
+    private let handlers: Handlers
+    private let reportHub: StreamHub<GatewayOrderReport>
+    private let tickHub: StreamHub<GatewayTick>
+    private let errorHub: StreamHub<VenueError>
+    private let connectionHub: StreamHub<ConnectionEvent>
+    private let reconciliationHub: StreamHub<OrderReconciliation>
+    private var hubs: [any ReopenableHub] { [reportHub, tickHub, errorHub, connectionHub, reconciliationHub] }
 
-    /// What became of each order whose request ended without an answer (lost connection, timeout), by
-    /// `clOrdId`, from the order reports of the accounts subscribed with `orders_subscribe` (their snapshot
-    /// after a reconnect included) or a late `order_ack`. Once per order, plus `.foundAfterNotFound`.
-    /// Without an `orders_subscribe`d account there is no evidence, and such orders stay unknown.
-    public var onReconciliation: (([OrderReconciliation]) -> Void)?
-
-    public private(set) var supervisor: ConnectionSupervisor!
+    package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<GatewayRequest, GatewayInbound>
     /// What to restore on a new connection.
@@ -65,19 +93,44 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     private var instruments: [String] = []
     /// Orders whose outcome is unknown, settled by the accounts' order reports.
     private let reconciler: OrderReconciler
-    private var fifo: [String: [UInt64]] = [:]
+    private var fifo: [GatewayMethod: [UInt64]] = [:]
     private var byClientID: [String: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
 
-    public init(loop: EventLoop, configuration: Configuration) {
+    public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
+                logger: Logger = Logger(label: "tradewire.gateway")) {
         self.loop = loop
         self.configuration = configuration
+        self.handlers = handlers
+        self.logger = logger
+        let buffer = configuration.streamBufferSize
+        reportHub = StreamHub(defaultBufferSize: buffer)
+        tickHub = StreamHub(defaultBufferSize: buffer)
+        errorHub = StreamHub(defaultBufferSize: buffer)
+        connectionHub = StreamHub(defaultBufferSize: buffer)
+        reconciliationHub = StreamHub(defaultBufferSize: buffer)
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        metrics = ClientMetrics(venue: "gateway", recorder: latency, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+        pending.metrics = metrics
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let ws = WebSocketConfiguration(url: configuration.url, headers: configuration.headers, tls: configuration.tls)
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
                                           retireAfter: configuration.requestTimeout) { ws }
-        reconciler.deliver = { [weak self] in self?.onReconciliation?($0) }
+        // unowned(unsafe): the supervisor, reconciler and request table belong to this client and end with it.
+        supervisor.onEvent = { [unowned(unsafe) self] e in
+            if case .connected(.reconnected) = e { metrics.reconnected() }
+            handlers.onConnection?(self, e)
+            connectionHub.yield(e)
+        }
+        reconciler.deliver = { [unowned(unsafe) self] list in
+            handlers.onReconciliation?(self, list)
+            for r in list { reconciliationHub.yield(r) }
+        }
+        if let onResponse = handlers.onResponse {
+            pending.onComplete = { [unowned(unsafe) self] id, r, result, latency in
+                onResponse(self, GatewayCompletion(requestID: id, method: r.method, request: r, result: result, latency: latency))
+            }
+        }
         pending.onTimeout = { [weak self] id, r, generation in
             guard let self, case .sendOrder(let cl, _) = r else { return }
             reconciler.unknown(clientOrderID: cl.description, requestID: id, cause: .timedOut, generation: generation,
@@ -85,10 +138,34 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func connect() async throws { try await supervisor.connect() }
+    public func connect() async throws {
+        for hub in hubs { hub.reopen() }
+        try await supervisor.connect()
+    }
 
-    /// Close for good (no reconnect follows).
-    public func close() { supervisor.close() }
+    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
+    public func close() {
+        supervisor.close()
+        for hub in hubs { hub.finish() }
+    }
+
+    /// Close for good and return once the connection is closed and every request in flight has completed.
+    public func close() async {
+        await supervisor.closeAndWait()
+        for hub in hubs { hub.finish() }
+    }
+
+    // MARK: streams (any task; each access is a new subscription, see `EventStream`)
+
+    /// Order reports of the accounts subscribed with `orders_subscribe`.
+    public var orderReports: EventStream<GatewayOrderReport> { reportHub.stream() }
+    /// Instrument ticks (after `subscribe(instruments:)`).
+    public var ticks: EventStream<GatewayTick> { tickHub.stream() }
+    /// `{"type":"error"}` messages that no pending request took.
+    public var errors: EventStream<VenueError> { errorHub.stream() }
+    public var connectionEvents: EventStream<ConnectionEvent> { connectionHub.stream() }
+    /// What became of each order whose request ended without an answer (docs/reliability.md).
+    public var reconciliations: EventStream<OrderReconciliation> { reconciliationHub.stream() }
 
     public var isConnected: Bool { supervisor.isConnected }
 
@@ -141,7 +218,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         if case .subscribe = request { tracked = false } else { tracked = true }
         var id: UInt64 = 0
         if tracked {
-            id = try pending.register(request, method: request.method, generation: supervisor.generation,
+            id = try pending.register(request, method: request.method.rawValue, generation: supervisor.generation,
                                       waiter: waiter.map { w in { id, result, latency in
                                           w.resume(with: result.map { GatewayAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
                                       } })
@@ -155,6 +232,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
                 return w.overflowed ? 0 : w.count
             }
             if tracked { pending.markSent(id, submitNs: submitted) }
+            metrics.sent()
             switch request {
             case .ordersSubscribe(let a): if !accounts.contains(a) { accounts.append(a) }
             case .subscribe(let list): for i in list where !instruments.contains(i) { instruments.append(i) }
@@ -176,6 +254,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
         guard message.opcode == .text else { return }
+        metrics.received()
         let inbound: GatewayInbound
         do { inbound = try GatewayDecoder.decode(message.bytes) } catch {
             logger.warning("undecodable gateway message", metadata: ["error": "\(error)"])
@@ -183,9 +262,9 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
         switch inbound {
         case .connection: break
-        case .pong: answer("ping", nil, inbound, at: message.receivedAt)
-        case .ordersSubscribed: answer("orders_subscribe", nil, inbound, at: message.receivedAt)
-        case .orderAck(let ack): answer("send_order", ack.clientOrderID, inbound, at: message.receivedAt)
+        case .pong: answer(.ping, nil, inbound, at: message.receivedAt)
+        case .ordersSubscribed: answer(.ordersSubscribe, nil, inbound, at: message.receivedAt)
+        case .orderAck(let ack): answer(.sendOrder, ack.clientOrderID, inbound, at: message.receivedAt)
         case .orderReport(var r):
             if let cl = r.clientOrderID, let oid = r.orderID { clientIDByOrder[oid] = cl }
             if r.clientOrderID == nil, let oid = r.orderID, let cl = clientIDByOrder[oid] {
@@ -196,19 +275,24 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             if reconciler.isWatching, let cl = r.clientOrderID, let oid = r.orderID {
                 reconciler.sighted(clientOrderID: cl, orderID: oid, status: r.status.rawValue)
             }
-            onReport?(r)
-        case .tick(let t): onTick?(t)
+            handlers.onReport?(self, r)
+            reportHub.yield(r)
+        case .tick(let t):
+            handlers.onTick?(self, t)
+            tickHub.yield(t)
         case .error(let m):
             // The gateway's errors name no request: the oldest pending order or subscription takes it.
-            if let id = fifo["orders_subscribe"]?.first, pending.request(id) != nil, m.contains("account") {
-                answer("orders_subscribe", nil, nil, error: m, at: message.receivedAt)
+            if let id = fifo[.ordersSubscribe]?.first, pending.request(id) != nil, m.contains("account") {
+                answer(.ordersSubscribe, nil, nil, error: m, at: message.receivedAt)
             } else {
-                onError?(m)
+                let v = VenueError(venue: "gateway", code: "error", message: m)
+                handlers.onError?(self, v)
+                errorHub.yield(v)
             }
         }
     }
 
-    private func answer(_ method: String, _ clientID: String?, _ response: GatewayInbound?, error: String? = nil, at recv: UInt64) {
+    private func answer(_ method: GatewayMethod, _ clientID: String?, _ response: GatewayInbound?, error: String? = nil, at recv: UInt64) {
         var id: UInt64?
         if let clientID, let byID = byClientID[clientID] { id = byID }
         else {
@@ -226,8 +310,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         forget(id, request)
         if case .ordersSubscribed(_, true)? = response { reconciler.evidenceInView() }   // its account's reports are in view
         var result: Result<GatewayInbound, TradeWireError>
-        if let error { result = .failure(TradeWireError(code: .venueRejected, detail: error)) }
-        else if case .orderAck(let a) = response!, !a.ok { result = .failure(TradeWireError(code: .venueRejected, detail: a.message ?? "rejected")) }
+        if let error { result = .failure(.venueRejected(VenueError(venue: "gateway", code: "error", message: error))) }
+        else if case .orderAck(let a) = response!, !a.ok {
+            result = .failure(.venueRejected(VenueError(venue: "gateway", code: a.status ?? "rejected", message: a.message ?? "rejected")))
+        }
         else { result = .success(response!) }
         pending.answer(id, result, receivedAt: recv)
     }
@@ -238,7 +324,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             do {
                 _ = try issue(r, waiter: waiter)
                 // `subscribe` has no answer: it is done once its frame is sent.
-                if case .subscribe = r { waiter.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0))) }
+                if case .subscribe = r { waiter.resume(returning: GatewayAck(requestID: 0, response: .pong, latency: .init(nanoseconds: 0, decodeNanoseconds: 0, wasSent: true))) }
             } catch { waiter.resume(throwing: error) }
         }
     }
@@ -260,5 +346,46 @@ extension GatewayClient.Configuration: CustomStringConvertible, CustomDebugStrin
     public var debugDescription: String { description }
     public var customMirror: Mirror {
         Mirror(self, children: ["url": url, "headers": headers.map { "\($0.name): <redacted>" }, "requestTimeout": requestTimeout])
+    }
+}
+
+/// A completed gateway request, as `Handlers.onResponse` receives it on the loop thread.
+public struct GatewayCompletion: Sendable {
+    public let requestID: UInt64
+    public let method: GatewayMethod
+    public let request: GatewayRequest
+    public let result: Result<GatewayInbound, TradeWireError>
+    public let latency: RequestLatency
+}
+
+extension GatewayClient {
+    /// Round-trip percentiles of a method, read on the loop (nil: none completed yet).
+    public func latencyStats(for method: GatewayMethod) async -> LatencyStats? {
+        (try? await loop.submit { [self] in latency.stats(for: method.rawValue) }) ?? nil
+    }
+
+    /// Round-trip percentiles of every method that completed a request.
+    public func allLatencyStats() async -> [LatencyStats] {
+        (try? await loop.submit { [self] in latency.allStats }) ?? []
+    }
+}
+
+extension GatewayClient: VenueClient {
+    public static let venueName = "gateway"
+}
+
+extension Venue where Client == GatewayClient {
+    /// The broker order gateway (seed 000): `TradeWire.create(.gateway, …)` / `TradeWire.client(.gateway)`.
+    public static var gateway: Venue<GatewayClient> { Venue() }
+}
+
+extension TradeWire {
+    /// Create the process's gateway client (once); fetch it anywhere with `TradeWire.client(.gateway)`.
+    @discardableResult
+    public static func create(_ venue: Venue<GatewayClient>, loop: EventLoop, configuration: GatewayClient.Configuration,
+                              handlers: GatewayClient.Handlers = .init()) throws -> GatewayClient {
+        let c = GatewayClient(loop: loop, configuration: configuration, handlers: handlers)
+        try register(c)
+        return c
     }
 }

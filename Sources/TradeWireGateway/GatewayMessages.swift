@@ -9,14 +9,22 @@ public enum GatewayRequest: Sendable {
     /// `send_order` with its client order id.
     case sendOrder(clOrdId: ClientOrderID, order: GatewayOrder)
 
-    public var method: String {
+    public var method: GatewayMethod {
         switch self {
-        case .ping: return "ping"
-        case .subscribe: return "subscribe"
-        case .ordersSubscribe: return "orders_subscribe"
-        case .sendOrder: return "send_order"
+        case .ping: return .ping
+        case .subscribe: return .subscribe
+        case .ordersSubscribe: return .ordersSubscribe
+        case .sendOrder: return .sendOrder
         }
     }
+}
+
+/// A gateway request's method, as sent in `type` (latency statistics and metrics are kept per method).
+public enum GatewayMethod: String, Sendable, CaseIterable {
+    case ping
+    case subscribe
+    case ordersSubscribe = "orders_subscribe"
+    case sendOrder = "send_order"
 }
 
 /// The `order` object of `send_order`.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import TradeWire
 
@@ -8,13 +9,56 @@ public struct KrakenAck: Sendable {
     public let latency: RequestLatency
 }
 
+/// A completed Kraken request, as `Handlers.onResponse` receives it on the loop thread.
+public struct KrakenCompletion: Sendable {
+    public let requestID: UInt64
+    public let method: KrakenMethod
+    public let request: KrakenRequest
+    public let result: Result<KrakenResponse, TradeWireError>
+    public let latency: RequestLatency
+}
+
 /// A Kraken Spot WS v2 client: typed requests, request correlation by `req_id`,
-/// per-request latency (HDR histogram per method), rate control, and a
-/// callback `(requestID, method, request, result, latency)` on the loop thread.
+/// per-request latency (HDR histogram per method), rate control, push streams.
 ///
-/// Loop-thread API (`send`) is the hot path: no allocation per request.
-/// The async API (`placeOrder`, …) can be called from any task.
+/// Threading (docs/threading.md): every public member is safe from any thread. The async API
+/// (`placeOrder`, …) and the streams (`executions`, `connectionEvents`, …) are for any task. The
+/// handlers, given at creation as `@Sendable` closures, run on the loop thread and receive the
+/// client, so a handler can `send` the next request with no hop: `send` is the hot path (no
+/// allocation, no lock) and refuses with `.notOnEventLoop` when called from another thread. The
+/// client's own state is confined to its loop (this class's `@unchecked Sendable` rests on that:
+/// no public member reads or writes it from the caller's thread).
 public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
+    /// What the client calls on its loop thread. `@Sendable`: the compiler checks what each closure
+    /// captures (no unguarded `var`, no main-actor closure run on the loop thread).
+    public struct Handlers: Sendable {
+        /// Every completed request, exactly once (ack, venue error, timeout, connection lost).
+        public var onResponse: (@Sendable (KrakenClient, KrakenCompletion) -> Void)?
+        /// Channel messages (status, heartbeat, executions, instrument…).
+        public var onPush: (@Sendable (KrakenClient, KrakenPush) -> Void)?
+        /// An `executions` frame's sequence was not the previous one plus one.
+        public var onSequenceGap: (@Sendable (KrakenClient, _ expected: Int64, _ received: Int64) -> Void)?
+        public var onConnection: (@Sendable (KrakenClient, ConnectionEvent) -> Void)?
+        /// What became of orders whose request ended without an answer (docs/reliability.md).
+        public var onReconciliation: (@Sendable (KrakenClient, [OrderReconciliation]) -> Void)?
+        /// The book feed's events (snapshot, update, checksum mismatch…), after the book changed.
+        public var onBook: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)?
+
+        public init(onResponse: (@Sendable (KrakenClient, KrakenCompletion) -> Void)? = nil,
+                    onPush: (@Sendable (KrakenClient, KrakenPush) -> Void)? = nil,
+                    onSequenceGap: (@Sendable (KrakenClient, Int64, Int64) -> Void)? = nil,
+                    onConnection: (@Sendable (KrakenClient, ConnectionEvent) -> Void)? = nil,
+                    onReconciliation: (@Sendable (KrakenClient, [OrderReconciliation]) -> Void)? = nil,
+                    onBook: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)? = nil) {
+            self.onResponse = onResponse
+            self.onPush = onPush
+            self.onSequenceGap = onSequenceGap
+            self.onConnection = onConnection
+            self.onReconciliation = onReconciliation
+            self.onBook = onBook
+        }
+    }
+
     public struct Configuration: Sendable {
         public var url: WebSocketURL
         /// The WebSocket token (REST `GetWebSocketsToken`), sent in every request's params.
@@ -38,6 +82,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         /// out of sight, with the `executions` stream subscribed, after its connection was known dead (or
         /// after its timeout) before it is reported `.notFound` (docs/reliability.md).
         public var unknownOrderSettleWindow: Duration = .seconds(5)
+        /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
+        public var streamBufferSize = 4096
+        /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
+        public var metricsFactory: (any MetricsFactory)?
 
         public init(url: WebSocketURL, token: String? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(5), capacity: Int = 1024, logRequests: Bool = false,
@@ -61,9 +109,6 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     @exclusivity(unchecked) private var currentToken: String?
     private var refreshTimer: Int?
 
-    public typealias Callback = (_ requestID: UInt64, _ method: KrakenMethod, _ request: KrakenRequest,
-                                 _ result: Result<KrakenResponse, TradeWireError>, _ latency: RequestLatency) -> Void
-
     /// Kraken's per-pair order counter (Starter tier), shared by every Kraken client in the process. It fails
     /// fast: an add or amend over the limit throws `.rateLimited` with the retry time, rather than waiting
     /// out of the caller's sight. Cancels are never held back.
@@ -71,23 +116,20 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public let latency: LatencyRecorder
-    public var logger = Logger(label: "tradewire.kraken")
-    /// Called for every completed request, on the loop thread.
-    @exclusivity(unchecked) public var onResponse: Callback?
-    /// Called for channel messages (status, heartbeat, executions…), on the loop thread.
-    public var onPush: ((KrakenPush) -> Void)?
-    /// Called when an `executions` frame's sequence is not the previous one plus one: (expected, received).
-    public var onSequenceGap: ((Int64, Int64) -> Void)?
+    /// Loop-confined: read it through `latencyStats(for:)`.
+    package let latency: LatencyRecorder
+    package let metrics: ClientMetrics
+    public let logger: Logger
+    private let handlers: Handlers
+    private let pushHub: StreamHub<KrakenPush>
+    private let executionHub: StreamHub<KrakenExecution>
+    private let connectionHub: StreamHub<ConnectionEvent>
+    private let reconciliationHub: StreamHub<OrderReconciliation>
+    private let bookHub: StreamHub<KrakenBookFeed.Event>
     private var lastSequence: Int64?
-    /// Called when the connection opens / closes.
-    public var onConnection: ((Bool, WebSocketClose?) -> Void)?
-    /// What became of each order whose request ended without an answer (lost connection, timeout),
-    /// from the venue's `executions` stream: once per order, plus `.foundAfterNotFound` for a late sighting.
-    public var onReconciliation: (([OrderReconciliation]) -> Void)?
 
     /// Connects, reconnects (with the configured policy) and watches for staleness.
-    @exclusivity(unchecked) public private(set) var supervisor: ConnectionSupervisor!
+    @exclusivity(unchecked) package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     /// The executions subscription to restore after a reconnect.
     private var executionsSubscription: (snapOrders: Bool, snapTrades: Bool)?
@@ -102,15 +144,17 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// The request in flight per table slot, kept for its outcome's callback. Fixed storage, not an
     /// array: no uniqueness or bounds checks, and the request is moved out, not copied, when it ends.
     private let requests: UnsafeMutablePointer<KrakenRequest?>
+    /// When each slot's request started waiting for the rate limit (0: it did not), for its latency's queue time.
+    private let queuedAt: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var waiters: [UInt64: RequestWaiter<KrakenAck>] = [:]
     private let methodIndex: [Int]
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     /// The venue's rate-counter costs of each request, from its orders' ages (with a limiter only).
     private var rates = KrakenRateControl()
     /// Pairs from the `instrument` channel (after `subscribeInstruments`), by symbol. Loop-confined.
-    public private(set) var pairs: [String: KrakenPair] = [:]
-    /// The `book` channel's verified books (after `subscribeBook`).
-    @exclusivity(unchecked) public private(set) var bookFeed: KrakenBookFeed?
+    package private(set) var pairs: [String: KrakenPair] = [:]
+    /// The `book` channel's verified books (after `subscribeBook`). Loop-confined.
+    @exclusivity(unchecked) package private(set) var bookFeed: KrakenBookFeed?
     /// Requests answered once per symbol or order (multi-id `cancel_order`, `book` for several symbols) waiting
     /// for the rest of their answers (same `req_id`).
     private var multiAnswers: [UInt64: (remaining: Int, rows: [KrakenOrderRow])] = [:]
@@ -127,19 +171,31 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// The loop's idle hook running the warmer, while a connection is open.
     @exclusivity(unchecked) private var idleHandler: Int?
 
-    public init(loop: EventLoop, configuration: Configuration) {
+    public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
+                logger: Logger = Logger(label: "tradewire.kraken")) {
         self.loop = loop
         self.configuration = configuration
+        self.handlers = handlers
+        self.logger = logger
+        let buffer = configuration.streamBufferSize
+        pushHub = StreamHub(defaultBufferSize: buffer)
+        executionHub = StreamHub(defaultBufferSize: buffer)
+        connectionHub = StreamHub(defaultBufferSize: buffer)
+        reconciliationHub = StreamHub(defaultBufferSize: buffer)
+        bookHub = StreamHub(defaultBufferSize: buffer)
         table = RequestTable(capacity: configuration.capacity)
         slots = table.capacity
         slotMask = table.slotMask
         requests = .allocate(capacity: slots)
         requests.initialize(repeating: nil, count: slots)
+        queuedAt = .allocate(capacity: slots)
+        queuedAt.initialize(repeating: 0, count: slots)
         let (s, a) = configuration.requestTimeout.components
         timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
         let recorder = LatencyRecorder()
         latency = recorder
         methodIndex = KrakenMethod.allCases.map { recorder.index(of: $0.rawValue) }
+        metrics = ClientMetrics(venue: "kraken", recorder: recorder, factory: configuration.metricsFactory ?? MetricsSystem.factory)
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
@@ -156,18 +212,47 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             return WebSocketConfiguration(url: url, tls: tls)
         }
         supervisor.isTerminal = { $0.code == 1008 }     // policy violation: reconnecting would repeat it
-        reconciler.deliver = { [weak self] in self?.onReconciliation?($0) }
+        // unowned(unsafe): the supervisor and reconciler belong to this client and end with it.
+        supervisor.onEvent = { [unowned(unsafe) self] in connectionEvent($0) }
+        reconciler.deliver = { [unowned(unsafe) self] list in
+            handlers.onReconciliation?(self, list)
+            for r in list { reconciliationHub.yield(r) }
+        }
     }
 
     deinit {
         requests.deinitialize(count: slots)
         requests.deallocate()
+        queuedAt.deallocate()
     }
 
     // MARK: connection
 
     /// Connect and wait for the upgrade (fetching the token first if there is a provider).
-    public func connect() async throws { try await supervisor.connect() }
+    public func connect() async throws {
+        for hub in hubs { hub.reopen() }
+        try await supervisor.connect()
+    }
+
+    private var hubs: [any ReopenableHub] { [pushHub, executionHub, connectionHub, reconciliationHub, bookHub] }
+
+    private func connectionEvent(_ e: ConnectionEvent) {
+        if case .connected(.reconnected) = e { metrics.reconnected() }
+        handlers.onConnection?(self, e)
+        connectionHub.yield(e)
+    }
+
+    // MARK: streams (any task; each access is a new subscription, see `EventStream`)
+
+    /// Every channel message: status, heartbeat, executions frames, instrument…
+    public var pushes: EventStream<KrakenPush> { pushHub.stream() }
+    /// Each execution report of the `executions` channel (after `subscribeExecutions`), snapshot rows included.
+    public var executions: EventStream<KrakenExecution> { executionHub.stream() }
+    public var connectionEvents: EventStream<ConnectionEvent> { connectionHub.stream() }
+    /// What became of each order whose request ended without an answer (docs/reliability.md).
+    public var reconciliations: EventStream<OrderReconciliation> { reconciliationHub.stream() }
+    /// The book feed's events (after `subscribeBook`); read a book with `book(_:)`.
+    public var bookEvents: EventStream<KrakenBookFeed.Event> { bookHub.stream() }
 
     public var isConnected: Bool { supervisor.isConnected }
 
@@ -188,8 +273,18 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    /// Close for good (no reconnect follows).
-    public func close() { supervisor.close() }
+    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
+    public func close() {
+        supervisor.close()
+        for hub in hubs { hub.finish() }
+    }
+
+    /// Close for good and return once the connection is closed and every request in flight has
+    /// completed (answered, or `.connectionLost`). The streams end once drained.
+    public func close() async {
+        await supervisor.closeAndWait()
+        for hub in hubs { hub.finish() }
+    }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
@@ -206,7 +301,6 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 warmer.run(token: token)
             }
         }
-        onConnection?(true, nil)
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
@@ -236,7 +330,6 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
         lastSequence = nil
         queued.removeAll()
-        onConnection?(false, close)
     }
 
     /// Hand the orders of a request that ended without an answer to the reconciler (by client order id:
@@ -299,8 +392,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             let costs = rates.costs(of: request, now: now)
             for c in costs.always { limiter.charge(cost: c.cost, key: c.pair, now: now) }
             if let c = costs.refusable, let over = limiter.acquire(cost: c.cost, key: c.pair, now: now) {
+                metrics.rateLimitHit()
                 if limiter.policy == .failFast {
-                    throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms")
+                    throw TradeWireError(code: .rateLimited, detail: "over \(over.limit); retry in \(over.retryAfterNs / 1_000_000) ms",
+                                         retryAfter: .nanoseconds(Int64(clamping: over.retryAfterNs)))
                 }
                 queueFrom = now
                 armDrain(after: over.retryAfterNs)
@@ -313,6 +408,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let slot = requests + Int(truncatingIfNeeded: id & slotMask)
         if queueFrom != 0 {
             slot.pointee = request
+            queuedAt[Int(truncatingIfNeeded: id & slotMask)] = queueFrom
             queued.append(id)
             armExpiry()
             return id
@@ -349,6 +445,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 capacity *= 4    // a large batch: try again with room (the empty frame above is harmless to no one: not sent)
             }
             table.markSent(id, submitNs: submitted, timeoutNs: timeoutNs)
+            metrics.sent()
             return nil
         } catch {
             return error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")
@@ -411,6 +508,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
         guard message.opcode == .text else { return }
+        metrics.received()
         // Decode time counts from the read that completed the message (its stamp is already
         // taken): one clock read before the callback instead of two.
         let t0 = message.receivedAt
@@ -467,7 +565,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 if x.isSnapshot { lastSequence = seq } else {
                     if let last = lastSequence, seq != last + 1 {
                         logger.warning("executions sequence gap", metadata: ["expected": "\(last + 1)", "received": "\(seq)"])
-                        onSequenceGap?(last + 1, seq)
+                        handlers.onSequenceGap?(self, last + 1, seq)
                     }
                     lastSequence = seq
                 }
@@ -478,7 +576,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                     bookFeed?.setPrecision(pair.bookPrecision, for: pair.symbol)
                 }
             }
-            onPush?(p)
+            handlers.onPush?(self, p)
+            pushHub.yield(p)
+            if executionHub.hasSubscribers, case .executions(let x) = p { for e in x.reports { executionHub.yield(e) } }
         }
     }
 
@@ -524,7 +624,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             if reconciler.isWatching {
                 reconciler.answeredLate(requestID: r.requestID, r.success
                     ? .success((orderID: r.orderID?.description ?? "", status: "acknowledged late"))
-                    : .failure(TradeWireError(code: .venueRejected, detail: r.error?.description ?? "rejected")))
+                    : .failure(.venueRejected(VenueError.kraken(r.errorText ?? "rejected"))))
             }
             logger.debug("response to an unknown or finished request", metadata: ["req_id": "\(r.requestID)"])
             return
@@ -535,7 +635,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         // as a whole, with no order placed, is a failure.
         let answeredPerOrder = r.orders?.contains { $0.orderID != nil || r.method == .cancelOrder } == true
         let result: Result<KrakenResponse, TradeWireError> = r.success || answeredPerOrder
-            ? .success(r) : .failure(TradeWireError(code: .venueRejected, detail: r.errorText ?? "rejected"))
+            ? .success(r) : .failure(.venueRejected(VenueError.kraken(r.errorText ?? "rejected")))
         if !r.success, Self.isStaleToken(r.errorText) { configuration.tokenProvider?.invalidate() }
         if let limiter = configuration.rateLimiter, let request = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
             if r.success || answeredPerOrder { rates.acknowledged(request, r, now: receivedAt) }
@@ -618,8 +718,17 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 reconciler.evidenceInView()
             }
         }
-        let lat = RequestLatency(nanoseconds: ns, decodeNanoseconds: decodeNs)
-        onResponse?(e.id, method, request, result, lat)
+        // A request that failed after it left has the time from its send to its failure.
+        let sent = e.submitNs != 0
+        let roundTrip = ns != 0 || !sent ? ns : MonotonicClock.nanoseconds() &- e.submitNs
+        let queuedSince = queuedAt[Int(truncatingIfNeeded: e.id & slotMask)]
+        if queuedSince != 0 { queuedAt[Int(truncatingIfNeeded: e.id & slotMask)] = 0 }
+        let lat = RequestLatency(nanoseconds: roundTrip, decodeNanoseconds: decodeNs,
+                                 queuedNanoseconds: queuedSince != 0 && sent ? e.submitNs &- queuedSince : 0, wasSent: sent)
+        if let onResponse = handlers.onResponse {
+            onResponse(self, KrakenCompletion(requestID: e.id, method: method, request: request, result: result, latency: lat))
+        }
+        metrics.completed(method: e.method, latency: lat, failed: { if case .failure = result { true } else { false } }())
         if configuration.logRequests {
             logger.info("WebSocket Request - ID: \(e.id) | Method: \(method.rawValue) | Latency: \(lat.microseconds)µs")
         }
@@ -656,13 +765,15 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// Subscribe to the `book` channel and keep verified books (`bookFeed`), at the pairs' precisions: those given
     /// here, else those of the `instrument` channel (subscribe to it first). A checksum mismatch withdraws the
     /// book and resubscribes the symbol (those requests reach `onResponse`).
-    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision] = [:],
-                              onEvent: (@Sendable (KrakenBookFeed.Event) -> Void)? = nil) async throws -> KrakenAck {
+    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision] = [:]) async throws -> KrakenAck {
         try await loop.submit { [self] in
             let feed = bookFeed ?? KrakenBookFeed(depth: depth)
             for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
             for (s, p) in precisions { feed.setPrecision(p, for: s) }
-            if let onEvent { feed.onEvent = onEvent }
+            feed.onEvent = { [unowned(unsafe) self] e in
+                handlers.onBook?(self, e)
+                bookHub.yield(e)
+            }
             let depth = feed.depth                  // not the feed itself: it holds this closure
             feed.resubscribe = { [weak self] symbol in
                 guard let self else { return }
@@ -678,37 +789,60 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         return try await request(.subscribeBook(symbols: symbols, depth: depth))
     }
 
-    /// Round-trip percentiles of a method (`"add_order"`).
-    public func latencyStats(for method: String) -> LatencyStats? {
-        (try? loop.runSync { [self] in latency.stats(for: method) }) ?? nil
+    /// Round-trip percentiles of a method, read on the loop (nil: none completed yet).
+    public func latencyStats(for method: KrakenMethod) async -> LatencyStats? {
+        (try? await loop.submit { [self] in latency.stats(for: method.rawValue) }) ?? nil
+    }
+
+    /// Round-trip percentiles of every method that completed a request.
+    public func allLatencyStats() async -> [LatencyStats] {
+        (try? await loop.submit { [self] in latency.allStats }) ?? []
+    }
+
+    /// Pairs from the `instrument` channel (after `subscribeInstruments`), by symbol.
+    public func instrumentPairs() async throws -> [String: KrakenPair] {
+        try await loop.submit { [self] in pairs }
+    }
+
+    /// A copy of a verified book (nil: not subscribed, not yet in sync, or withdrawn after a checksum
+    /// mismatch until it is rebuilt). For the zero-copy read on the loop thread, see `withBookFeed`.
+    public func book(_ symbol: String) async throws -> L2BookSnapshot? {
+        try await loop.submit { [self] in bookFeed?.book(symbol)?.snapshot() }
+    }
+
+    /// Read the book feed in place, on the loop thread (from a handler): no copy, no hop. Throws
+    /// `.notOnEventLoop` from any other thread, and `.closed` before `subscribeBook`.
+    public func withBookFeed<R>(_ body: (KrakenBookFeed) throws -> R) throws -> R {
+        guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "KrakenClient.withBookFeed runs on its loop") }
+        guard let feed = bookFeed else { throw TradeWireError(code: .closed, detail: "no book subscription (call subscribeBook first)") }
+        return try body(feed)
     }
 }
 
-/// `TradeWire.create(.kraken, …)` / `TradeWire.client(.kraken)`, as in seed 001.
-public struct KrakenVenue: Sendable {
-    public static let kraken = KrakenVenue()
-    public static let name = "kraken"
+extension KrakenClient: VenueClient {
+    public static let venueName = "kraken"
+}
+
+extension Venue where Client == KrakenClient {
+    /// Kraken Spot WS v2: `TradeWire.create(.kraken, …)` / `TradeWire.client(.kraken)`.
+    public static var kraken: Venue<KrakenClient> { Venue() }
 }
 
 extension TradeWire {
-    /// Create the process's Kraken client (once).
+    /// Create the process's Kraken client (once); fetch it anywhere with `TradeWire.client(.kraken)`.
     @discardableResult
-    public static func create(_ venue: KrakenVenue, loop: EventLoop, configuration: KrakenClient.Configuration) throws -> KrakenClient {
-        let c = KrakenClient(loop: loop, configuration: configuration)
-        try register(c, venue: KrakenVenue.name)
+    public static func create(_ venue: Venue<KrakenClient>, loop: EventLoop, configuration: KrakenClient.Configuration,
+                              handlers: KrakenClient.Handlers = .init()) throws -> KrakenClient {
+        let c = KrakenClient(loop: loop, configuration: configuration, handlers: handlers)
+        try register(c)
         return c
-    }
-
-    /// The Kraken client created earlier.
-    public static func client(_ venue: KrakenVenue) throws -> KrakenClient {
-        try client(KrakenVenue.name, as: KrakenClient.self)
     }
 }
 
 extension KrakenClient {
     /// Let `TradeWire.createAll(configJSON:)` create Kraken clients from `ws_apis` entries.
     public static func registerFactory() {
-        TradeWire.registerFactory(venue: KrakenVenue.name) { c, loop in
+        TradeWire.registerFactory(venue: venueName) { c, loop in
             var tls = c.insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
             if let ca = c.caFile { tls.additionalTrust.append(.caFile(ca)) }
             return KrakenClient(loop: loop, configuration: .init(

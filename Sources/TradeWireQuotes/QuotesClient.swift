@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import TradeWire
 
@@ -13,6 +14,10 @@ public struct QuotesAck: Sendable {
 /// latency, `pq` quotes and `hb` heartbeats, and the stream's limits enforced
 /// before anything is sent. The stream has no request ids: answers are matched
 /// to requests in order, per operation.
+///
+/// Threading (docs/threading.md): as `KrakenClient`: every public member is safe from any thread; handlers
+/// are `@Sendable`, given at creation, and run on the loop thread with the client passed in; `send` is the
+/// loop thread's zero-hop path and refuses (`.notOnEventLoop`) elsewhere; the client's state is loop-confined.
 public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var url: WebSocketURL
@@ -24,6 +29,10 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         public var reconnect: ReconnectPolicy?
         /// Fetches a fresh bearer token for each connection attempt (overrides `bearerToken`).
         public var bearerTokenProvider: (@Sendable () async throws -> String)?
+        /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
+        public var streamBufferSize = 4096
+        /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
+        public var metricsFactory: (any MetricsFactory)?
 
         public init(url: WebSocketURL, bearerToken: String, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = QuotesClient.sharedRateLimiter,
@@ -38,8 +47,30 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public typealias Callback = (_ requestID: UInt64, _ op: QuotesOp, _ request: QuotesRequest,
-                                 _ result: Result<QuotesResponse, TradeWireError>, _ latency: RequestLatency) -> Void
+    /// What the client calls on its loop thread (`@Sendable`: the compiler checks what each closure captures).
+    public struct Handlers: Sendable {
+        /// Every completed request, exactly once.
+        public var onResponse: (@Sendable (QuotesClient, QuotesCompletion) -> Void)?
+        /// A quote (`pq`); the product name is lent inline, no allocation.
+        public var onQuote: (@Sendable (QuotesClient, Quote) -> Void)?
+        /// A heartbeat's timestamp.
+        public var onHeartbeat: (@Sendable (QuotesClient, Int64) -> Void)?
+        /// Errors the stream sent that answer no pending request.
+        public var onError: (@Sendable (QuotesClient, QuotesError) -> Void)?
+        public var onConnection: (@Sendable (QuotesClient, ConnectionEvent) -> Void)?
+
+        public init(onResponse: (@Sendable (QuotesClient, QuotesCompletion) -> Void)? = nil,
+                    onQuote: (@Sendable (QuotesClient, Quote) -> Void)? = nil,
+                    onHeartbeat: (@Sendable (QuotesClient, Int64) -> Void)? = nil,
+                    onError: (@Sendable (QuotesClient, QuotesError) -> Void)? = nil,
+                    onConnection: (@Sendable (QuotesClient, ConnectionEvent) -> Void)? = nil) {
+            self.onResponse = onResponse
+            self.onQuote = onQuote
+            self.onHeartbeat = onHeartbeat
+            self.onError = onError
+            self.onConnection = onConnection
+        }
+    }
 
     /// 50 requests/minute, process-wide, failing fast with the limit's name.
     public static let sharedRateLimiter = VenueRateLimiter(
@@ -48,20 +79,21 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public let latency = LatencyRecorder()
-    public var logger = Logger(label: "tradewire.quotes")
-    public var onResponse: Callback?
-    /// A quote (`pq`), on the loop thread; the name is lent inline, no allocation.
-    public var onQuote: ((_ product: InlineText, _ quote: FixedDecimal, _ timestamp: Int64) -> Void)?
-    public var onHeartbeat: ((Int64) -> Void)?
-    /// Errors the stream sent that answer no pending request.
-    public var onError: ((QuotesError) -> Void)?
-    public var onConnection: ((Bool, WebSocketClose?) -> Void)?
+    /// Loop-confined: read it through `latencyStats(for:)`.
+    package let latency = LatencyRecorder()
+    package let metrics: ClientMetrics
+    public let logger: Logger
+    private let handlers: Handlers
+    private let quoteHub: StreamHub<Quote>
+    private let heartbeatHub: StreamHub<Int64>
+    private let errorHub: StreamHub<QuotesError>
+    private let connectionHub: StreamHub<ConnectionEvent>
+    private var hubs: [any ReopenableHub] { [quoteHub, heartbeatHub, errorHub, connectionHub] }
 
-    /// Products the stream confirmed (loop thread).
-    public private(set) var subscriptions: Set<String> = []
+    /// Products the stream confirmed (loop thread; `subscriptionCount()`/`subscribedProducts()` from any task).
+    package private(set) var subscriptions: Set<String> = []
     private var requested = 0                 // names in subscribe requests still unanswered
-    public private(set) var supervisor: ConnectionSupervisor!
+    package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     /// Names to subscribe again after a reconnect, sent as the rate limit allows.
     private var toRestore: [String] = []
@@ -86,31 +118,68 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     /// The async request being sent: its parts' completions go to it.
     private var pendingGroup: AckGroup?
 
-    public init(loop: EventLoop, configuration: Configuration) {
+    public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
+                logger: Logger = Logger(label: "tradewire.quotes")) {
         self.loop = loop
         self.configuration = configuration
+        self.handlers = handlers
+        self.logger = logger
+        let buffer = configuration.streamBufferSize
+        quoteHub = StreamHub(defaultBufferSize: buffer)
+        heartbeatHub = StreamHub(defaultBufferSize: buffer)
+        errorHub = StreamHub(defaultBufferSize: buffer)
+        connectionHub = StreamHub(defaultBufferSize: buffer)
         pending = PendingRequests(loop: loop, latency: latency, timeout: configuration.requestTimeout)
+        metrics = ClientMetrics(venue: "quotes", recorder: latency, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+        pending.metrics = metrics
         pending.onComplete = { [unowned self] id, request, result, latency in settled(id, request, result, latency) }
         let c = configuration
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: c.reconnect, retireAfter: c.requestTimeout) {
             let token = try await c.bearerTokenProvider?() ?? c.bearerToken
             return WebSocketConfiguration(url: c.url, headers: [("Authorization", "Bearer \(token)")], tls: c.tls)
         }
+        // unowned(unsafe): the supervisor belongs to this client and ends with it.
+        supervisor.onEvent = { [unowned(unsafe) self] e in
+            if case .connected(.reconnected) = e { metrics.reconnected() }
+            handlers.onConnection?(self, e)
+            connectionHub.yield(e)
+        }
     }
 
     // MARK: connection
 
-    public func connect() async throws { try await supervisor.connect() }
+    public func connect() async throws {
+        for hub in hubs { hub.reopen() }
+        try await supervisor.connect()
+    }
 
-    /// Close for good (no reconnect follows).
-    public func close() { supervisor.close() }
+    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
+    public func close() {
+        supervisor.close()
+        for hub in hubs { hub.finish() }
+    }
+
+    /// Close for good and return once the connection is closed and every request in flight has completed.
+    public func close() async {
+        await supervisor.closeAndWait()
+        for hub in hubs { hub.finish() }
+    }
+
+    // MARK: streams (any task; each access is a new subscription, see `EventStream`)
+
+    /// Quotes of the subscribed products.
+    public var quotes: EventStream<Quote> { quoteHub.stream() }
+    /// Heartbeat timestamps.
+    public var heartbeats: EventStream<Int64> { heartbeatHub.stream() }
+    /// Errors the stream sent that answer no pending request.
+    public var errors: EventStream<QuotesError> { errorHub.stream() }
+    public var connectionEvents: EventStream<ConnectionEvent> { connectionHub.stream() }
 
     public var isConnected: Bool { supervisor.isConnected }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
         if kind != .first { restoreSubscriptions() }
-        onConnection?(true, nil)
     }
 
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
@@ -122,7 +191,6 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
         subscriptions.removeAll()
         if let t = restoreTimer { loop.cancelTimer(t); restoreTimer = nil }
-        onConnection?(false, close)
     }
 
     /// Subscribe again to what the lost connection had, 100 names a request, as fast as the rate limit allows.
@@ -193,6 +261,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
                     return w.overflowed ? 0 : w.count
                 }
                 pending.markSent(id, submitNs: submitted)
+                metrics.sent()
             } catch {
                 pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
             }
@@ -205,14 +274,20 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
         guard message.opcode == .text else { return }
+        metrics.received()
         let inbound: QuotesInbound
         do { inbound = try QuotesDecoder.decode(message.bytes) } catch {
             logger.warning("undecodable quotes message", metadata: ["error": "\(error)"])
             return
         }
         switch inbound {
-        case .quote(let p, let q, let t): onQuote?(p, q, t)
-        case .heartbeat(let t): onHeartbeat?(t)
+        case .quote(let p, let q, let t):
+            let quote = Quote(product: p, price: q, timestamp: t)
+            handlers.onQuote?(self, quote)
+            quoteHub.yield(quote)
+        case .heartbeat(let t):
+            handlers.onHeartbeat?(self, t)
+            heartbeatHub.yield(t)
         case .response(let r):
             let op: QuotesOp
             switch r {
@@ -224,9 +299,10 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         case .error(let e):
             let op: QuotesOp? = e.opRequest.flatMap { $0 == "unsubscribeAll" ? .unsubscribe : QuotesOp(rawValue: $0) }
             if let op, fifo[op]?.isEmpty == false {
-                answer(op, .failure(TradeWireError(code: .venueRejected, detail: "\(e.code.wireName): \(e.msg)")), at: message.receivedAt)
+                answer(op, .failure(.venueRejected(VenueError(venue: "quotes", code: e.code.wireName, message: e.msg))), at: message.receivedAt)
             } else {
-                onError?(e)
+                handlers.onError?(self, e)
+                errorHub.yield(e)
             }
         }
     }
@@ -251,7 +327,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             case .pong: break
             }
         }
-        onResponse?(id, request.op, request, result, latency)
+        handlers.onResponse?(self, QuotesCompletion(requestID: id, op: request.op, request: request, result: result, latency: latency))
     }
 
     // MARK: async API (any thread)
@@ -277,6 +353,18 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     public func ping(_ msg: String) async throws -> QuotesAck { try await request(.ping(msg))[0] }
 
     public func subscriptionCount() async throws -> Int { try await loop.submit { [self] in subscriptions.count } }
+    /// The products the stream confirmed.
+    public func subscribedProducts() async throws -> Set<String> { try await loop.submit { [self] in subscriptions } }
+
+    /// Round-trip percentiles of an operation, read on the loop (nil: none completed yet).
+    public func latencyStats(for op: QuotesOp) async -> LatencyStats? {
+        (try? await loop.submit { [self] in latency.stats(for: op.rawValue) }) ?? nil
+    }
+
+    /// Round-trip percentiles of every operation that completed a request.
+    public func allLatencyStats() async -> [LatencyStats] {
+        (try? await loop.submit { [self] in latency.allStats }) ?? []
+    }
 }
 
 /// The bearer token is a credential: never printed, dumped or mirrored.
@@ -287,5 +375,42 @@ extension QuotesClient.Configuration: CustomStringConvertible, CustomDebugString
     public var debugDescription: String { description }
     public var customMirror: Mirror {
         Mirror(self, children: ["url": url, "bearerToken": "<redacted>", "requestTimeout": requestTimeout])
+    }
+}
+
+/// One quote (`pq`) of a subscribed product.
+public struct Quote: Sendable {
+    /// The product's name, inline (no allocation).
+    public let product: InlineText
+    public let price: FixedDecimal
+    public let timestamp: Int64
+}
+
+/// A completed quotes request, as `Handlers.onResponse` receives it on the loop thread.
+public struct QuotesCompletion: Sendable {
+    public let requestID: UInt64
+    public let op: QuotesOp
+    public let request: QuotesRequest
+    public let result: Result<QuotesResponse, TradeWireError>
+    public let latency: RequestLatency
+}
+
+extension QuotesClient: VenueClient {
+    public static let venueName = "quotes"
+}
+
+extension Venue where Client == QuotesClient {
+    /// The quotes stream (seed 002): `TradeWire.create(.quotes, …)` / `TradeWire.client(.quotes)`.
+    public static var quotes: Venue<QuotesClient> { Venue() }
+}
+
+extension TradeWire {
+    /// Create the process's quotes client (once); fetch it anywhere with `TradeWire.client(.quotes)`.
+    @discardableResult
+    public static func create(_ venue: Venue<QuotesClient>, loop: EventLoop, configuration: QuotesClient.Configuration,
+                              handlers: QuotesClient.Handlers = .init()) throws -> QuotesClient {
+        let c = QuotesClient(loop: loop, configuration: configuration, handlers: handlers)
+        try register(c)
+        return c
     }
 }

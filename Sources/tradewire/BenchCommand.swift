@@ -83,21 +83,18 @@ struct Bench: ParsableCommand {
         if kraken {
             var kc = KrakenClient.Configuration(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil)
             kc.warmUpWhileIdle = !noWarmUp
-            let client = KrakenClient(loop: loop, configuration: kc)
-            krakenDriver = KrakenRoundTrips(client: client, requests: [.addOrder(KrakenAddOrder(order))], capacity: min(count, 1_000_000))
+            // Not `[weak krakenDriver]` in its handlers: a weak reference moves an object's counts to a side table,
+            // and every retain of the driver in the timed callback would take the slow path (seen in perf).
+            let driver = KrakenRoundTrips(loop: loop, configuration: kc, requests: [.addOrder(KrakenAddOrder(order))],
+                                          capacity: min(count, 1_000_000))
+            krakenDriver = driver
+            let client = driver.client!
             let up = Completion()
-            // Not `[weak krakenDriver]`: a weak reference moves an object's counts to a side table, and every
-            // retain of the driver in the timed callback would take the slow path (seen in perf).
-            client.onConnection = { ok, close in
-                up.signal()
-                if let close { print("connection: \(close)") }
-            }
             let failure = Locked<Error?>(nil)
-            Task { do { try await client.connect() } catch { failure.withLock { $0 = error }; up.signal() } }
+            Task { do { try await client.connect() } catch { failure.withLock { $0 = error } }; up.signal() }
             up.wait()
             if let e = failure.withLock({ $0 }) { throw ValidationError("could not connect to \(wsURL): \(e)") }
             guard client.isConnected else { throw ValidationError("could not connect to \(wsURL)") }
-            krakenDriver?.watchConnection()
         } else {
             conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tlsConfig), handler: driver)
             driver.opened.wait()

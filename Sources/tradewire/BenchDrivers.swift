@@ -75,8 +75,12 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
 /// Sequential Kraken round trips: each ack's callback issues the next request,
 /// cycling through `requests` (one add_order for the bench; buy and sell in turn
 /// for the soak, so the venue's book stays flat).
+///
+/// `@unchecked Sendable`: its handlers run on the client's loop thread, and so does everything that touches
+/// its state (`start`, `takeUserSamples` are called through the loop).
 final class KrakenRoundTrips: @unchecked Sendable {
-    let client: KrakenClient
+    /// Set once, before the client connects (its handlers are this driver's).
+    private(set) var client: KrakenClient!
     let requests: [KrakenRequest]
     /// The library's own figure: frame handed to the kernel -> reap of the ack.
     var samples: [UInt64] = []
@@ -90,33 +94,31 @@ final class KrakenRoundTrips: @unchecked Sendable {
     private var record = false
     let chunkDone = Completion()
 
-    init(client: KrakenClient, requests: [KrakenRequest], capacity: Int) {
-        self.client = client
+    /// The driver makes its client, so that the client's handlers are its own.
+    init(loop: EventLoop, configuration: KrakenClient.Configuration, requests: [KrakenRequest], capacity: Int) {
         self.requests = requests
         samples.reserveCapacity(capacity)
         userSamples.reserveCapacity(capacity)
         // unowned(unsafe): run() stops the loop before the driver goes, and the timed callback skips the unowned check.
-        client.onResponse = { [unowned(unsafe) self] _, _, _, result, latency in
-            let now = twf_now_ns()
-            switch result {
-            case .success:
-                if record {
-                    samples.append(latency.nanoseconds)
-                    userSamples.append(now - issuedAt)
+        let handlers = KrakenClient.Handlers(
+            onResponse: { [unowned(unsafe) self] _, completion in
+                let now = twf_now_ns()
+                switch completion.result {
+                case .success:
+                    if record {
+                        samples.append(completion.latency.nanoseconds)
+                        userSamples.append(now - issuedAt)
+                    }
+                case .failure(let e): errors += 1; lastError = "\(e)"
                 }
-            case .failure(let e): errors += 1; lastError = "\(e)"
-            }
-            remaining -= 1
-            if remaining > 0 { issue() } else { chunkDone.signal() }
-        }
-        watchConnection()
-    }
-
-    /// A lost connection fails the chunk in progress.
-    func watchConnection() {
-        client.onConnection = { [unowned self] up, close in
-            if !up { errors += 1; lastError = close.map { "\($0)" }; chunkDone.signal() }
-        }
+                remaining -= 1
+                if remaining > 0 { issue() } else { chunkDone.signal() }
+            },
+            onConnection: { [unowned(unsafe) self] _, event in
+                // A lost connection fails the chunk in progress.
+                if case .disconnected(let close, _) = event { errors += 1; lastError = "\(close)"; chunkDone.signal() }
+            })
+        client = KrakenClient(loop: loop, configuration: configuration, handlers: handlers)
     }
 
     /// On the loop thread.

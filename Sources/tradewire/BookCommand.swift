@@ -88,8 +88,8 @@ struct Book: AsyncParsableCommand {
         guard let streamBase else { throw ValidationError("--url: not a ws:// or wss:// URL") }
         let api = BinanceClient(loop: loop, configuration: .init(url: apiURL, credentials: credentials, rateLimiter: nil))
         try await api.connect()
-        let stream = BinanceMarketStream(loop: loop, base: streamBase, api: api, symbols: [symbol], depth: depth)
-        stream.onEvent = { s, e in if case .synced = e {} else { print("  \(s): \(e)") } }
+        let stream = BinanceMarketStream(loop: loop, base: streamBase, api: api, symbols: [symbol], depth: depth,
+                                         onEvent: { s, e in if case .synced = e {} else { print("  \(s): \(e)") } })
         try await stream.connect()
         let flowRate = self.flowRate
         let flowTask = serverLoop == nil ? nil : Task { await Self.binanceFlow(api, symbol: symbol, perSecond: flowRate) }
@@ -104,8 +104,8 @@ struct Book: AsyncParsableCommand {
         }
         flowTask?.cancel()
         _ = await flowTask?.value
-        stream.close()
-        api.close()
+        await stream.close()
+        await api.close()
         try await Task.sleep(for: .milliseconds(50))
         loop.shutdown()
         serverLoop?.shutdown()
@@ -129,7 +129,15 @@ struct Book: AsyncParsableCommand {
             try await trader.connect()
             flow = trader
         }
-        let client = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL(target!), rateLimiter: nil))
+        let client = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL(target!), rateLimiter: nil),
+                                  handlers: .init(onBook: { _, event in
+            switch event {
+            case .checksumMismatch(let s, let expected, let computed):
+                print("  \(s): checksum \(computed) != the venue's \(expected): book withdrawn, resubscribing")
+            case .unusable(let s, let why): print("  \(s): \(why)")
+            case .snapshot, .update: break
+            }
+        }))
         try await client.connect()
         var precisions: [String: KrakenBookFeed.Precision] = [:]
         if let p = pricePrecision, let q = qtyPrecision {
@@ -143,14 +151,7 @@ struct Book: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-        let ack = try await client.subscribeBook([symbol], depth: depth, precisions: precisions) { event in
-            switch event {
-            case .checksumMismatch(let s, let expected, let computed):
-                print("  \(s): checksum \(computed) != the venue's \(expected): book withdrawn, resubscribing")
-            case .unusable(let s, let why): print("  \(s): \(why)")
-            case .snapshot, .update: break
-            }
-        }
+        let ack = try await client.subscribeBook([symbol], depth: depth, precisions: precisions)
         guard ack.response.success else { throw ValidationError("book subscribe refused: \(ack.response.errorText ?? "")") }
         let flowRate = self.flowRate, scale = pricePrecision ?? 1
         let flowTask = flow.map { trader in Task { await Self.flow(trader, symbol: symbol, perSecond: flowRate, scale: scale) } }
@@ -165,8 +166,8 @@ struct Book: AsyncParsableCommand {
         }
         flowTask?.cancel()
         _ = await flowTask?.value
-        client.close()
-        flow?.close()
+        await client.close()
+        await flow?.close()
         try await Task.sleep(for: .milliseconds(50))
         loop.shutdown()
         serverLoop?.shutdown()

@@ -52,26 +52,30 @@ struct Demo: AsyncParsableCommand {
                                          restURL: "https://127.0.0.1:\(secure.port)", tls: trust)
         var krakenConfig = KrakenClient.Configuration(url: try WebSocketURL("wss://127.0.0.1:\(secure.port)/v2"), tls: trust, rateLimiter: limiter)
         krakenConfig.tokenProvider = tokens
-        try TradeWire.create(.kraken, loop: loop, configuration: krakenConfig)
+        // Handlers run on the loop thread; they are @Sendable, so the compiler checks what they capture
+        // (`quiet` is a lock-guarded flag, not a bare var).
+        let quiet = Locked(false)
+        try TradeWire.create(.kraken, loop: loop, configuration: krakenConfig, handlers: .init(
+            onResponse: { _, done in
+                if quiet.withLock({ $0 }) { return }
+                print("WebSocket Request - ID: \(done.requestID) | Method: \(done.method.rawValue) | Latency: \(done.latency)")
+                print("Request Params: \(Self.params(done.request, id: done.requestID))")
+                switch done.result {
+                case .success(let r): print("Response Data: \(Self.describe(r))\n")
+                case .failure(let e): print("Response Error: \(e.venueError.map { "\($0.code)" } ?? e.detail)\n")
+                }
+            },
+            onPush: { _, push in
+                guard !quiet.withLock({ $0 }), case .executions(let x) = push else { return }
+                for e in x.reports {
+                    var line = "  executions \(x.isSnapshot ? "snapshot" : "update") seq=\(x.sequence ?? 0): \(e.execType) \(e.orderID.map { "\($0)" } ?? "-")"
+                    if let s = e.orderStatus { line += " status=\(s)" }
+                    if let q = e.lastQty, let p = e.lastPrice { line += " fill \(q) @ \(p) (\(e.isMaker == true ? "maker" : "taker"))" }
+                    if let r = e.reason { line += " reason=\"\(r)\"" }
+                    print(line)
+                }
+            }))
         let trader = try TradeWire.client(.kraken)
-        trader.onResponse = { id, method, request, result, latency in
-            print("WebSocket Request - ID: \(id) | Method: \(method.rawValue) | Latency: \(latency.microseconds)µs")
-            print("Request Params: \(Self.params(request, id: id))")
-            switch result {
-            case .success(let r): print("Response Data: \(Self.describe(r))\n")
-            case .failure(let e): print("Response Error: \(e.detail)\n")
-            }
-        }
-        trader.onPush = { push in
-            guard case .executions(let x) = push else { return }
-            for e in x.reports {
-                var line = "  executions \(x.isSnapshot ? "snapshot" : "update") seq=\(x.sequence ?? 0): \(e.execType) \(e.orderID.map { "\($0)" } ?? "-")"
-                if let s = e.orderStatus { line += " status=\(s)" }
-                if let q = e.lastQty, let p = e.lastPrice { line += " fill \(q) @ \(p) (\(e.isMaker == true ? "maker" : "taker"))" }
-                if let r = e.reason { line += " reason=\"\(r)\"" }
-                print(line)
-            }
-        }
         try await trader.connect()
         print("== token: POST /0/private/GetWebSocketsToken (API-Sign = HMAC-SHA512), over TLS: \(try await tokens.token().prefix(8))…\n")
         // A second session plays the other side of the book.
@@ -141,10 +145,16 @@ struct Demo: AsyncParsableCommand {
         let quotes = QuotesClient(loop: loop, configuration: .init(
             url: try WebSocketURL("wss://127.0.0.1:\(secure.port)/quotewebsocket/1.0.0"), bearerToken: "demo-bearer",
             tls: TLSConfiguration(additionalTrust: [.caFile(cert.caFile)])))
-        let received = Locked(0)
-        quotes.onQuote = { product, quote, ts in
-            let n = received.withLock { $0 += 1; return $0 }
-            if n <= 5 { print("  pq \(product) \(quote) @\(ts)") }
+        // The quotes as an AsyncSequence, read by a task of their own (a lagging reader would get a `.gap`).
+        let quoteStream = quotes.quotes
+        let reader = Task {
+            var n = 0
+            for await item in quoteStream {
+                guard case .event(let q) = item else { continue }
+                n += 1
+                if n <= 5 { print("  pq \(q.product) \(q.price) @\(q.timestamp)") }
+            }
+            return n
         }
         do {
             let rejected = QuotesClient(loop: loop, configuration: .init(
@@ -164,16 +174,16 @@ struct Demo: AsyncParsableCommand {
         let pong = try await quotes.ping("1234")
         print("WebSocket Request - ID: \(pong.requestID) | Method: ping | Latency: \(pong.latency.microseconds)µs")
         _ = try await quotes.unsubscribeAll()
-        print("  \(received.withLock { $0 }) quotes received in 200 ms\n")
-        quotes.close()
+        await quotes.close()
+        print("  \(await reader.value) quotes received in 200 ms\n")
 
         print("== broker order gateway (seed 000): orders_subscribe, send_order with clOrdId, order_ack, order_report")
-        let gw = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")))
-        let gwMaker = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")))
-        gw.onReport = { r in
+        let gw = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")),
+                               handlers: .init(onReport: { _, r in
             print("  order_report (\(r.rawPrimaryShape ? "raw or" : "flat")): clOrdId=\(r.clientOrderID ?? "-") orderId=\(r.orderID ?? "-") status=\(r.status.rawValue)"
                   + (r.lastQty.map { q in " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" } ?? ""))
-        }
+        }))
+        let gwMaker = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")))
         try await gw.connect()
         try await gwMaker.connect()
         _ = try await gwMaker.ordersSubscribe(account: "16557")
@@ -188,18 +198,18 @@ struct Demo: AsyncParsableCommand {
         do { _ = try await gw.sendOrder(GatewayOrder(symbol: "", side: .buy, size: "1", price: "1"), clOrdId: ClientOrderID("MI_ORDEN_002")!) }
         catch let e as TradeWireError { print("  a refused order: \(e.detail)") }
         try await Task.sleep(for: .milliseconds(30))
-        gw.close()
-        gwMaker.close()
+        await gw.close()
+        await gwMaker.close()
         print("")
 
         print("== Binance WS API: HMAC-signed order.place, Ed25519 session.logon and the user data stream, a bad signature")
         let bn = BinanceClient(loop: loop, configuration: .init(
             url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws-api/v3"),
-            credentials: .init(apiKey: "demo-binance-key", key: .ed25519(privateKeyPEM: edPrivate))))
-        bn.onExecutionReport = { r in
-            print("  executionReport: \(r.executionType) \(r.symbol) order \(r.orderId) status=\(r.status.rawValue)"
-                  + (r.lastQty.map { q in q > .zero ? " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" : "" } ?? ""))
-        }
+            credentials: .init(apiKey: "demo-binance-key", key: .ed25519(privateKeyPEM: edPrivate))), handlers: .init(
+            onExecutionReport: { _, r in
+                print("  executionReport: \(r.executionType) \(r.symbol) order \(r.orderId) status=\(r.status.rawValue)"
+                      + (r.lastQty.map { q in q > .zero ? " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" : "" } ?? ""))
+            }))
         try await bn.connect()
         let logon = try await bn.logon()
         print("WebSocket Request - ID: \(logon.requestID) | Method: session.logon | Latency: \(logon.latency.microseconds)µs")
@@ -219,13 +229,12 @@ struct Demo: AsyncParsableCommand {
             _ = try await wrong.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "1"))
         } catch let e as TradeWireError { print("  a wrong secret: \(e.detail)") }
         try await Task.sleep(for: .milliseconds(30))
-        bn.close()
-        bhmac.close()
+        await bn.close()
+        await bhmac.close()
         print("")
 
         // Quietly, many more round trips for the summary.
-        trader.onResponse = nil
-        trader.onPush = nil
+        quiet.withLock { $0 = true }
         for i in 0..<count {
             let a = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.01", price: "20000"))
             if i % 2 == 0 { _ = try await trader.cancelOrder(.orderIDs([a.response.orderID!.description])) }
@@ -239,8 +248,8 @@ struct Demo: AsyncParsableCommand {
                   + String(format: "%7d %8.1f %8.1f %8.1f %8.1f %8.1f", s.count, s.p50, s.p90, s.p99, s.p999, s.max))
         }
         print("\n(for the callback hot path without thread hops: tradewire bench --venue kraken --floor)")
-        maker.close()
-        trader.close()
+        await maker.close()
+        await trader.close()
         try await Task.sleep(for: .milliseconds(50))
         TradeWire.removeAll()
     }

@@ -29,17 +29,16 @@ struct Soak: ParsableCommand {
         ] + (venueBusyPoll ? ["--busy-poll"] : []))
         defer { venue.stop() }
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
-        let kraken = KrakenClient(loop: loop, configuration: .init(
-            url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/v2"), token: "soak-token", rateLimiter: nil))
-        let quotes = QuotesClient(loop: loop, configuration: .init(
-            url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/quotewebsocket/1.0.0"),
-            bearerToken: "demo-bearer", rateLimiter: nil))
-        let driver = KrakenRoundTrips(client: kraken, requests: [Side.buy, .sell].map {
-            .addOrder(KrakenAddOrder(Order.limit("BTC/USD", $0, quantity: "0.5", price: "26500.4")))
-        }, capacity: 1_000)
+        let driver = KrakenRoundTrips(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/v2"), token: "soak-token", rateLimiter: nil),
+            requests: [Side.buy, .sell].map { .addOrder(KrakenAddOrder(Order.limit("BTC/USD", $0, quantity: "0.5", price: "26500.4"))) },
+            capacity: 1_000)
+        let kraken = driver.client!
         defer { withExtendedLifetime(driver) { loop.shutdown() } }   // its callbacks run until the loop stops
         let received = Locked(0)
-        quotes.onQuote = { _, _, _ in received.withLock { $0 += 1 } }
+        let quotes = QuotesClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/quotewebsocket/1.0.0"),
+            bearerToken: "demo-bearer", rateLimiter: nil), handlers: .init(onQuote: { _, _ in received.withLock { $0 += 1 } }))
         try blockingAwait {
             try await kraken.connect()
             try await quotes.connect()

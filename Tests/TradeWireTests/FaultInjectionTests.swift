@@ -258,7 +258,7 @@ struct FaultInjectionTests {
             let retry = try #require(last.withLock { $0 })
             #expect((retry != nil) == retries, "close \(code)")
             if retries { while Date() < deadline, opens.withLock({ $0 }) < 2 { try? await Task.sleep(for: .milliseconds(2)) }; #expect(opens.withLock { $0 } >= 2) }
-            client.close()
+            await client.close()
             server.close()
         }
     }

@@ -68,7 +68,7 @@ struct AwaitedRequestTests {
     @Test func anAwaitedRequestAfterCloseReturnsClosed() async throws {
         let v = try Venues()
         try await v.connectAll()
-        v.kraken.close(); v.binance.close(); v.gateway.close(); v.quotes.close()
+        await v.kraken.close(); await v.binance.close(); await v.gateway.close(); await v.quotes.close()
         let codes = await v.requestEach()
         #expect(codes.count == 4)
         for (venue, code) in codes { #expect(code == .closed, "\(venue): \(String(describing: code))") }

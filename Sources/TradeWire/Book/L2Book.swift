@@ -116,3 +116,20 @@ public final class L2Book {
         }
     }
 }
+
+/// A copy of an `L2Book` at one moment, to hand to another thread (`L2Book` itself is loop-confined).
+public struct L2BookSnapshot: Sendable, Equatable {
+    public let bids: [L2Level]
+    public let asks: [L2Level]
+    public let priceScale: UInt8
+    public let qtyScale: UInt8
+    public var bestBid: L2Level? { bids.first }
+    public var bestAsk: L2Level? { asks.first }
+}
+
+extension L2Book {
+    /// A copy of the book now (allocates: for readers off the loop, not the update path).
+    public func snapshot() -> L2BookSnapshot {
+        L2BookSnapshot(bids: Array(bids), asks: Array(asks), priceScale: priceScale, qtyScale: qtyScale)
+    }
+}

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,27 +11,13 @@ import Glibc
 /// here (`didOpen`, `didClose`); the supervisor says what the event means for
 /// the client. Requests carry the `generation` of the connection they went out
 /// on, so that closing a retired connection fails only its own requests.
-/// Loop-confined, except `connect()`.
-public final class ConnectionSupervisor: @unchecked Sendable {
-    /// What the supervisor did, for the application (on the loop thread).
-    public enum Event: Sendable {
-        /// A connection opened: the first one, a reconnect after a loss, or a planned replacement.
-        case connected(OpenKind)
-        /// The connection ended; `retryIn` is nil when no reconnect follows (closed by the
-        /// application, terminal close, no policy, or attempts exhausted).
-        case disconnected(WebSocketClose, retryIn: Duration?)
-        /// No bytes arrived for `silentFor`: the connection was dropped.
-        case stale(silentFor: Duration)
-        /// A planned replacement started (age limit, venue shutdown notice).
-        case replacing(reason: String)
-        /// A reconnect attempt could not even start (e.g. the token fetch failed).
-        case attemptFailed(TradeWireError)
-    }
-
-    public enum OpenKind: Sendable, Equatable { case first, reconnected, replacement }
+/// Loop-confined, except `connect()`: package-internal, the clients expose what it does as `ConnectionEvent`s.
+package final class ConnectionSupervisor: @unchecked Sendable {
+    package typealias Event = ConnectionEvent
+    package typealias OpenKind = ConnectionEvent.OpenKind
 
     /// What a closed connection was to the client.
-    public enum CloseKind: Sendable, Equatable {
+    package enum CloseKind: Sendable, Equatable {
         /// The connection requests were going out on: the client is now disconnected.
         case current(generation: Int)
         /// A connection being retired after a replacement: only its own requests end.
@@ -39,11 +26,11 @@ public final class ConnectionSupervisor: @unchecked Sendable {
         case standby
     }
 
-    public let loop: EventLoop
-    public let policy: ReconnectPolicy?
+    package let loop: EventLoop
+    package let policy: ReconnectPolicy?
     /// Whether a close ends the session for good (Kraken: 1008).
-    public var isTerminal: (WebSocketClose) -> Bool = { _ in false }
-    public var onEvent: ((Event) -> Void)?
+    package var isTerminal: (WebSocketClose) -> Bool = { _ in false }
+    package var onEvent: ((Event) -> Void)?
 
     /// The connection requests go out on. (Read on every request: no runtime exclusivity
     /// tracking, as for the clients' own loop-confined state.)
@@ -51,7 +38,7 @@ public final class ConnectionSupervisor: @unchecked Sendable {
     /// Increases each time a connection becomes current; requests are tagged with it.
     @exclusivity(unchecked) public private(set) var generation = 0
     /// Reconnects after a loss so far.
-    public private(set) var reconnects = 0
+    package private(set) var reconnects = 0
 
     private weak var handler: (any WebSocketHandler)?
     private let prepare: @Sendable () async throws -> WebSocketConfiguration
@@ -67,10 +54,11 @@ public final class ConnectionSupervisor: @unchecked Sendable {
     private var ageTimer: Int?
     private var openedAt: UInt64 = 0
     private var firstConnect: CheckedContinuation<Void, Error>?
+    private var closeWaiters: [RequestWaiter<Void>] = []
 
     /// `prepare` makes the configuration of each attempt (fresh tokens and headers);
     /// `retireAfter` is how long a replaced connection may finish its requests.
-    public init(loop: EventLoop, handler: any WebSocketHandler, policy: ReconnectPolicy?, retireAfter: Duration = .seconds(10),
+    package init(loop: EventLoop, handler: any WebSocketHandler, policy: ReconnectPolicy?, retireAfter: Duration = .seconds(10),
                 prepare: @escaping @Sendable () async throws -> WebSocketConfiguration) {
         self.loop = loop
         self.handler = handler
@@ -79,12 +67,14 @@ public final class ConnectionSupervisor: @unchecked Sendable {
         self.prepare = prepare
     }
 
-    public var isConnected: Bool { connection?.state == .open }
+    /// Whether a connection is open: an atomic snapshot, safe from any thread.
+    package var isConnected: Bool { connectedFlag.load(ordering: .acquiring) }
+    private let connectedFlag = Atomic<Bool>(false)
 
     /// Why a request cannot be issued now (nil: it can): the application closed the client, or
     /// no connection is open. Checked before a request is registered, so a request made after
     /// `close()` is refused at once instead of failing inside a send on a closing connection.
-    public func refusal(venue: String) -> TradeWireError? {
+    package func refusal(venue: String) -> TradeWireError? {
         if userClosed { return TradeWireError(code: .closed, detail: "the \(venue) client was closed") }
         if connection?.state != .open { return TradeWireError(code: .closed, detail: "\(venue) connection is not open") }
         return nil
@@ -92,7 +82,7 @@ public final class ConnectionSupervisor: @unchecked Sendable {
 
     /// Connect and wait for the upgrade. A failure of this first connect throws
     /// and is not retried: bad credentials or a wrong URL should be seen at once.
-    public func connect() async throws {
+    package func connect() async throws {
         let configuration = try await prepare()
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             loop.execute { [self] in
@@ -106,19 +96,37 @@ public final class ConnectionSupervisor: @unchecked Sendable {
         }
     }
 
-    /// Close for good: no reconnect follows.
-    public func close(code: UInt16 = 1000, reason: String = "client closing") {
-        loop.execute { [self] in
-            userClosed = true
-            cancelTimers()
-            standby?.abort()
-            for (c, _) in retiring.values { try? c.close(code: code, reason: reason) }
-            try? connection?.close(code: code, reason: reason)
-        }
+    /// Close for good: no reconnect follows. Returns at once; `closeAndWait` returns when it is done.
+    package func close(code: UInt16 = 1000, reason: String = "client closing") {
+        loop.execute { [self] in beginClose(code: code, reason: reason, then: nil) }
+    }
+
+    /// Close for good and return once every connection of the client is closed, so every request in
+    /// flight has completed (with its answer or `.connectionLost`). A stopped loop returns at once.
+    package func closeAndWait(code: UInt16 = 1000, reason: String = "client closing") async {
+        // A waiter dropped by a stopped loop resumes (with `.closed`): nothing is left open then either.
+        _ = try? await loop.awaitResult { [self] (waiter: RequestWaiter<Void>) in beginClose(code: code, reason: reason, then: waiter) }
+    }
+
+    private func beginClose(code: UInt16, reason: String, then waiter: RequestWaiter<Void>?) {
+        userClosed = true
+        cancelTimers()
+        standby?.abort()
+        for (c, _) in retiring.values { try? c.close(code: code, reason: reason) }
+        try? connection?.close(code: code, reason: reason)
+        if let waiter { closeWaiters.append(waiter) }
+        resumeCloseWaitersIfClosed()
+    }
+
+    private func resumeCloseWaitersIfClosed() {
+        guard userClosed, !closeWaiters.isEmpty, connection == nil, standby == nil, retiring.isEmpty else { return }
+        let waiters = closeWaiters
+        closeWaiters.removeAll()
+        for w in waiters { w.resume(with: .success(())) }
     }
 
     /// Open a replacement now; the current connection is retired once it is up.
-    public func replace(reason: String) {
+    package func replace(reason: String) {
         guard loop.inEventLoop else { loop.execute { [self] in replace(reason: reason) }; return }
         guard standby == nil, opened, !userClosed else { return }
         onEvent?(.replacing(reason: reason))
@@ -136,7 +144,7 @@ public final class ConnectionSupervisor: @unchecked Sendable {
     }
 
     /// The generation of a connection the client knows (current or retiring); nil for a standby.
-    public func generation(of c: WebSocketConnection) -> Int? {
+    package func generation(of c: WebSocketConnection) -> Int? {
         if c === connection { return generation }
         return retiring[ObjectIdentifier(c)]?.1
     }
@@ -145,7 +153,7 @@ public final class ConnectionSupervisor: @unchecked Sendable {
 
     /// The client's `webSocketDidOpen`: returns what the open means, or nil for
     /// a connection the supervisor no longer wants (it is closed).
-    public func didOpen(_ c: WebSocketConnection) -> OpenKind? {
+    package func didOpen(_ c: WebSocketConnection) -> OpenKind? {
         let kind: OpenKind
         if c === standby {
             standby = nil
@@ -164,6 +172,7 @@ public final class ConnectionSupervisor: @unchecked Sendable {
             return nil
         }
         opened = true
+        connectedFlag.store(true, ordering: .releasing)
         everOpened = true
         attempts = 0
         openedAt = MonotonicClock.nanoseconds()
@@ -180,7 +189,8 @@ public final class ConnectionSupervisor: @unchecked Sendable {
 
     /// The client's `didClose`: what the closed connection was; a reconnect is
     /// scheduled when the current one was lost and the policy allows.
-    public func didClose(_ c: WebSocketConnection, _ close: WebSocketClose) -> CloseKind {
+    package func didClose(_ c: WebSocketConnection, _ close: WebSocketClose) -> CloseKind {
+        defer { resumeCloseWaitersIfClosed() }
         if c === standby {
             standby = nil
             onEvent?(.attemptFailed(close.error ?? TradeWireError(code: .closed, detail: "replacement closed: \(close)")))
@@ -191,6 +201,7 @@ public final class ConnectionSupervisor: @unchecked Sendable {
         let gen = generation
         connection = nil
         opened = false
+        connectedFlag.store(false, ordering: .releasing)
         cancelTimers()
         if let first = firstConnect {
             firstConnect = nil

@@ -16,7 +16,8 @@ public struct LatencyStats: Sendable, CustomStringConvertible {
 /// per method for decode time. Methods are registered up front and addressed by
 /// index, so recording is an array access and a histogram increment: no
 /// hashing, no allocation.
-public final class LatencyRecorder: @unchecked Sendable {
+/// Loop-confined (not Sendable): a client records on its loop and answers `latencyStats` from there.
+public final class LatencyRecorder {
     public private(set) var methods: [String] = []
     // Recorded on every completion, on the owner's loop thread: no runtime exclusivity tracking.
     @exclusivity(unchecked) private var roundTrip: [Histogram<UInt64>] = []

@@ -8,29 +8,34 @@ import TradeWire
 ///
 /// `@unchecked Sendable` (a `WebSocketHandler` must be Sendable): its mutable state (`books`, `applyTimes`) is
 /// only touched on `loop`'s thread: by the handler callbacks, which the loop runs, and by snapshots, whose task
-/// hops back with `loop.execute` before it applies one. `book(_:)`/`depthBook(_:)` are loop-thread reads; `onEvent`
-/// and `logger` are set before `connect()`, whose open reaches the loop through its task queue (happens-before).
+/// hops back with `loop.execute` before it applies one. Public reads are async (`book(_:)`) or checked to be on
+/// the loop (`withBook`); the event handler is a `@Sendable` closure given at creation.
 public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     public let loop: EventLoop
     public let api: BinanceClient
     public let depth: Int
     public let symbols: [String]
-    public var logger = Logger(label: "tradewire.binance.stream")
+    public let logger: Logger
     /// Each book's sync events (`.synced`, `.snapshotTooOld`, `.gap`), on the loop thread.
-    public var onEvent: ((String, BinanceDepthBook.Event) -> Void)?
-    public private(set) var supervisor: ConnectionSupervisor!
+    private let onEvent: (@Sendable (String, BinanceDepthBook.Event) -> Void)?
+    private let eventHub = StreamHub<BinanceDepthEvent>()
+    package private(set) var supervisor: ConnectionSupervisor!
     /// By the symbol as events spell it (`s`, upper case): an inline key, no allocation per event.
     private var books: [InlineText: BinanceDepthBook] = [:]
     /// Time from the read of an event to its book updated.
     private var applyTimes = ApplyTimes()
     /// The median time from an event's read to its book updated (ns), nil before any (loop thread).
-    public var applyTimeMedian: UInt64? { applyTimes.median }
+    package var applyTimeMedian: UInt64? { applyTimes.median }
     private static let streamKeys = JSONKeySet(["stream", "data"])
 
     /// `base`: the stream endpoint's scheme, host and port (e.g. `wss://stream.binance.com:9443`).
     public init(loop: EventLoop, base: WebSocketURL, api: BinanceClient, symbols: [String], depth: Int = 1000,
-                tls: TLSConfiguration = .default, reconnect: ReconnectPolicy? = nil) {
+                tls: TLSConfiguration = .default, reconnect: ReconnectPolicy? = nil,
+                onEvent: (@Sendable (String, BinanceDepthBook.Event) -> Void)? = nil,
+                logger: Logger = Logger(label: "tradewire.binance.stream")) {
         self.loop = loop
+        self.onEvent = onEvent
+        self.logger = logger
         self.api = api
         self.depth = depth
         self.symbols = symbols
@@ -39,12 +44,37 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: reconnect) { WebSocketConfiguration(url: url, tls: tls) }
     }
 
-    public func connect() async throws { try await supervisor.connect() }
-    public func close() { supervisor.close() }
+    public func connect() async throws {
+        eventHub.reopen()
+        try await supervisor.connect()
+    }
+    public func close() {
+        supervisor.close()
+        eventHub.finish()
+    }
+    public func close() async {
+        await supervisor.closeAndWait()
+        eventHub.finish()
+    }
+
+    /// Each book's sync events, as a stream (see `EventStream`).
+    public var events: EventStream<BinanceDepthEvent> { eventHub.stream() }
+
+    /// A copy of the symbol's book while it is in sync (nil: not yet, or resyncing after a gap).
+    public func book(_ symbol: String) async throws -> L2BookSnapshot? {
+        try await loop.submit { [self] in loopBook(symbol)?.snapshot() }
+    }
+
+    /// Read the symbol's depth book in place on the loop thread (from a handler): no copy, no hop; throws
+    /// `.notOnEventLoop` elsewhere.
+    public func withBook<R>(_ symbol: String, _ body: (BinanceDepthBook?) throws -> R) throws -> R {
+        guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "BinanceMarketStream.withBook runs on its loop") }
+        return try body(depthBook(symbol))
+    }
 
     /// The symbol's book while it is in sync (loop thread).
-    public func book(_ symbol: String) -> L2Book? { books[InlineText(symbol.uppercased())]?.book }
-    public func depthBook(_ symbol: String) -> BinanceDepthBook? { books[InlineText(symbol.uppercased())] }
+    package func loopBook(_ symbol: String) -> L2Book? { books[InlineText(symbol.uppercased())]?.book }
+    package func depthBook(_ symbol: String) -> BinanceDepthBook? { books[InlineText(symbol.uppercased())] }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard supervisor.didOpen(c) != nil else { return }
@@ -75,6 +105,7 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
 
     private func handle(_ e: BinanceDepthBook.Event, _ symbol: String) {
         onEvent?(symbol, e)
+        eventHub.yield(BinanceDepthEvent(symbol: symbol, event: e))
         switch e {
         case .synced: break
         case .snapshotTooOld, .gap: requestSnapshot(symbol)
@@ -104,4 +135,10 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         }
         if let event { handle(event, symbol) } else { logger.warning("malformed depth snapshot", metadata: ["symbol": "\(symbol)"]) }
     }
+}
+
+/// A depth book's sync event with its symbol, as `BinanceMarketStream.events` gives it.
+public struct BinanceDepthEvent: Sendable {
+    public let symbol: String
+    public let event: BinanceDepthBook.Event
 }

@@ -35,9 +35,9 @@ public final class KrakenBookFeed {
 
     public let depth: Int
     /// Each event, on the loop thread.
-    public var onEvent: ((Event) -> Void)?
+    package var onEvent: ((Event) -> Void)?
     /// Asked to unsubscribe and subscribe the symbol again, for a fresh snapshot.
-    public var resubscribe: ((String) -> Void)?
+    package var resubscribe: ((String) -> Void)?
 
     @exclusivity(unchecked) public private(set) var updatesApplied = 0
     @exclusivity(unchecked) public private(set) var snapshots = 0
