@@ -60,9 +60,9 @@ struct AdversarialPathTests {
             var c = KrakenClient.Configuration(url: url(ExchangeSimulator.krakenPath), token: "t", requestTimeout: Self.timeout,
                                                rateLimiter: nil, reconnect: Self.policy)
             c.unknownOrderSettleWindow = Self.settle
-            let client = KrakenClient(loop: loop, configuration: c)
-            client.onResponse = { id, _, _, _, _ in outcomes.withLock { $0.append(id) } }
-            client.onReconciliation = record
+            let client = KrakenClient(loop: loop, configuration: c, handlers: .init(
+                onResponse: { _, done in outcomes.withLock { $0.append(done.requestID) } },
+                onReconciliation: { _, r in record(r) }))
             try await client.connect()
             keepAlive.append(client)
             let sim = exchange.kraken
@@ -74,9 +74,9 @@ struct AdversarialPathTests {
                                                 credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")),
                                                 requestTimeout: Self.timeout, rateLimiter: nil, reconnect: Self.policy)
             c.unknownOrderSettleWindow = Self.settle
-            let client = BinanceClient(loop: loop, configuration: c)
-            client.onResponse = { id, _, _, _, _ in outcomes.withLock { $0.append(id) } }
-            client.onReconciliation = record
+            let client = BinanceClient(loop: loop, configuration: c, handlers: .init(
+                onResponse: { _, done in outcomes.withLock { $0.append(done.requestID) } },
+                onReconciliation: { _, r in record(r) }))
             try await client.connect()
             keepAlive.append(client)
             let sim = exchange.binance
@@ -86,9 +86,9 @@ struct AdversarialPathTests {
         default:
             var c = GatewayClient.Configuration(url: url(ExchangeSimulator.gatewayPath), requestTimeout: Self.timeout, reconnect: Self.policy)
             c.unknownOrderSettleWindow = Self.settle
-            let client = GatewayClient(loop: loop, configuration: c)
-            client.onResponse = { id, _, _, _, _ in outcomes.withLock { $0.append(id) } }
-            client.onReconciliation = record
+            let client = GatewayClient(loop: loop, configuration: c, handlers: .init(
+                onResponse: { _, done in outcomes.withLock { $0.append(done.requestID) } },
+                onReconciliation: { _, r in record(r) }))
             try await client.connect()
             _ = try await client.ordersSubscribe(account: "16557")
             keepAlive.append(client)

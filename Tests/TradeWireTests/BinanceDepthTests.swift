@@ -114,10 +114,10 @@ struct BinanceDepthStreamTests {
         try await api.connect()
         // Some book before the stream (in the snapshot), the rest as diff events.
         _ = try await api.placeOrder(.limit("BTCUSDT", .sell, quantity: "2", price: "30010"))
-        let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
-                                         api: api, symbols: ["BTCUSDT"], depth: 100)
         let events = Locked<[BinanceDepthBook.Event]>([])
-        stream.onEvent = { _, e in events.withLock { $0.append(e) } }
+        let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
+                                         api: api, symbols: ["BTCUSDT"], depth: 100,
+                                         onEvent: { _, e in events.withLock { $0.append(e) } })
         try await stream.connect()
         let deadline = Date().addingTimeInterval(10)
         while events.withLock({ $0.isEmpty }) && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
@@ -134,7 +134,7 @@ struct BinanceDepthStreamTests {
         let until = Date().addingTimeInterval(10)
         var mine: [Int64?] = []
         repeat {
-            mine = try loop.runSync { stream.book("BTCUSDT").map { [$0.bestBid?.price, $0.bestAsk?.price] } ?? [] }
+            mine = try loop.runSync { stream.loopBook("BTCUSDT").map { [$0.bestBid?.price, $0.bestAsk?.price] } ?? [] }
             if mine == venueTop { break }
             try await Task.sleep(for: .milliseconds(5))
         } while Date() < until
@@ -143,6 +143,6 @@ struct BinanceDepthStreamTests {
         #expect(try loop.runSync { (stream.depthBook("BTCUSDT")?.gaps ?? -1, stream.depthBook("BTCUSDT")?.eventsApplied ?? 0) }.0 == 0)
         #expect(try loop.runSync { stream.depthBook("BTCUSDT")?.eventsApplied ?? 0 } > 10)
         // The remaining 30010 ask: 1 of 2 taken.
-        #expect(try loop.runSync { stream.book("BTCUSDT")?.asks.first { $0.price == 3_001_000_000_000 }?.quantity } == 100_000_000)
+        #expect(try loop.runSync { stream.loopBook("BTCUSDT")?.asks.first { $0.price == 3_001_000_000_000 }?.quantity } == 100_000_000)
     }
 }

@@ -65,11 +65,11 @@ struct BinanceRSATests {
         var options = BinanceVenueSimulator.Options(apiKey: "rsa-key", apiSecret: "unused-hmac-secret")
         options.rsaPublicKeyPEM = pub
         let exchange = try ExchangeSimulator(on: serverLoop, binance: BinanceVenueSimulator(options: options))
+        let reports = Locked<[String]>([])
         let client = BinanceClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
-            credentials: .init(apiKey: "rsa-key", key: .rsa(privateKeyPEM: priv)), rateLimiter: nil))
-        let reports = Locked<[String]>([])
-        client.onExecutionReport = { r in reports.withLock { $0.append(r.orderClientOrderId) } }
+            credentials: .init(apiKey: "rsa-key", key: .rsa(privateKeyPEM: priv)), rateLimiter: nil),
+            handlers: .init(onExecutionReport: { _, r in reports.withLock { $0.append(r.orderClientOrderId) } }))
         try await client.connect()
         await #expect(throws: TradeWireError.self) { _ = try await client.logon() }
         _ = try await client.subscribeUserDataStream()

@@ -100,12 +100,12 @@ struct BinanceSessionStateTests {
         #expect(s.loggedOn && s.streamActive)
         s.connectionClosed()
         let first = s.connectionOpened(restoring: true)
-        #expect(first.map(\.method) == ["session.logon"] && !s.loggedOn)       // not the subscribe yet
+        #expect(first.map(\.method.rawValue) == ["session.logon"] && !s.loggedOn)       // not the subscribe yet
         let failed = s.answered(.sessionLogon, ok: false, error: TradeWireError(code: .venueRejected, detail: "x"), subscriptionId: nil)
         #expect(failed.next.isEmpty)
         if case .logonFailed? = failed.event {} else { Issue.record("\(String(describing: failed.event))") }
         let ok = s.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil)
-        #expect(ok.next.map(\.method) == ["userDataStream.subscribe"] && s.loggedOn)
+        #expect(ok.next.map(\.method.rawValue) == ["userDataStream.subscribe"] && s.loggedOn)
         // Once: a second logon answer while the subscribe is in flight sends nothing more.
         #expect(s.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil).next.isEmpty)
     }
@@ -115,7 +115,7 @@ struct BinanceSessionStateTests {
         _ = s.connectionOpened(restoring: false)
         _ = s.answered(.userDataStreamSubscribeSignature, ok: true, error: nil, subscriptionId: 3)
         s.connectionClosed()
-        #expect(s.connectionOpened(restoring: true).map(\.method) == ["userDataStream.subscribe.signature"])
+        #expect(s.connectionOpened(restoring: true).map(\.method.rawValue) == ["userDataStream.subscribe.signature"])
         var e = BinanceSession()
         _ = e.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil)
         _ = e.answered(.userDataStreamSubscribe, ok: true, error: nil, subscriptionId: 0)

@@ -62,9 +62,9 @@ struct BinanceTests {
         let (sl, loop, server) = try rig(.init(apiKey: "ed-key", apiSecret: "unused", ed25519PublicKeyPEM: pub))
         defer { loop.shutdown(); sl.shutdown() }
         let creds = BinanceCredentials(apiKey: "ed-key", key: .ed25519(privateKeyPEM: priv))
-        let trader = BinanceClient(loop: loop, configuration: .init(url: url(server), credentials: creds, rateLimiter: nil))
         let reports = Locked<[BinanceExecutionReport]>([])
-        trader.onExecutionReport = { r in reports.withLock { $0.append(r) } }
+        let trader = BinanceClient(loop: loop, configuration: .init(url: url(server), credentials: creds, rateLimiter: nil),
+                                   handlers: .init(onExecutionReport: { _, r in reports.withLock { $0.append(r) } }))
         try await trader.connect()
         _ = try await trader.logon()
         #expect(try await loop.submit { trader.loggedOn })
@@ -89,9 +89,11 @@ struct BinanceTests {
         let loop = try EventLoop.forTest(.automatic)
         defer { loop.shutdown(); serverLoop.shutdown() }
         let server = try WebSocketServer.listen(on: serverLoop) { _, _ in UnknownOutcomeVenue() }
-        let client = BinanceClient(loop: loop, configuration: .init(url: url(server), credentials: .init(apiKey: "k", key: .hmac(secret: "s")), rateLimiter: nil))
         let shutdown = Locked(false)
-        client.onServerShutdown = { _ in shutdown.withLock { $0 = true } }
+        let client = BinanceClient(loop: loop, configuration: .init(url: url(server), credentials: .init(apiKey: "k", key: .hmac(secret: "s")), rateLimiter: nil),
+                                   handlers: .init(onSessionEvent: { _, e in
+                                       if case .serverShutdown = e { shutdown.withLock { $0 = true } }
+                                   }))
         try await client.connect()
         await #expect { _ = try await client.placeOrder(BinanceOrder.limit("BTCUSDT", .buy, quantity: "1", price: "1")) } throws: { e in
             (e as? TradeWireError)?.code == .outcomeUnknown

@@ -32,9 +32,9 @@ struct BinanceVenueFlowTests {
         let serverLoop: EventLoop, loop: EventLoop, venue: BinanceVenueSimulator, server: WebSocketServer
         var url: WebSocketURL { WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/ws-api/v3") }
         func client(_ key: BinanceKey, apiKey: String = BinanceVenueFlowTests.key, limiter: VenueRateLimiter? = nil,
-                    reconnect: ReconnectPolicy? = nil) -> BinanceClient {
+                    reconnect: ReconnectPolicy? = nil, handlers: BinanceClient.Handlers = .init()) -> BinanceClient {
             BinanceClient(loop: loop, configuration: .init(url: url, credentials: .init(apiKey: apiKey, key: key), rateLimiter: limiter,
-                                                           reconnect: reconnect))
+                                                           reconnect: reconnect), handlers: handlers)
         }
         func shutdown() { loop.shutdown(); serverLoop.shutdown() }
     }
@@ -52,11 +52,11 @@ struct BinanceVenueFlowTests {
     @Test func cancelReportsCarryTheCancelsIdAndTheOrdersAndHMACKeysGetTheStream() async throws {
         let rig = try Self.rig()
         defer { rig.shutdown() }
-        let client = rig.client(.hmac(secret: Self.secret))
         let reports = Locked<[BinanceExecutionReport]>([])
         let events = Locked<[BinanceSessionEvent]>([])
-        client.onExecutionReport = { r in reports.withLock { $0.append(r) } }
-        client.onSessionEvent = { e in events.withLock { $0.append(e) } }
+        let client = rig.client(.hmac(secret: Self.secret), handlers: .init(
+            onExecutionReport: { _, r in reports.withLock { $0.append(r) } },
+            onSessionEvent: { _, e in events.withLock { $0.append(e) } }))
         try await client.connect()
         let sub = try await client.subscribeUserDataStream()
         #expect(sub.response.subscriptionId == 0)
@@ -79,9 +79,8 @@ struct BinanceVenueFlowTests {
     @Test func fillsCarryTradeIdsCommissionsAndQuoteQuantities() async throws {
         let rig = try Self.rig()
         defer { rig.shutdown() }
-        let client = rig.client(.hmac(secret: Self.secret))
         let reports = Locked<[BinanceExecutionReport]>([])
-        client.onExecutionReport = { r in reports.withLock { $0.append(r) } }
+        let client = rig.client(.hmac(secret: Self.secret), handlers: .init(onExecutionReport: { _, r in reports.withLock { $0.append(r) } }))
         try await client.connect()
         _ = try await client.subscribeUserDataStream()
         _ = try await client.placeOrder(.limit("ETHUSDT", .sell, quantity: "2", price: "2000", clientOrderID: ClientOrderID("maker")))
@@ -98,9 +97,8 @@ struct BinanceVenueFlowTests {
     @Test func cancelReplaceAmendCancelAllAndTheQueries() async throws {
         let rig = try Self.rig(.init(apiKey: Self.key, apiSecret: Self.secret, balances: ["BTC": FixedDecimal("1.5")!, "BNB": .zero]))
         defer { rig.shutdown() }
-        let client = rig.client(.hmac(secret: Self.secret))
         let reports = Locked<[BinanceExecutionReport]>([])
-        client.onExecutionReport = { r in reports.withLock { $0.append(r) } }
+        let client = rig.client(.hmac(secret: Self.secret), handlers: .init(onExecutionReport: { _, r in reports.withLock { $0.append(r) } }))
         try await client.connect()
         _ = try await client.subscribeUserDataStream()
         _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "100", clientOrderID: ClientOrderID("a")))
@@ -151,9 +149,8 @@ struct BinanceVenueFlowTests {
     @Test func invalidOrdersAreRefusedBeforeTheVenueSeesThem() async throws {
         let rig = try Self.rig()
         defer { rig.shutdown() }
-        let client = rig.client(.hmac(secret: Self.secret))
         let completions = Locked<[UInt64]>([])
-        client.onResponse = { id, _, _, _, _ in completions.withLock { $0.append(id) } }
+        let client = rig.client(.hmac(secret: Self.secret), handlers: .init(onResponse: { _, done in completions.withLock { $0.append(done.requestID) } }))
         try await client.connect()
         await #expect { _ = try await client.placeOrder(BinanceOrder(symbol: "BTCUSDT", side: .sell, type: .stopLoss, quantity: "1")) } throws: { e in
             (e as? TradeWireError)?.code == .invalidArgument && (e as? TradeWireError)?.detail.contains("stopPrice or trailingDelta") == true
@@ -229,9 +226,9 @@ struct BinanceVenueFlowTests {
         let (priv, pub) = try Signing.ed25519KeyPair()
         let rig = try Self.rig(.init(apiKey: "ed", apiSecret: "unused", ed25519PublicKeyPEM: pub, revokeSessionAfterRequests: afterRequests ? 3 : nil))
         defer { rig.shutdown() }
-        let client = rig.client(.ed25519(privateKeyPEM: priv), apiKey: "ed")
         let events = Locked<[BinanceSessionEvent]>([])
-        client.onSessionEvent = { e in events.withLock { $0.append(e) } }
+        let client = rig.client(.ed25519(privateKeyPEM: priv), apiKey: "ed",
+                                handlers: .init(onSessionEvent: { _, e in events.withLock { $0.append(e) } }))
         try await client.connect()
         _ = try await client.logon()                                                         // request 1
         _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "1"))  // 2: timestamp only
@@ -258,14 +255,15 @@ struct BinanceVenueFlowTests {
         let (priv, pub) = try Signing.ed25519KeyPair()
         let rig = try Self.rig(.init(apiKey: "ed", apiSecret: "unused", ed25519PublicKeyPEM: pub))
         defer { rig.shutdown() }
-        let client = rig.client(.ed25519(privateKeyPEM: priv), apiKey: "ed",
-                                reconnect: ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200)))
         let events = Locked<[String]>([])
         let methods = Locked<[String]>([])
         let reports = Locked<[BinanceExecutionReport]>([])
-        client.onSessionEvent = { e in events.withLock { $0.append("\(e)") } }
-        client.onResponse = { _, m, _, r, _ in methods.withLock { $0.append("\(m):\((try? r.get()) != nil)") } }
-        client.onExecutionReport = { r in reports.withLock { $0.append(r) } }
+        let client = rig.client(.ed25519(privateKeyPEM: priv), apiKey: "ed",
+                                reconnect: ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200)),
+                                handlers: .init(
+                                    onResponse: { _, done in methods.withLock { $0.append("\(done.method.rawValue):\((try? done.result.get()) != nil)") } },
+                                    onExecutionReport: { _, r in reports.withLock { $0.append(r) } },
+                                    onSessionEvent: { _, e in events.withLock { $0.append("\(e)") } }))
         try await client.connect()
         _ = try await client.logon()
         _ = try await client.subscribeUserDataStream()

@@ -18,7 +18,7 @@ final class FaultRig: @unchecked Sendable {
     let exchange: ExchangeSimulator
     let client: KrakenClient
     let outcomes = Locked<[(UInt64, KrakenMethod, Result<KrakenResponse, TradeWireError>)]>([])
-    let events = Locked<[ConnectionSupervisor.Event]>([])
+    let events = Locked<[ConnectionEvent]>([])
     let closes = Locked<[WebSocketClose]>([])
     let reconciled = Locked<[OrderReconciliation]>([])
     let certDir: String?
@@ -26,7 +26,8 @@ final class FaultRig: @unchecked Sendable {
     static let quickReconnect = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200))
 
     init(_ plan: FaultInjector.Plan?, reconnect: ReconnectPolicy? = FaultRig.quickReconnect, timeout: Duration = .seconds(5),
-         tls: Bool = false, settleWindow: Duration = .seconds(5)) throws {
+         tls: Bool = false, settleWindow: Duration = .seconds(5),
+         onConnection: (@Sendable (KrakenClient, ConnectionEvent) -> Void)? = nil) throws {
         serverLoop = try EventLoop.forTest(.automatic)
         loop = try EventLoop.forTest(.automatic)
         var serverTLS: WebSocketServer.TLS? = nil
@@ -46,11 +47,14 @@ final class FaultRig: @unchecked Sendable {
             url: WebSocketURL(secure: tls, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.krakenPath),
             token: "t", tls: trust, requestTimeout: timeout, rateLimiter: nil, reconnect: reconnect)
         configuration.unknownOrderSettleWindow = settleWindow
-        client = KrakenClient(loop: loop, configuration: configuration)
-        client.onResponse = { [outcomes] id, method, _, result, _ in outcomes.withLock { $0.append((id, method, result)) } }
-        client.supervisor.onEvent = { [events] e in events.withLock { $0.append(e) } }
-        client.onConnection = { [closes] _, close in if let close { closes.withLock { $0.append(close) } } }
-        client.onReconciliation = { [reconciled] r in reconciled.withLock { $0 += r } }
+        client = KrakenClient(loop: loop, configuration: configuration, handlers: .init(
+            onResponse: { [outcomes] _, done in outcomes.withLock { $0.append((done.requestID, done.method, done.result)) } },
+            onConnection: { [events, closes] client, e in
+                events.withLock { $0.append(e) }
+                if case .disconnected(let close, _) = e { closes.withLock { $0.append(close) } }
+                onConnection?(client, e)      // a test's own reaction, after the rig's records
+            },
+            onReconciliation: { [reconciled] _, r in reconciled.withLock { $0 += r } }))
     }
 
     func until(_ seconds: Double = 15, _ cond: () -> Bool) async -> Bool {
@@ -140,15 +144,15 @@ struct FaultInjectionTests {
         let exchange = try ExchangeSimulator(on: serverLoop, quotes: QuotesVenueSimulator(options: .init(
             bearer: "b", quotesPerSecond: 0, heartbeatInterval: .milliseconds(50))), fault: .init(mode: .halfOpenStall, atMessage: 20))
         let policy = ReconnectPolicy(initialDelay: .milliseconds(20), staleAfter: ReconnectPolicy.staleAfter(heartbeat: .milliseconds(50), multiple: 6))
+        let events = Locked<[ConnectionEvent]>([])
         let client = QuotesClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.quotesPath),
-            bearerToken: "b", rateLimiter: nil, reconnect: policy))
-        let events = Locked<[ConnectionSupervisor.Event]>([])
-        client.supervisor.onEvent = { e in events.withLock { $0.append(e) } }
+            bearerToken: "b", rateLimiter: nil, reconnect: policy),
+            handlers: .init(onConnection: { _, e in events.withLock { $0.append(e) } }))
         try await client.connect()
         _ = try await client.subscribe(["ABC.1", "DEF.2"])
         let deadline = Date().addingTimeInterval(15)
-        func saw(_ p: (ConnectionSupervisor.Event) -> Bool) -> Bool { events.withLock { $0.contains(where: p) } }
+        func saw(_ p: (ConnectionEvent) -> Bool) -> Bool { events.withLock { $0.contains(where: p) } }
         while Date() < deadline, !saw({ if case .connected(.reconnected) = $0 { return true }; return false }) { try? await Task.sleep(for: .milliseconds(5)) }
         #expect(saw { if case .stale = $0 { return true }; return false })
         #expect(saw { if case .connected(.reconnected) = $0 { return true }; return false })
@@ -247,11 +251,11 @@ struct FaultInjectionTests {
         for (code, retries) in [(UInt16(1008), false), (1001, true)] {
             let opens = Locked(0)
             let server = try WebSocketServer.listen(on: serverLoop) { _, _ in opens.withLock { $0 += 1 }; return ClosesWith(code) }
+            let last = Locked<Duration??>(nil)
             let client = KrakenClient(loop: loop, configuration: .init(
                 url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"), rateLimiter: nil,
-                reconnect: .init(initialDelay: .milliseconds(10), maxAttempts: 3)))
-            let last = Locked<Duration??>(nil)
-            client.supervisor.onEvent = { e in if case .disconnected(_, let retry) = e { last.withLock { $0 = .some(retry) } } }
+                reconnect: .init(initialDelay: .milliseconds(10), maxAttempts: 3)),
+                handlers: .init(onConnection: { _, e in if case .disconnected(_, let retry) = e { last.withLock { $0 = .some(retry) } } }))
             try await client.connect()
             let deadline = Date().addingTimeInterval(10)
             while Date() < deadline, last.withLock({ $0 }) == nil { try? await Task.sleep(for: .milliseconds(2)) }

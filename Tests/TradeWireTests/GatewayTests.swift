@@ -16,18 +16,19 @@ struct GatewayTests {
         return (serverLoop, loop, server)
     }
 
-    func client(_ loop: EventLoop, _ server: WebSocketServer) -> GatewayClient {
-        GatewayClient(loop: loop, configuration: .init(url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/ws/cotizaciones")))
+    func client(_ loop: EventLoop, _ server: WebSocketServer, handlers: GatewayClient.Handlers = .init()) -> GatewayClient {
+        GatewayClient(loop: loop, configuration: .init(url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/ws/cotizaciones")),
+                      handlers: handlers)
     }
 
     @Test func subscribeSendOrderAckAndReportsInBothShapes() async throws {
         let (serverLoop, loop, server) = try rig()
         defer { loop.shutdown(); serverLoop.shutdown() }
-        let maker = client(loop, server), taker = client(loop, server)
         let reports = Locked<[GatewayOrderReport]>([])
         let ticks = Locked(0)
-        taker.onReport = { r in reports.withLock { $0.append(r) } }
-        taker.onTick = { _ in ticks.withLock { $0 += 1 } }
+        let maker = client(loop, server), taker = client(loop, server, handlers: .init(
+            onReport: { _, r in reports.withLock { $0.append(r) } },
+            onTick: { _, _ in ticks.withLock { $0 += 1 } }))
         try await maker.connect()
         try await taker.connect()
         _ = try await maker.ordersSubscribe(account: "16557")
@@ -50,7 +51,7 @@ struct GatewayTests {
         while ticks.withLock({ $0 }) == 0 && Date() < deadline { usleep(1000) }
         #expect(ticks.withLock { $0 } > 0)
         _ = try await taker.ping()
-        #expect(taker.latency.stats(for: "send_order")?.count == 1)
+        #expect(await taker.latencyStats(for: .sendOrder)?.count == 1)
     }
 
     @Test func refusalsAreTypedAndCompleteTheRequest() async throws {
@@ -59,7 +60,7 @@ struct GatewayTests {
         let c = client(loop, server)
         try await c.connect()
         await #expect { _ = try await c.sendOrder(GatewayOrder(symbol: "", side: .buy, size: "1", price: "1"), clOrdId: ClientOrderID("X1")!) } throws: { e in
-            (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.detail == "invalid order"
+            (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.venueError?.message == "invalid order"
         }
         await #expect { _ = try await c.ordersSubscribe(account: "") } throws: { ($0 as? TradeWireError)?.code == .invalidArgument }
         await #expect { _ = try await c.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: nil), clOrdId: ClientOrderID("X2")!) } throws: { ($0 as? TradeWireError)?.code == .invalidArgument }

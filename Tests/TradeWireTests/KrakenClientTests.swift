@@ -14,17 +14,26 @@ final class KrakenRig: @unchecked Sendable {
     let outcomes = Locked<[(UInt64, KrakenMethod, Result<KrakenResponse, TradeWireError>, RequestLatency)]>([])
 
     init(backend: Backend = .automatic, mode: WaitMode = .wait, ackDelay: Duration = .zero,
-         timeout: Duration = .seconds(5), limiter: VenueRateLimiter? = nil) throws {
+         timeout: Duration = .seconds(5), limiter: VenueRateLimiter? = nil,
+         handlers: KrakenClient.Handlers = .init()) throws {
         serverLoop = try EventLoop.forTest(backend)
         loop = try EventLoop.forTest(backend, mode)
         let venue = KrakenVenueSimulator(options: .init(ackDelay: ackDelay))
         server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
         client = KrakenClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"),
-            token: "test-token", requestTimeout: timeout, rateLimiter: limiter))
-        client.onResponse = { [outcomes] id, method, _, result, latency in
-            outcomes.withLock { $0.append((id, method, result, latency)) }
+            token: "test-token", requestTimeout: timeout, rateLimiter: limiter),
+            handlers: Self.recording(handlers, into: outcomes))
+    }
+
+    /// The test's handlers; without an `onResponse` of its own, one that records every outcome.
+    private static func recording(_ handlers: KrakenClient.Handlers,
+                                  into outcomes: Locked<[(UInt64, KrakenMethod, Result<KrakenResponse, TradeWireError>, RequestLatency)]>) -> KrakenClient.Handlers {
+        var h = handlers
+        if h.onResponse == nil {
+            h.onResponse = { _, done in outcomes.withLock { $0.append((done.requestID, done.method, done.result, done.latency)) } }
         }
+        return h
     }
 
     func connect() async throws { try await client.connect() }
@@ -61,8 +70,8 @@ struct KrakenClientTests {
         let seen = rig.waitOutcomes(2)
         #expect(seen.map(\.1) == [.addOrder, .cancelOrder])
         #expect(seen.map(\.0) == [ack.requestID, cancel.requestID])
-        #expect(rig.client.latencyStats(for: "add_order")?.count == 1)
-        #expect(rig.client.latencyStats(for: "cancel_order")?.count == 1)
+        #expect(await rig.client.latencyStats(for: .addOrder)?.count == 1)
+        #expect(await rig.client.latencyStats(for: .cancelOrder)?.count == 1)
     }
 
     @Test func venueErrorsAreTypedAndCompleteTheRequest() async throws {
@@ -70,7 +79,7 @@ struct KrakenClientTests {
         try await rig.connect()
         await #expect { _ = try await rig.client.cancelOrder(.orderIDs(["NOPE-NOPE-NOPE"])) } throws: { e in
             let t = e as? TradeWireError
-            return t?.code == .venueRejected && t?.detail == "EOrder:Invalid order"
+            return t?.code == .venueRejected && t?.venueError?.code == "EOrder:Invalid order"
         }
         let bad = Order.limit("BTCUSD", .buy, quantity: "1", price: "1")   // no slash: the venue refuses the symbol
         await #expect { _ = try await rig.client.placeOrder(bad) } throws: { ($0 as? TradeWireError)?.code == .venueRejected }
@@ -84,7 +93,7 @@ struct KrakenClientTests {
             let ack = try await rig.client.placeOrder(order)
             #expect(ack.latency.nanoseconds >= 3_000_000)
         }
-        #expect((rig.client.latencyStats(for: "add_order")?.p50 ?? 0) >= 3000)
+        #expect((await rig.client.latencyStats(for: .addOrder)?.p50 ?? 0) >= 3000)
     }
 
     @Test func timeoutCompletesOnceAndTheLateAckIsIgnored() async throws {
@@ -161,29 +170,31 @@ struct KrakenClientTests {
     func zeroAllocationsPerAddOrderRoundTrip(_ backend: Backend, _ mode: WaitMode) async throws {
         // A request timeout longer than the measured window: the expiry timer's own re-arm (a few
         // allocations once per timeout period, not per round trip) stays out of the count.
-        let rig = try KrakenRig(backend: backend, mode: mode, timeout: .seconds(300))
-        try await rig.connect()
         let result = Locked<UInt64?>(nil)
         let request = KrakenRequest.addOrder(KrakenAddOrder(order))
         let warmup = 300, measured = 2000
-        var done = 0
-        var start: UInt64 = 0
-        let client = rig.client
-        client.onResponse = { _, _, _, r, _ in
-            guard case .success = r else { result.withLock { $0 = .max }; return }
-            done += 1
-            if done == warmup { start = tw_test_thread_allocations() }
+        // The handler's counters (loop thread only; a Mutex, no allocation).
+        let counters = Locked<(done: Int, start: UInt64)>((0, 0))
+        let rig = try KrakenRig(backend: backend, mode: mode, timeout: .seconds(300), handlers: .init(onResponse: { client, completion in
+            guard case .success = completion.result else { result.withLock { $0 = .max }; return }
+            let done = counters.withLock { c in
+                c.done += 1
+                if c.done == warmup { c.start = tw_test_thread_allocations() }
+                return c.done
+            }
             if done == warmup + measured {
-                let n = tw_test_thread_allocations() - start
+                let n = tw_test_thread_allocations() - counters.withLock { $0.start }
                 result.withLock { $0 = n }
                 return
             }
             _ = try? client.send(request)
-        }
+        }))
+        try await rig.connect()
+        let client = rig.client
         rig.loop.execute { _ = try? client.send(request) }
         for _ in 0..<3000 where result.withLock({ $0 }) == nil { usleep(10_000) }
         #expect(result.withLock { $0 } == 0, "allocations over \(measured) add_order round trips")
-        #expect(client.latencyStats(for: "add_order")?.count == UInt64(warmup + measured))
+        #expect(await client.latencyStats(for: .addOrder)?.count == UInt64(warmup + measured))
     }
 }
 

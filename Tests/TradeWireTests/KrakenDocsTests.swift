@@ -274,9 +274,9 @@ struct KrakenDocumentedAnswerTests {
                                            restURL: "https://localhost:\(server.port)", tls: tls)
         var configuration = KrakenClient.Configuration(url: try WebSocketURL("wss://localhost:\(server.port)/v2"), tls: tls, rateLimiter: nil)
         configuration.tokenProvider = provider
-        let client = KrakenClient(loop: loop, configuration: configuration)
         let outcomes = Locked<[Result<KrakenResponse, TradeWireError>]>([])
-        client.onResponse = { _, _, _, r, _ in outcomes.withLock { $0.append(r) } }
+        let client = KrakenClient(loop: loop, configuration: configuration,
+                                  handlers: .init(onResponse: { _, done in outcomes.withLock { $0.append(done.result) } }))
         try await client.connect()
         _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "10"))
         try serverLoop.runSync { venue.invalidateTokens() }                  // the session's token is now stale
@@ -303,7 +303,7 @@ struct KrakenDocumentedAnswerTests {
         var placed: [String] = []
         for i in 0..<5 { placed.append(try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: Price("\(10 + i)")!)).response.orderID!.description) }
         await #expect { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "20")) } throws: {
-            ($0 as? TradeWireError)?.detail == "EOrder:Rate limit exceeded"
+            ($0 as? TradeWireError)?.venueError?.code == "EOrder:Rate limit exceeded"
         }
         await #expect { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "21")) } throws: {
             ($0 as? TradeWireError)?.code == .rateLimited

@@ -123,17 +123,16 @@ struct KrakenAddOrderParameterTests {
     }
 
     @Test func pingAndDeadMansSwitchEndToEnd() async throws {
-        let rig = try KrakenRig()
+        let pushes = Locked(0)
+        let rig = try KrakenRig(handlers: .init(onPush: { _, p in if case .pong = p { pushes.withLock { $0 += 1 } } }))
         try await rig.connect()
         let armed = try await rig.client.request(.cancelAllOrdersAfter(timeoutSeconds: 60))
         #expect(armed.response.success)
         let off = try await rig.client.request(.cancelAllOrdersAfter(timeoutSeconds: 0))
         #expect(off.response.success)
-        let pushes = Locked(0)
-        try rig.loop.runSync { rig.client.onPush = { p in if case .pong = p { pushes.withLock { $0 += 1 } } } }
         let pong = try await rig.client.request(.ping)       // completed by the pong, not by a timeout
         #expect(pong.response.method == .ping && pong.latency.nanoseconds > 0)
         #expect(pushes.withLock { $0 } == 1)
-        #expect(rig.client.latencyStats(for: "ping")?.count == 1)
+        #expect(await rig.client.latencyStats(for: .ping)?.count == 1)
     }
 }

@@ -5,19 +5,18 @@ import Testing
 @testable import TradeWireSimulator
 @testable import TradeWireBinance
 
-/// Collects executions pushes on the loop thread.
-final class ExecutionLog: @unchecked Sendable {
+/// Collects executions pushes on the loop thread: give a client its `handlers` at creation.
+final class ExecutionLog: Sendable {
     let reports = Locked<[KrakenExecution]>([])
     let sequences = Locked<[Int64]>([])
     let gaps = Locked<[(Int64, Int64)]>([])
 
-    func attach(_ c: KrakenClient) {
-        c.onPush = { [self] p in
+    var handlers: KrakenClient.Handlers {
+        .init(onPush: { [self] _, p in
             guard case .executions(let x) = p else { return }
             reports.withLock { $0 += x.reports }
             if let s = x.sequence { sequences.withLock { $0.append(s) } }
-        }
-        c.onSequenceGap = { [self] e, r in gaps.withLock { $0.append((e, r)) } }
+        }, onSequenceGap: { [self] _, e, r in gaps.withLock { $0.append((e, r)) } })
     }
 
     func wait(_ pred: ([KrakenExecution]) -> Bool) -> [KrakenExecution] {
@@ -34,13 +33,13 @@ final class ExecutionLog: @unchecked Sendable {
 @Suite("Kraken flows against the simulator's book", .serialized)
 struct KrakenVenueFlowTests {
     @Test func fillReportsReachTakerAndMaker() async throws {
-        let rig = try KrakenRig()
+        let takerLog = ExecutionLog(), makerLog = ExecutionLog()
+        let rig = try KrakenRig(handlers: takerLog.handlers)
         try await rig.connect()
         let maker = KrakenClient(loop: rig.loop, configuration: .init(
-            url: WebSocketURL(secure: false, host: "127.0.0.1", port: rig.server.port, target: "/v2"), rateLimiter: nil))
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: rig.server.port, target: "/v2"), rateLimiter: nil),
+            handlers: makerLog.handlers)
         try await maker.connect()
-        let takerLog = ExecutionLog(), makerLog = ExecutionLog()
-        try rig.loop.runSync { takerLog.attach(rig.client); makerLog.attach(maker) }
         _ = try await rig.client.subscribeExecutions()
         _ = try await maker.subscribeExecutions()
         let resting = try await maker.placeOrder(.limit("BTC/USD", .sell, quantity: "0.8", price: "26000"))
@@ -61,10 +60,9 @@ struct KrakenVenueFlowTests {
     }
 
     @Test func amendBatchPostOnlyAndCancelAll() async throws {
-        let rig = try KrakenRig()
-        try await rig.connect()
         let log = ExecutionLog()
-        try rig.loop.runSync { log.attach(rig.client) }
+        let rig = try KrakenRig(handlers: log.handlers)
+        try await rig.connect()
         _ = try await rig.client.subscribeExecutions()
         let a = try await rig.client.placeOrder(.limit("ETH/USD", .buy, quantity: "2", price: "1800",
                                                        clientOrderID: ClientOrderID("amend-me")))
@@ -168,7 +166,7 @@ struct SimulatorRateLimitTests {
         try await client.connect()
         for _ in 0..<3 { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "1")) }
         await #expect { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "1")) } throws: { e in
-            (e as? TradeWireError)?.detail == "EOrder:Rate limit exceeded"
+            (e as? TradeWireError)?.venueError?.code == "EOrder:Rate limit exceeded"
         }
         _ = try await client.placeOrder(.limit("ETH/USD", .buy, quantity: "1", price: "1"))   // per pair
 
@@ -225,7 +223,7 @@ struct KrakenTokenTests {
         // Without a token the venue refuses.
         try await client.connect()
         await #expect { _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "100")) } throws: { e in
-            (e as? TradeWireError)?.detail == "EAPI:Invalid token"
+            (e as? TradeWireError)?.venueError?.code == "EAPI:Invalid token"
         }
         // Wrong secret, wrong key: Kraken's errors.
         let badSecret = KrakenTokenProvider(loop: loop, credentials: Credentials(apiKey: "rest-key", apiSecret: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), restURL: base, tls: tls)

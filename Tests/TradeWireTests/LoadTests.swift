@@ -32,18 +32,17 @@ struct LoadTests {
         let results = Locked<(ok: Int, failed: Int, ids: Set<String>, latencies: [UInt64])>((0, 0, [], []))
         var clients: [KrakenClient] = []
         for i in 0..<connections {
-            let client = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", requestTimeout: .seconds(120), rateLimiter: nil))
-            var left = perConnection
+            let left = Locked(perConnection)
             let order = i % 2 == 0 ? buy : sell
-            client.onResponse = { [unowned client] id, _, _, result, latency in
+            let client = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", requestTimeout: .seconds(120), rateLimiter: nil),
+                                      handlers: .init(onResponse: { client, done in
                 results.withLock { r in
-                    if case .success = result { r.ok += 1 } else { r.failed += 1 }
-                    r.ids.insert("\(i)/\(id)")
-                    r.latencies.append(latency.nanoseconds)
+                    if case .success = done.result { r.ok += 1 } else { r.failed += 1 }
+                    r.ids.insert("\(i)/\(done.requestID)")
+                    r.latencies.append(done.latency.nanoseconds)
                 }
-                left -= 1
-                if left > 0 { _ = try? client.send(order) }
-            }
+                if left.withLock({ $0 -= 1; return $0 }) > 0 { _ = try? client.send(order) }
+            }))
             try await client.connect()
             clients.append(client)
         }
@@ -56,7 +55,7 @@ struct LoadTests {
         #expect(r.failed == 0)
         #expect(r.ids.count == connections * perConnection)     // none twice
         print("load: \(connections) connections × \(perConnection) add_order round trips on one loop: \(percentiles(r.latencies))")
-        for c in clients { c.close() }
+        for c in clients { await c.close() }
     }
 
     /// One quotes connection with 10,000 subscriptions and a 10,000 quotes/s stream: every quote the
@@ -67,15 +66,14 @@ struct LoadTests {
         defer { loop.shutdown(); serverLoop.shutdown() }
         let venue = QuotesVenueSimulator(options: .init(bearer: "b", quotesPerSecond: 10_000))
         let exchange = try ExchangeSimulator(on: serverLoop, quotes: venue)
-        let client = QuotesClient(loop: loop, configuration: .init(
-            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.quotesPath),
-            bearerToken: "b", rateLimiter: nil))
         let received = Locked(0)
         let seen = Locked(Set<String>())
-        client.onQuote = { name, _, _ in
+        let client = QuotesClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.quotesPath),
+            bearerToken: "b", rateLimiter: nil), handlers: .init(onQuote: { _, quote in
             received.withLock { $0 += 1 }
-            seen.withLock { _ = $0.insert(name.description) }
-        }
+            seen.withLock { _ = $0.insert(quote.product.description) }
+        }))
         try await client.connect()
         let names = (0..<10_000).map { "\(["ABC", "DEF", "GHI", "JKL"][$0 % 4]).\($0)" }
         let acks = try await client.subscribe(names)
@@ -94,6 +92,6 @@ struct LoadTests {
         print("load: 10,000 subscriptions, \(sent) quotes sent and received in the run; subscribe (100 requests): "
               + percentiles(acks.map(\.latency.nanoseconds)) + "; ping under the stream: " + percentiles(pings)
               + "; distinct products quoted: \(seen.withLock { $0.count })")
-        client.close()
+        await client.close()
     }
 }

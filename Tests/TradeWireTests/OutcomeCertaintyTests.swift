@@ -20,13 +20,14 @@ struct AwaitedRequestTests {
         let gateway: GatewayClient
         let quotes: QuotesClient
 
-        init() throws {
+        init(krakenHandlers: KrakenClient.Handlers = .init()) throws {
             serverLoop = try EventLoop.forTest(.automatic)
             loop = try EventLoop.forTest(.automatic)
             let exchange = try ExchangeSimulator(on: serverLoop, gateway: GatewayVenueSimulator(options: .init(ticksPerSecond: 0)))
             self.exchange = exchange
             let url = { (path: String) in WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: path) }
-            kraken = KrakenClient(loop: loop, configuration: .init(url: url(ExchangeSimulator.krakenPath), token: "t", rateLimiter: nil))
+            kraken = KrakenClient(loop: loop, configuration: .init(url: url(ExchangeSimulator.krakenPath), token: "t", rateLimiter: nil),
+                                  handlers: krakenHandlers)
             binance = BinanceClient(loop: loop, configuration: .init(
                 url: url(ExchangeSimulator.binancePath), credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")),
                 rateLimiter: nil))
@@ -78,10 +79,9 @@ struct AwaitedRequestTests {
     /// still sees it open, so the request is registered and fails inside its own send. The awaited caller
     /// still gets that failure, and the callback sees it too, once.
     @Test func aSendThatFailsInsideItselfCompletesTheAwaitedRequest() async throws {
-        let v = try Venues()
-        try await v.connectAll()
         let krakenCalls = Locked<[UInt64]>([])
-        v.kraken.onResponse = { id, _, _, _, _ in krakenCalls.withLock { $0.append(id) } }
+        let v = try Venues(krakenHandlers: .init(onResponse: { _, done in krakenCalls.withLock { $0.append(done.requestID) } }))
+        try await v.connectAll()
         let kraken = v.kraken, binance = v.binance, gateway = v.gateway, quotes = v.quotes
         // The underlying connections start their close handshake behind the clients' backs.
         try v.loop.runSync {
@@ -114,8 +114,7 @@ struct AwaitedRequestTests {
         let rig = try FaultRig(nil, reconnect: ReconnectPolicy(initialDelay: .milliseconds(2), maxDelay: .milliseconds(10)),
                                timeout: .milliseconds(500), tls: tls)
         let loop = rig.loop, client = rig.client, serverLoop = rig.serverLoop, venue = rig.exchange.kraken
-        let callbacks = Locked<[UInt64]>([])
-        client.onResponse = { id, _, _, _, _ in callbacks.withLock { $0.append(id) } }
+        let callbacks = rig.outcomes      // the rig's onResponse: every completion's request id, method and result
         try await client.connect()
         let acked = Locked<[UInt64]>([])
         let attempts = Locked<(made: Int, returned: Int)>((0, 0))
@@ -156,7 +155,9 @@ struct AwaitedRequestTests {
                     default: serverLoop.execute { for s in venue.sessions.values { s.conn.reset() } }
                     }
                 }
-                client.close()
+                // The close that does not wait: the loop stops 2 ms later, whatever is still in flight.
+                let closeNow: () -> Void = client.close
+                closeNow()
                 try? await Task.sleep(for: .milliseconds(2))
                 loop.shutdown()
                 stopped.withLock { $0 = true }
@@ -166,7 +167,7 @@ struct AwaitedRequestTests {
         let (made, returned) = attempts.withLock { $0 }
         #expect(made == returned)
         #expect(!acked.withLock { $0.isEmpty }, "no order went through")
-        let ids = callbacks.withLock { $0 }
+        let ids = callbacks.withLock { $0.map(\.0) }
         #expect(Set(ids).count == ids.count, "a request completed twice")
         let seen = Set(ids)
         #expect(acked.withLock { $0.allSatisfy { seen.contains($0) } })
@@ -262,19 +263,16 @@ struct DelayedFrameReconciliationTests {
     func krakenRun(holdFor delay: Duration?, settle: Duration) async throws -> (FaultRig, [OrderReconciliation]) {
         var plan = FaultInjector.Plan(mode: .holdInbound, atMessage: 2, delay: delay ?? .zero)
         plan.releaseOnDemand = delay == nil
-        let rig = try FaultRig(plan, reconnect: Self.stale, settleWindow: settle)
         // Sent from the loop as the first connection opens: a test task may resume late on a busy machine,
         // and the stale check must not see an idle connection before the stall has begun.
         let issued = Locked<[UInt64]>([])
-        let closes = rig.closes
-        rig.client.onConnection = { [weak client = rig.client] open, close in
-            if let close { closes.withLock { $0.append(close) } }
-            guard open, let client, issued.withLock({ $0.isEmpty }) else { return }
+        let rig = try FaultRig(plan, reconnect: Self.stale, settleWindow: settle, onConnection: { client, event in
+            guard event.isConnected, issued.withLock({ $0.isEmpty }) else { return }
             let ids = (try? [client.send(.ping)] + Self.names.map { n in
                 try client.send(.addOrder(KrakenAddOrder(.limit("BTC/USD", .buy, quantity: "1", price: "100", clientOrderID: ClientOrderID(n)))))
             }) ?? []
             issued.withLock { $0 = ids }
-        }
+        })
         try await rig.client.connect()
         #expect(await rig.until { issued.withLock { $0.count } == Self.names.count + 1 })
         // Each issued request completed once (the executions subscribe of the reconnect has its own outcome),
@@ -329,20 +327,20 @@ struct DelayedFrameReconciliationTests {
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
             credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), rateLimiter: nil, reconnect: Self.stale)
         configuration.unknownOrderSettleWindow = .milliseconds(800)
-        let client = BinanceClient(loop: loop, configuration: configuration)
         let reconciled = Locked<[OrderReconciliation]>([])
         let outcomes = Locked<[UInt64]>([])
-        client.onReconciliation = { r in reconciled.withLock { $0 += r } }
-        client.onResponse = { id, _, _, _, _ in outcomes.withLock { $0.append(id) } }
         // Sent from the loop as the first connection opens (see krakenRun).
         let issued = Locked<[UInt64]>([])
-        client.supervisor.onEvent = { [weak client] e in
-            guard case .connected(.first) = e, let client else { return }
-            let ids = (try? [client.send(.ping)] + Self.names.map { n in
-                try client.send(.orderPlace(.limit("BTCUSDT", .buy, quantity: "1", price: "10", clientOrderID: ClientOrderID(n))))
-            }) ?? []
-            issued.withLock { $0 = ids }
-        }
+        let client = BinanceClient(loop: loop, configuration: configuration, handlers: .init(
+            onResponse: { _, done in outcomes.withLock { $0.append(done.requestID) } },
+            onConnection: { client, e in
+                guard case .connected(.first) = e else { return }
+                let ids = (try? [client.send(.ping)] + Self.names.map { n in
+                    try client.send(.orderPlace(.limit("BTCUSDT", .buy, quantity: "1", price: "10", clientOrderID: ClientOrderID(n))))
+                }) ?? []
+                issued.withLock { $0 = ids }
+            },
+            onReconciliation: { _, r in reconciled.withLock { $0 += r } }))
         try await client.connect()
         #expect(await Self.until { issued.withLock { $0.count } == Self.names.count + 1 })
         #expect(await Self.until { Set(outcomes.withLock { $0 }).isSuperset(of: issued.withLock { $0 }) })
@@ -371,22 +369,22 @@ struct DelayedFrameReconciliationTests {
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.gatewayPath),
             reconnect: Self.stale)
         configuration.unknownOrderSettleWindow = .seconds(3)
-        let client = GatewayClient(loop: loop, configuration: configuration)
         let reconciled = Locked<[OrderReconciliation]>([])
-        client.onReconciliation = { r in reconciled.withLock { $0 += r } }
         // Sent from the loop (see krakenRun): the subscribe as the first connection opens, the rest at its answer.
         let sent = Locked<Bool>(false)
-        client.supervisor.onEvent = { [weak client] e in
-            guard case .connected(.first) = e, let client else { return }
-            _ = try? client.send(.ordersSubscribe(account: "16557"))
-        }
-        client.onResponse = { [weak client] _, method, _, result, _ in
-            guard method == "orders_subscribe", case .success = result, let client, !sent.withLock({ $0 }) else { return }
-            sent.withLock { $0 = true }
-            _ = try? [client.send(.ping)] + Self.names.map { n in
-                try client.send(.sendOrder(clOrdId: ClientOrderID(n)!, order: GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10")))
-            }
-        }
+        let client = GatewayClient(loop: loop, configuration: configuration, handlers: .init(
+            onResponse: { client, done in
+                guard done.method == .ordersSubscribe, case .success = done.result, !sent.withLock({ $0 }) else { return }
+                sent.withLock { $0 = true }
+                _ = try? [client.send(.ping)] + Self.names.map { n in
+                    try client.send(.sendOrder(clOrdId: ClientOrderID(n)!, order: GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10")))
+                }
+            },
+            onConnection: { client, e in
+                guard case .connected(.first) = e else { return }
+                _ = try? client.send(.ordersSubscribe(account: "16557"))
+            },
+            onReconciliation: { _, r in reconciled.withLock { $0 += r } }))
         try await client.connect()
         #expect(await Self.until { sent.withLock { $0 } })
         #expect(await Self.until { reconciled.withLock { $0.count } == Self.names.count })

@@ -11,7 +11,8 @@ final class QuotesRig: @unchecked Sendable {
     let client: QuotesClient
     let quotes = Locked<[(String, FixedDecimal)]>([])
 
-    init(bearer: String = "good-token", quotesPerSecond: Int = 200, limiter: VenueRateLimiter? = nil) throws {
+    init(bearer: String = "good-token", quotesPerSecond: Int = 200, limiter: VenueRateLimiter? = nil,
+         handlers: QuotesClient.Handlers = .init()) throws {
         serverLoop = try EventLoop.forTest(.automatic)
         loop = try EventLoop.forTest(.automatic)
         let venue = QuotesVenueSimulator(options: .init(bearer: "good-token", quotesPerSecond: quotesPerSecond, heartbeatInterval: .milliseconds(50)))
@@ -20,8 +21,19 @@ final class QuotesRig: @unchecked Sendable {
         }
         client = QuotesClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/quotewebsocket/1.0.0"),
-            bearerToken: bearer, rateLimiter: limiter))
-        client.onQuote = { [quotes] p, q, _ in let n = p.description; quotes.withLock { $0.append((n, q)) } }
+            bearerToken: bearer, rateLimiter: limiter), handlers: Self.recording(handlers, into: quotes))
+    }
+
+    /// The test's handlers, with every quote recorded (then passed to the test's own `onQuote`, if any).
+    private static func recording(_ handlers: QuotesClient.Handlers, into quotes: Locked<[(String, FixedDecimal)]>) -> QuotesClient.Handlers {
+        var h = handlers
+        let own = handlers.onQuote
+        h.onQuote = { client, quote in
+            let n = quote.product.description
+            quotes.withLock { $0.append((n, quote.price)) }
+            own?(client, quote)
+        }
+        return h
     }
 
     deinit { loop.shutdown(); serverLoop.shutdown() }
@@ -30,9 +42,8 @@ final class QuotesRig: @unchecked Sendable {
 @Suite("Product quotes stream", .serialized)
 struct QuotesTests {
     @Test func subscribeQuotesPingAndUnsubscribe() async throws {
-        let rig = try QuotesRig()
         let beats = Locked(0)
-        rig.client.onHeartbeat = { _ in beats.withLock { $0 += 1 } }
+        let rig = try QuotesRig(handlers: .init(onHeartbeat: { _, _ in beats.withLock { $0 += 1 } }))
         try await rig.client.connect()
         let acks = try await rig.client.subscribe(["DWC.4.20", "LVS.4.20"])
         guard case .subscribed(let status, _, let products) = acks[0].response else { Issue.record("not subscribed"); return }
@@ -51,7 +62,7 @@ struct QuotesTests {
         guard case .unsubscribed(_, _, let names) = un.response else { Issue.record("not unsubscribed"); return }
         #expect(Set(names) == ["DWC.4.20", "LVS.4.20"])
         #expect(try await rig.client.subscriptionCount() == 0)
-        #expect(rig.client.latency.stats(for: "subscribe")?.count == 1)
+        #expect(await rig.client.latencyStats(for: .subscribe)?.count == 1)
     }
 
     @Test func moreThan100NamesAreSplitAndWarnWhenSomeAreInvalid() async throws {
@@ -66,7 +77,7 @@ struct QuotesTests {
             #expect(status == .warn && products.map(\.name) == ["ZZZ.2.0"])
         } else { Issue.record("not subscribed") }
         await #expect { _ = try await rig.client.subscribe(["bad name"]) } throws: { e in
-            (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.detail.hasPrefix("PRODUCT_NOT_VALID") == true
+            (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.venueError?.code == "PRODUCT_NOT_VALID"
         }
     }
 

@@ -19,11 +19,12 @@ struct ReconnectVenueTests {
         return true
     }
 
-    func binanceClient(_ exchange: ExchangeSimulator, loop: EventLoop, timeout: Duration = .seconds(5)) -> BinanceClient {
+    func binanceClient(_ exchange: ExchangeSimulator, loop: EventLoop, timeout: Duration = .seconds(5),
+                       handlers: BinanceClient.Handlers = .init()) -> BinanceClient {
         BinanceClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
             credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), requestTimeout: timeout,
-            rateLimiter: nil, reconnect: Self.quick))
+            rateLimiter: nil, reconnect: Self.quick), handlers: handlers)
     }
 
     /// `serverShutdown`: a second connection opens first, new requests go out on it, and the old one is
@@ -33,11 +34,11 @@ struct ReconnectVenueTests {
         let loop = try EventLoop.forTest(.automatic)
         defer { loop.shutdown(); serverLoop.shutdown() }
         let exchange = try ExchangeSimulator(on: serverLoop)
-        let client = binanceClient(exchange, loop: loop, timeout: .milliseconds(500))
-        let events = Locked<[ConnectionSupervisor.Event]>([])
+        let events = Locked<[ConnectionEvent]>([])
         let outcomes = Locked<[Result<BinanceResponse, TradeWireError>]>([])
-        client.supervisor.onEvent = { e in events.withLock { $0.append(e) } }
-        client.onResponse = { _, _, _, r, _ in outcomes.withLock { $0.append(r) } }
+        let client = binanceClient(exchange, loop: loop, timeout: .milliseconds(500), handlers: .init(
+            onResponse: { _, done in outcomes.withLock { $0.append(done.result) } },
+            onConnection: { _, e in events.withLock { $0.append(e) } }))
         try await client.connect()
         _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "10", clientOrderID: ClientOrderID("before")))
         let venue = exchange.binance
@@ -62,9 +63,8 @@ struct ReconnectVenueTests {
         defer { loop.shutdown(); serverLoop.shutdown() }
         // Message 1 answers the ping, message 2 (the order's answer) is cut in half.
         let exchange = try ExchangeSimulator(on: serverLoop, fault: .init(mode: .dropMidFrame, atMessage: 2))
-        let client = binanceClient(exchange, loop: loop)
         let found = Locked<[OrderReconciliation]>([])
-        client.onReconciliation = { r in found.withLock { $0 += r } }
+        let client = binanceClient(exchange, loop: loop, handlers: .init(onReconciliation: { _, r in found.withLock { $0 += r } }))
         try await client.connect()
         _ = try await client.ping()
         await #expect { _ = try await client.placeOrder(.limit("BTCUSDT", .sell, quantity: "2", price: "99", clientOrderID: ClientOrderID("lost-b"))) }
@@ -86,13 +86,13 @@ struct ReconnectVenueTests {
         // 1: greeting, 2: orders_subscribed, 3: the order's ack (cut).
         let exchange = try ExchangeSimulator(on: serverLoop, gateway: GatewayVenueSimulator(options: .init(ticksPerSecond: 0)),
                                              fault: .init(mode: .dropMidFrame, atMessage: 3))
-        let client = GatewayClient(loop: loop, configuration: .init(
-            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.gatewayPath),
-            reconnect: Self.quick))
         let found = Locked<[OrderReconciliation]>([])
         let reports = Locked<[GatewayOrderReport]>([])
-        client.onReconciliation = { r in found.withLock { $0 += r } }
-        client.onReport = { r in reports.withLock { $0.append(r) } }
+        let client = GatewayClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.gatewayPath),
+            reconnect: Self.quick), handlers: .init(
+            onReport: { _, r in reports.withLock { $0.append(r) } },
+            onReconciliation: { _, r in found.withLock { $0 += r } }))
         try await client.connect()
         _ = try await client.ordersSubscribe(account: "16557")
         let order = GatewayOrder(symbol: "GGAL", side: .buy, size: "10", price: "1500")

@@ -38,8 +38,8 @@ struct SecretsInLogsTests {
         let krakenToken = "KRAKEN-TOKEN-must-not-leak-7f3a"
         let kraken = KrakenClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.krakenPath),
-            token: krakenToken, logRequests: true, rateLimiter: nil))
-        kraken.logger = Logger(label: "test.kraken") { _ in CapturingLogHandler(lines: lines) }
+            token: krakenToken, logRequests: true, rateLimiter: nil),
+            logger: Logger(label: "test.kraken") { _ in CapturingLogHandler(lines: lines) })
         try await kraken.connect()
         for i in 0..<4 {
             do { _ = try await kraken.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "1", clientOrderID: ClientOrderID("s\(i)"))) }
@@ -49,8 +49,8 @@ struct SecretsInLogsTests {
         let binanceSecret = "BINANCE-SECRET-must-not-leak-9c1d"
         let binance = BinanceClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
-            credentials: .init(apiKey: "venue-key", key: .hmac(secret: binanceSecret)), rateLimiter: nil))
-        binance.logger = Logger(label: "test.binance") { _ in CapturingLogHandler(lines: lines) }
+            credentials: .init(apiKey: "venue-key", key: .hmac(secret: binanceSecret)), rateLimiter: nil),
+            logger: Logger(label: "test.binance") { _ in CapturingLogHandler(lines: lines) })
         try await binance.connect()
         for i in 0..<4 {
             do { _ = try await binance.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "1", clientOrderID: ClientOrderID("b\(i)"))) }

@@ -43,7 +43,7 @@ struct SimulatorCLITests {
     }
 
     static func venueCode(_ e: any Error) -> Int? { (e as? TradeWireError)?.venueCode }
-    static func isInvalidToken(_ e: any Error) -> Bool { (e as? TradeWireError)?.detail == "EAPI:Invalid token" }
+    static func isInvalidToken(_ e: any Error) -> Bool { (e as? TradeWireError)?.venueError?.code == "EAPI:Invalid token" }
     static let order = BinanceOrder.limit("BTCUSDT", .buy, quantity: "1", price: "100")
 
     // MARK: Binance keys
