@@ -7,7 +7,7 @@ CLANG ?= clang
 # package from being used as a versioned dependency.
 C_WARNINGS := -Xcc -Wall -Xcc -Wextra -Xcc -Wno-unused-parameter
 
-.PHONY: deps build demo test test-sanitize fuzz fuzz-build bench book-bench benchmarks soak perf clean
+.PHONY: deps build demo test test-sanitize check-api docs fuzz fuzz-build bench book-bench benchmarks soak perf clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,16 @@ test: deps
 	$(SWIFT) build --build-tests $(C_WARNINGS)
 	TRADEWIRE_PYTHON=$(CURDIR)/.venv/bin/python $(SWIFT) test --skip-build $(C_WARNINGS)
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# The Swift API as a user meets it: Examples/Consumer (its own package, Swift 6 language mode, TradeWire by
+# path) builds clean and runs against the embedded simulator; each racy pattern in it fails to compile.
+check-api: deps
+	SWIFT=$(SWIFT) scripts/check-api.sh
+
+# The DocC catalog (Sources/TradeWire/TradeWire.docc) and the API reference of every module, to .build/docs.
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target TradeWire \
+	  --output-path .build/docs --disable-indexing --transform-for-static-hosting
 
 # The suite under AddressSanitizer + LeakSanitizer (Swift and C) and UndefinedBehaviorSanitizer (the C core;
 # swiftc has no UBSan on Linux). Allocation-count tests are disabled here: ASan owns the allocator.

@@ -214,6 +214,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
+        defer { supervisor.announceOpen() }
         reconciler.evidenceInView()          // order.status can be asked on any open connection
         // A new connection has no session: log on again (the logon's subscribe follows its answer), restore a
         // signature subscription, and ask for open orders if some orders' outcome was lost with the old connection.

@@ -170,7 +170,9 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     public var isConnected: Bool { supervisor.isConnected }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
-        guard let kind = supervisor.didOpen(c), kind != .first else { return }
+        guard let kind = supervisor.didOpen(c) else { return }
+        defer { supervisor.announceOpen() }
+        guard kind != .first else { return }
         // Restore subscriptions; the orders_subscribe snapshot and reports then settle orders lost with the old connection.
         var restore = accounts.map { GatewayRequest.ordersSubscribe(account: $0) }
         if !instruments.isEmpty { restore.append(.subscribe(instruments: instruments)) }

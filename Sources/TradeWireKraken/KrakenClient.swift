@@ -288,6 +288,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
+        defer { supervisor.announceOpen() }
         if kind != .first {
             // Restore the executions subscription; it is also the evidence that settles orders lost with the old connection.
             lastSequence = nil
@@ -692,7 +693,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             }
         case .failure(let error):
             if let done = table.complete(id) {
-                finish(done, .failure(TradeWireError(code: .venueRejected, detail: "EAPI:Invalid token; a fresh token could not be fetched: \(error)")),
+                finish(done, .failure(TradeWireError(code: .venueRejected, detail: "EAPI:Invalid token; a fresh token could not be fetched: \(error)",
+                                                     venueError: .kraken("EAPI:Invalid token"))),
                        ns: 0, decodeNs: 0)
             }
         }

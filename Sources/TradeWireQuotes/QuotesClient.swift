@@ -179,6 +179,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
+        defer { supervisor.announceOpen() }
         if kind != .first { restoreSubscriptions() }
     }
 

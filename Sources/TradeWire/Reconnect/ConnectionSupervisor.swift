@@ -55,6 +55,7 @@ package final class ConnectionSupervisor: @unchecked Sendable {
     private var openedAt: UInt64 = 0
     private var firstConnect: CheckedContinuation<Void, Error>?
     private var closeWaiters: [RequestWaiter<Void>] = []
+    private var pendingOpen: OpenKind?
 
     /// `prepare` makes the configuration of each attempt (fresh tokens and headers);
     /// `retireAfter` is how long a replaced connection may finish its requests.
@@ -183,8 +184,16 @@ package final class ConnectionSupervisor: @unchecked Sendable {
         }
         firstConnect?.resume()
         firstConnect = nil
-        onEvent?(.connected(kind))
+        pendingOpen = kind                  // announced by the client once its own open work is done
         return kind
+    }
+
+    /// Tell the application a connection opened (`.connected`), after the client's own open work (restoring
+    /// subscriptions, logging on) so that what the application sends then goes out after it.
+    package func announceOpen() {
+        guard let kind = pendingOpen else { return }
+        pendingOpen = nil
+        onEvent?(.connected(kind))
     }
 
     /// The client's `didClose`: what the closed connection was; a reconnect is

@@ -1,4 +1,4 @@
-/// The latency of one request (definition: docs/benchmarking.md): from just before
+/// The latency of one request (definition: docs/benchmarks.md): from just before
 /// its frame went to the kernel to the reap of the completion holding the last
 /// byte of its response. The time to decode it is kept apart, and so is any time the
 /// request waited in the client's rate-limit queue before it was sent.

@@ -84,22 +84,27 @@ public struct StreamGapError: Error, Sendable, Equatable {
     public let skipped: Int
 }
 
-/// One consumer's buffer. A ring of `bufferSize` events plus one slot for a gap marker, allocated once:
-/// an event pushed while the consumer keeps up costs a lock and a store, no allocation.
+/// One consumer's buffer: a ring allocated once, holding up to `capacity` events and the gap markers between
+/// them (never two markers in a row, so at most `capacity + 1`). An event pushed while the consumer keeps up
+/// costs a lock and a store, no allocation.
 final class StreamSubscription<Element: Sendable>: Sendable {
     private struct State: ~Copyable {
         var ring: [StreamEvent<Element>?]
         var head = 0
-        var count = 0
+        var count = 0          // ring entries: events and gap markers
+        var events = 0         // events among them
         var finished = false
         var waiting: UnsafeContinuation<StreamEvent<Element>?, Never>?
     }
     private let state: Mutex<State>
     let id: Int
 
+    private let capacity: Int
+
     init(capacity: Int, id: Int) {
         self.id = id
-        state = Mutex(State(ring: Array(repeating: nil, count: max(1, capacity) + 1)))
+        self.capacity = max(1, capacity)
+        state = Mutex(State(ring: Array(repeating: nil, count: 2 * max(1, capacity) + 1)))
     }
 
     /// Producer side (any thread, never waits).
@@ -111,9 +116,10 @@ final class StreamSubscription<Element: Sendable>: Sendable {
                 return w
             }
             let slots = s.ring.count
-            if s.count < slots - 1 {
+            if s.events < capacity {
                 s.ring[(s.head + s.count) % slots] = .event(e)
                 s.count += 1
+                s.events += 1
             } else {
                 // Full: the newest event is skipped; a gap marker at the tail counts them.
                 let tail = (s.head + s.count - 1) % slots
@@ -148,6 +154,7 @@ final class StreamSubscription<Element: Sendable>: Sendable {
                         s.ring[s.head] = nil
                         s.head = (s.head + 1) % s.ring.count
                         s.count -= 1
+                        if case .event? = e { s.events -= 1 }
                         return .some(e)
                     }
                     if s.finished || Task.isCancelled { return .some(nil) }
