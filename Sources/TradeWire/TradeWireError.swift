@@ -147,6 +147,12 @@ public struct TradeWireError: Error, Sendable, CustomStringConvertible {
         return "\(base): \(detail)"
     }
 
+    /// An error from untyped code (a task, a token provider) as a `TradeWireError`: itself if it is one, else
+    /// `.closed` with its text. For the typed API's edges.
+    package static func wrapping(_ error: any Error) -> TradeWireError {
+        error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)")
+    }
+
     static func invalidURL(_ s: String) -> TradeWireError {
         TradeWireError(code: .invalidURL, detail: "not a ws:// or wss:// URL: \(s)")
     }

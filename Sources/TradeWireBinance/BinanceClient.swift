@@ -183,8 +183,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         try await supervisor.connect()
     }
 
-    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
-    public func close() {
+    /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
+    public func beginClose() {
         supervisor.close()
         for hub in hubs { hub.finish() }
     }

@@ -138,13 +138,13 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func connect() async throws {
+    public func connect() async throws(TradeWireError) {
         for hub in hubs { hub.reopen() }
-        try await supervisor.connect()
+        do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
-    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
-    public func close() {
+    /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
+    public func beginClose() {
         supervisor.close()
         for hub in hubs { hub.finish() }
     }
@@ -200,7 +200,9 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     /// Issue a request (loop thread). `subscribe` has no answer and completes when sent.
     @discardableResult
-    public func send(_ request: GatewayRequest) throws -> UInt64 { try issue(request, waiter: nil) }
+    public func send(_ request: GatewayRequest) throws(TradeWireError) -> UInt64 {
+        do { return try issue(request, waiter: nil) } catch { throw .wrapping(error) }
+    }
 
     /// `send`, with the async caller's waiter stored with the request before its frame leaves.
     private func issue(_ request: GatewayRequest, waiter: RequestWaiter<GatewayAck>?) throws -> UInt64 {
@@ -321,8 +323,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     }
 
     /// Send and await the answer (any thread).
-    public func request(_ r: GatewayRequest) async throws -> GatewayAck {
-        try await loop.awaitResult { [self] (waiter: RequestWaiter<GatewayAck>) in
+    public func request(_ r: GatewayRequest) async throws(TradeWireError) -> GatewayAck {
+        try await loop.awaitTyped { [self] (waiter: RequestWaiter<GatewayAck>) in
             do {
                 _ = try issue(r, waiter: waiter)
                 // `subscribe` has no answer: it is done once its frame is sent.
@@ -331,12 +333,12 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func sendOrder(_ order: GatewayOrder, clOrdId: ClientOrderID) async throws -> GatewayAck {
+    public func sendOrder(_ order: GatewayOrder, clOrdId: ClientOrderID) async throws(TradeWireError) -> GatewayAck {
         try await request(.sendOrder(clOrdId: clOrdId, order: order))
     }
-    public func ordersSubscribe(account: String) async throws -> GatewayAck { try await request(.ordersSubscribe(account: account)) }
-    public func ping() async throws -> GatewayAck { try await request(.ping) }
-    public func subscribe(instruments: [String]) async throws { _ = try await request(.subscribe(instruments: instruments)) }
+    public func ordersSubscribe(account: String) async throws(TradeWireError) -> GatewayAck { try await request(.ordersSubscribe(account: account)) }
+    public func ping() async throws(TradeWireError) -> GatewayAck { try await request(.ping) }
+    public func subscribe(instruments: [String]) async throws(TradeWireError) { _ = try await request(.subscribe(instruments: instruments)) }
 }
 
 /// Handshake headers often carry credentials (`X-Auth-Token`): their values are never printed, dumped or mirrored.

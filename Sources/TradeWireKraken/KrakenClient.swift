@@ -204,7 +204,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             guard let self else { throw TradeWireError(code: .closed, detail: "the Kraken client is gone") }
             if let provider {
                 let token = try await provider.token()
-                try await loop.submit { [self] in
+                try await loop.submitTyped { [self] in
                     currentToken = token
                     scheduleTokenRefresh(provider)
                 }
@@ -229,9 +229,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     // MARK: connection
 
     /// Connect and wait for the upgrade (fetching the token first if there is a provider).
-    public func connect() async throws {
+    public func connect() async throws(TradeWireError) {
         for hub in hubs { hub.reopen() }
-        try await supervisor.connect()
+        do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
     private var hubs: [any ReopenableHub] { [pushHub, executionHub, connectionHub, reconciliationHub, bookHub] }
@@ -273,8 +273,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
-    public func close() {
+    /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
+    public func beginClose() {
         supervisor.close()
         for hub in hubs { hub.finish() }
     }
@@ -370,8 +370,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// request could not be issued at all (invalid, table full, rate-limited with
     /// a fail-fast policy, not connected): then no outcome follows.
     @discardableResult
-    public func send(_ request: KrakenRequest, timeout: Duration? = nil) throws -> UInt64 {
-        try issue(request, timeout: timeout, waiter: nil)
+    public func send(_ request: KrakenRequest, timeout: Duration? = nil) throws(TradeWireError) -> UInt64 {
+        do { return try issue(request, timeout: timeout, waiter: nil) } catch { throw .wrapping(error) }
     }
 
     /// `send`, with the async caller's waiter stored as soon as the request has an id: before its
@@ -742,33 +742,33 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     // MARK: async API (any thread)
 
     /// Send a request and await its acknowledgement (a venue error throws `.venueRejected`).
-    public func request(_ r: KrakenRequest, timeout: Duration? = nil) async throws -> KrakenAck {
-        try await loop.awaitResult { [self] (waiter: RequestWaiter<KrakenAck>) in
+    public func request(_ r: KrakenRequest, timeout: Duration? = nil) async throws(TradeWireError) -> KrakenAck {
+        try await loop.awaitTyped { [self] (waiter: RequestWaiter<KrakenAck>) in
             do { _ = try issue(r, timeout: timeout, waiter: waiter) } catch { waiter.resume(throwing: error) }
         }
     }
 
-    public func placeOrder(_ order: Order) async throws -> KrakenAck { try await request(.addOrder(KrakenAddOrder(order))) }
-    public func cancelOrder(_ target: KrakenCancelTarget) async throws -> KrakenAck { try await request(.cancelOrder(target)) }
-    public func cancelAll() async throws -> KrakenAck { try await request(.cancelAll) }
-    public func amendOrder(_ amend: KrakenAmendOrder) async throws -> KrakenAck { try await request(.amendOrder(amend)) }
+    public func placeOrder(_ order: Order) async throws(TradeWireError) -> KrakenAck { try await request(.addOrder(KrakenAddOrder(order))) }
+    public func cancelOrder(_ target: KrakenCancelTarget) async throws(TradeWireError) -> KrakenAck { try await request(.cancelOrder(target)) }
+    public func cancelAll() async throws(TradeWireError) -> KrakenAck { try await request(.cancelAll) }
+    public func amendOrder(_ amend: KrakenAmendOrder) async throws(TradeWireError) -> KrakenAck { try await request(.amendOrder(amend)) }
     /// Place 2 to 15 orders for one pair. A partly placed batch returns (it does not throw): `response.orders`
     /// has a row per order, with the live orders' ids and the others' errors; `response.success` is false.
-    public func batchAdd(symbol: String, _ orders: [Order], validate: Bool = false, deadline: String? = nil) async throws -> KrakenAck {
+    public func batchAdd(symbol: String, _ orders: [Order], validate: Bool = false, deadline: String? = nil) async throws(TradeWireError) -> KrakenAck {
         try await request(.batchAdd(symbol: symbol, orders: orders.map { KrakenAddOrder($0) }, validate: validate, deadline: deadline))
     }
-    public func subscribeExecutions(snapOrders: Bool = true, snapTrades: Bool = false) async throws -> KrakenAck {
+    public func subscribeExecutions(snapOrders: Bool = true, snapTrades: Bool = false) async throws(TradeWireError) -> KrakenAck {
         try await request(.subscribeExecutions(snapOrders: snapOrders, snapTrades: snapTrades))
     }
 
     /// Subscribe to the `instrument` channel: every pair's precisions (`pairs`), which the book feed then uses.
-    public func subscribeInstruments() async throws -> KrakenAck { try await request(.subscribeInstruments) }
+    public func subscribeInstruments() async throws(TradeWireError) -> KrakenAck { try await request(.subscribeInstruments) }
 
     /// Subscribe to the `book` channel and keep verified books (`bookFeed`), at the pairs' precisions: those given
     /// here, else those of the `instrument` channel (subscribe to it first). A checksum mismatch withdraws the
     /// book and resubscribes the symbol (those requests reach `onResponse`).
-    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision] = [:]) async throws -> KrakenAck {
-        try await loop.submit { [self] in
+    public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision] = [:]) async throws(TradeWireError) -> KrakenAck {
+        try await loop.submitTyped { [self] in
             let feed = bookFeed ?? KrakenBookFeed(depth: depth)
             for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
             for (s, p) in precisions { feed.setPrecision(p, for: s) }
@@ -802,14 +802,14 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     }
 
     /// Pairs from the `instrument` channel (after `subscribeInstruments`), by symbol.
-    public func instrumentPairs() async throws -> [String: KrakenPair] {
-        try await loop.submit { [self] in pairs }
+    public func instrumentPairs() async throws(TradeWireError) -> [String: KrakenPair] {
+        try await loop.submitTyped { [self] in pairs }
     }
 
     /// A copy of a verified book (nil: not subscribed, not yet in sync, or withdrawn after a checksum
     /// mismatch until it is rebuilt). For the zero-copy read on the loop thread, see `withBookFeed`.
-    public func book(_ symbol: String) async throws -> L2BookSnapshot? {
-        try await loop.submit { [self] in bookFeed?.book(symbol)?.snapshot() }
+    public func book(_ symbol: String) async throws(TradeWireError) -> L2BookSnapshot? {
+        try await loop.submitTyped { [self] in bookFeed?.book(symbol)?.snapshot() }
     }
 
     /// Read the book feed in place, on the loop thread (from a handler): no copy, no hop. Throws

@@ -148,13 +148,13 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     // MARK: connection
 
-    public func connect() async throws {
+    public func connect() async throws(TradeWireError) {
         for hub in hubs { hub.reopen() }
-        try await supervisor.connect()
+        do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
-    /// Close for good (no reconnect follows), without waiting. The streams end once drained.
-    public func close() {
+    /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
+    public func beginClose() {
         supervisor.close()
         for hub in hubs { hub.finish() }
     }
@@ -218,7 +218,11 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     /// requests (their ids are returned in order). Throws, sending nothing, when
     /// the 10,000-subscription cap or the rate limit would be exceeded.
     @discardableResult
-    public func send(_ request: QuotesRequest) throws -> [UInt64] {
+    public func send(_ request: QuotesRequest) throws(TradeWireError) -> [UInt64] {
+        do { return try issue(request) } catch { throw .wrapping(error) }
+    }
+
+    private func issue(_ request: QuotesRequest) throws -> [UInt64] {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "QuotesClient.send runs on its loop") }
         if let refused = supervisor.refusal(venue: "quotes") { throw refused }
         var parts: [QuotesRequest] = [request]
@@ -334,13 +338,13 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     // MARK: async API (any thread)
 
     /// Send and await every part's answer (a subscribe over 100 names has several).
-    public func request(_ r: QuotesRequest) async throws -> [QuotesAck] {
+    public func request(_ r: QuotesRequest) async throws(TradeWireError) -> [QuotesAck] {
         let parts: Int
         switch r {
         case .subscribe(let n), .unsubscribe(let n): parts = max(1, (n.count + QuotesLimits.namesPerRequest - 1) / QuotesLimits.namesPerRequest)
         default: parts = 1
         }
-        return try await loop.awaitResult { [self] (waiter: RequestWaiter<[QuotesAck]>) in
+        return try await loop.awaitTyped { [self] (waiter: RequestWaiter<[QuotesAck]>) in
             let group = AckGroup(parts: parts, waiter)
             pendingGroup = group
             defer { pendingGroup = nil }
@@ -348,14 +352,14 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func subscribe(_ names: [String]) async throws -> [QuotesAck] { try await request(.subscribe(names)) }
-    public func unsubscribe(_ names: [String]) async throws -> [QuotesAck] { try await request(.unsubscribe(names)) }
-    public func unsubscribeAll() async throws -> QuotesAck { try await request(.unsubscribeAll)[0] }
-    public func ping(_ msg: String) async throws -> QuotesAck { try await request(.ping(msg))[0] }
+    public func subscribe(_ names: [String]) async throws(TradeWireError) -> [QuotesAck] { try await request(.subscribe(names)) }
+    public func unsubscribe(_ names: [String]) async throws(TradeWireError) -> [QuotesAck] { try await request(.unsubscribe(names)) }
+    public func unsubscribeAll() async throws(TradeWireError) -> QuotesAck { try await request(.unsubscribeAll)[0] }
+    public func ping(_ msg: String) async throws(TradeWireError) -> QuotesAck { try await request(.ping(msg))[0] }
 
-    public func subscriptionCount() async throws -> Int { try await loop.submit { [self] in subscriptions.count } }
+    public func subscriptionCount() async throws(TradeWireError) -> Int { try await loop.submitTyped { [self] in subscriptions.count } }
     /// The products the stream confirmed.
-    public func subscribedProducts() async throws -> Set<String> { try await loop.submit { [self] in subscriptions } }
+    public func subscribedProducts() async throws(TradeWireError) -> Set<String> { try await loop.submitTyped { [self] in subscriptions } }
 
     /// Round-trip percentiles of an operation, read on the loop (nil: none completed yet).
     public func latencyStats(for op: QuotesOp) async -> LatencyStats? {

@@ -196,7 +196,7 @@ struct Demo: AsyncParsableCommand {
             print("Response Data: {status: \(a.ok ? "ok" : "error"), orderId: \(a.orderID ?? "-"), status: \(a.status ?? "-")}")
         }
         do { _ = try await gw.sendOrder(GatewayOrder(symbol: "", side: .buy, size: "1", price: "1"), clOrdId: ClientOrderID("MI_ORDEN_002")!) }
-        catch let e as TradeWireError { print("  a refused order: \(e.detail)") }
+        catch { print("  a refused order: \(error.venueError?.message ?? error.detail)") }
         try await Task.sleep(for: .milliseconds(30))
         await gw.close()
         await gwMaker.close()

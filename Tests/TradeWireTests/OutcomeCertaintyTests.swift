@@ -156,7 +156,7 @@ struct AwaitedRequestTests {
                     }
                 }
                 // The close that does not wait: the loop stops 2 ms later, whatever is still in flight.
-                let closeNow: () -> Void = client.close
+                let closeNow: () -> Void = client.beginClose
                 closeNow()
                 try? await Task.sleep(for: .milliseconds(2))
                 loop.shutdown()

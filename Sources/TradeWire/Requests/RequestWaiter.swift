@@ -39,3 +39,15 @@ extension EventLoop {
         }
     }
 }
+
+extension EventLoop {
+    /// `submit` for the typed API: its error as a `TradeWireError` (`.closed` once the loop has stopped).
+    package func submitTyped<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws(TradeWireError) -> T {
+        do { return try await submit(body) } catch { throw .wrapping(error) }
+    }
+
+    /// `awaitResult` for the typed API.
+    package func awaitTyped<Value: Sendable>(_ body: @escaping @Sendable (RequestWaiter<Value>) -> Void) async throws(TradeWireError) -> Value {
+        do { return try await awaitResult(body) } catch { throw .wrapping(error) }
+    }
+}

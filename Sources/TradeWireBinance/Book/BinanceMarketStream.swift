@@ -48,7 +48,8 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         eventHub.reopen()
         try await supervisor.connect()
     }
-    public func close() {
+    /// Start closing for good and return at once (`close()` waits for it).
+    public func beginClose() {
         supervisor.close()
         eventHub.finish()
     }

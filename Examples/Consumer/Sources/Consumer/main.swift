@@ -28,7 +28,8 @@ print("kraken: order \(ack.response.orderID.map { "\($0)" } ?? "-") in \(ack.lat
 do {
     _ = try await kraken.amendOrder(KrakenAmendOrder(.orderID("NO-SUCH-ORDER"), quantity: "1"))
 } catch {
-    print("kraken: refused, code \(error.venueError?.code ?? "\(error.code)")")   // switch on the venue's code, not the text
+    // Typed throws: `error` is a TradeWireError; switch on the venue's code, not on its text.
+    print("kraken: refused, code \(error.venueError?.code ?? "\(error.code)")")
 }
 for await item in executions {
     if case .event(let e) = item, e.clientOrderID?.description == "consumer-1" { print("kraken: execution \(e.execType)"); break }
