@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../Examples/Consumer"
 SWIFT=${SWIFT:-swift}
 log=$(mktemp)
-trap 'rm -f "$log"; cp RacyPatterns/../Sources/RacyCheck/main.swift.orig Sources/RacyCheck/main.swift 2>/dev/null || true' EXIT
+trap 'rm -f "$log"; [ -f Sources/RacyCheck/main.swift.orig ] && mv Sources/RacyCheck/main.swift.orig Sources/RacyCheck/main.swift' EXIT
 $SWIFT build --product Consumer 2>&1 | tee "$log" | tail -3
 if grep -E "Examples/Consumer/Sources/Consumer/.*(warning|error):" "$log"; then
   echo "check-api: the consumer package does not build clean"; exit 1

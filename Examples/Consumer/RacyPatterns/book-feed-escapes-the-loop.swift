@@ -1,4 +1,4 @@
-// expect: non-Sendable
+// expect: risks causing data races
 // The book feed is lent on the loop thread only; handing it to a task would read it while the loop writes it.
 import TradeWire
 import TradeWireKraken

@@ -3,8 +3,10 @@
 import TradeWire
 import TradeWireKraken
 
-let loop = try EventLoop()
-var filled = 0
-let kraken = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:1/v2")),
-                          handlers: .init(onPush: { _, _ in filled += 1 }))
-print(filled, kraken)
+func run() throws {
+    let loop = try EventLoop()
+    var filled = 0
+    let kraken = KrakenClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:1/v2")),
+                              handlers: .init(onPush: { _, _ in filled += 1 }))
+    print(filled, kraken)
+}
