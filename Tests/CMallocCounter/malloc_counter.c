@@ -7,13 +7,16 @@
 #include <errno.h>
 #include <stddef.h>
 
-/* Under AddressSanitizer the allocator belongs to ASan: no interposition, no counting. */
+/* Under AddressSanitizer or ThreadSanitizer the allocator belongs to the sanitizer: no interposition, no
+ * counting. Under TSan an interposed malloc also broke every run of the test binary: the runtime's own start
+ * (dlsym while installing its interceptors) calls malloc, which landed here, in instrumented code, before
+ * TSan had a thread state: a segfault in TraceSwitchPart, before main. */
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define TW_NO_INTERPOSE 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TW_NO_INTERPOSE 1
 #endif
 

@@ -40,7 +40,7 @@ final class CountingRoundTrips: WebSocketHandler, @unchecked Sendable {
     }
 }
 
-@Suite("Allocations on the hot path", .serialized, .enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer"))
+@Suite("Allocations on the hot path", .serialized, .enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
 struct AllocationTests {
     /// Both backends, both wait modes: zero allocations per steady-state ws://
     /// round trip on the client's loop thread (write into the send buffer, mask,

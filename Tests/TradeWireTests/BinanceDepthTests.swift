@@ -56,7 +56,7 @@ struct BinanceDepthTests {
     }
 
     /// Once in sync, an event is applied from the message as it stands: no allocation.
-    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer"))
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
     func anEventInSyncAllocatesNothing() {
         let book = BinanceDepthBook(symbol: "BNBBTC", depth: 100)
         #expect(Self.snapshot(book, 100, bids: #"[["0.00240000","5"],["0.00230000","1"]]"#, asks: #"[["0.00260000","50"]]"#) == .synced(updateID: 100))

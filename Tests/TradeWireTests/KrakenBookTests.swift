@@ -183,7 +183,7 @@ struct KrakenBookTests {
     }
 
     /// Once the book has grown to its depth, an update (decode, apply, truncate, verify) allocates nothing.
-    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer"))
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
     func aBookUpdateAllocatesNothing() throws {
         let feed = KrakenBookFeed(depth: 10, precisions: ["MATIC/USD": .init(price: 4, quantity: 8)])
         let snapshot = try Self.docs("ws_book_snapshot.json"), update = try Self.docs("ws_book_update.json")

@@ -165,7 +165,7 @@ struct KrakenClientTests {
     /// Zero heap allocations per steady-state add_order round trip on the client's
     /// loop thread: encode into the send buffer, send, receive, parse, decode,
     /// match by req_id, record latency, callback.
-    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer"),
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"),
           arguments: [(Backend.ioUring, WaitMode.wait), (.ioUring, .busyPoll), (.posix, .wait)])
     func zeroAllocationsPerAddOrderRoundTrip(_ backend: Backend, _ mode: WaitMode) async throws {
         // A request timeout longer than the measured window: the expiry timer's own re-arm (a few
