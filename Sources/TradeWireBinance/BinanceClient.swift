@@ -161,7 +161,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         case .orderCancelReplace(let cr): order = cr.order
         default: return
         }
-        guard let cl = order.newClientOrderId else { return }
+        guard let cl = order.newClientOrderID else { return }
         reconciler.unknown(clientOrderID: cl.description, requestID: requestID, cause: cause, symbol: order.symbol,
                            generation: generation, connectionOpen: connectionOpen)
     }
@@ -170,7 +170,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private func queryStatus(_ entries: [UnknownOrderTracker.Entry]) {
         for e in entries {
             do {
-                let id = try send(.orderStatus(symbol: e.symbol ?? "", order: .clientOrderId(e.clientOrderID)))
+                let id = try send(.orderStatus(symbol: e.symbol ?? "", order: .clientOrderID(e.clientOrderID)))
                 statusQueries[id] = e.clientOrderID
             } catch {
                 reconciler.recheck(clientOrderID: e.clientOrderID)
@@ -311,7 +311,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         case .executionReport(let r):
             if reconciler.isWatching {
                 // A cancel's report carries the cancel's own id in `c` and the order's in `C`: correlate by the order's.
-                reconciler.sighted(clientOrderID: r.orderClientOrderId, orderID: String(r.orderId), status: r.status.rawValue)
+                reconciler.sighted(clientOrderID: r.orderClientOrderID, orderID: String(r.orderID), status: r.status.rawValue)
             }
             handlers.onExecutionReport?(self, r)
             executionReportHub.yield(r)
@@ -320,7 +320,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             sessionEvent(.serverShutdown(atMs: t))
             if configuration.reconnect != nil { supervisor.replace(reason: "Binance serverShutdown") }
         case .streamTerminated(let sub, _):
-            sessionEvent(session.streamTerminated(subscriptionId: sub))
+            sessionEvent(session.streamTerminated(subscriptionID: sub))
         case .event: break
         case .unsolicited(let r):
             feedLimiter(r)
@@ -336,7 +336,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 if reconciler.isWatching, r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)) {
                     // A late answer to an order that timed out settles it.
                     reconciler.answeredLate(requestID: id, r.status == 200
-                        ? .success((orderID: r.orderId.map { String($0) } ?? "", status: r.orderStatus ?? "acknowledged late"))
+                        ? .success((orderID: r.orderID.map { String($0) } ?? "", status: r.orderStatus ?? "acknowledged late"))
                         : .failure(Self.venueError(r)))
                 }
                 logger.debug("response to an unknown request", metadata: ["id": "\(r.id)"])
@@ -348,7 +348,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             }
             if let cl = statusQueries.removeValue(forKey: id) {
                 switch result {
-                case .success(let s): reconciler.sighted(clientOrderID: cl, orderID: s.orderId.map { String($0) } ?? "", status: s.orderStatus ?? "")
+                case .success(let s): reconciler.sighted(clientOrderID: cl, orderID: s.orderID.map { String($0) } ?? "", status: s.orderStatus ?? "")
                 case .failure where r.errorCode == -2013: reconciler.notFound(clientOrderID: cl)    // "Order does not exist."
                 case .failure: reconciler.recheck(clientOrderID: cl)
                 }
@@ -356,7 +356,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             if case .openOrdersStatus = request, r.status == 200, reconciler.isWatching {
                 for o in r.openOrders { reconciler.sighted(clientOrderID: o.clientOrderID, orderID: o.orderID, status: o.status) }
             }
-            let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionId: r.subscriptionId)
+            let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionID: r.subscriptionID)
             pending.answer(id, result, receivedAt: message.receivedAt)
             if let event { sessionEvent(event) }
             sendFollowUps(next)
@@ -439,16 +439,16 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     public func testOrder(_ o: BinanceOrder) async throws(TradeWireError) -> BinanceAck { try await request(.orderTest(o)) }
 
     /// `order.cancel` by `orderId` and/or the client id the order was placed with.
-    public func cancelOrder(symbol: String, orderId: Int64? = nil, origClientOrderId: String? = nil,
-                            newClientOrderId: ClientOrderID? = nil) async throws(TradeWireError) -> BinanceAck {
+    public func cancelOrder(symbol: String, orderID: Int64? = nil, origClientOrderID: String? = nil,
+                            newClientOrderID: ClientOrderID? = nil) async throws(TradeWireError) -> BinanceAck {
         let ref: BinanceOrderRef
-        switch (orderId, origClientOrderId) {
-        case let (i?, c?): ref = .both(orderId: i, clientOrderId: c)
-        case let (i?, nil): ref = .orderId(i)
-        case let (nil, c?): ref = .clientOrderId(c)
-        case (nil, nil): throw TradeWireError(code: .invalidArgument, detail: "order.cancel needs orderId or origClientOrderId")
+        switch (orderID, origClientOrderID) {
+        case let (i?, c?): ref = .both(orderID: i, clientOrderID: c)
+        case let (i?, nil): ref = .orderID(i)
+        case let (nil, c?): ref = .clientOrderID(c)
+        case (nil, nil): throw TradeWireError(code: .invalidArgument, detail: "order.cancel needs orderID or origClientOrderId")
         }
-        return try await request(.orderCancel(BinanceCancel(symbol: symbol, order: ref, newClientOrderId: newClientOrderId)))
+        return try await request(.orderCancel(BinanceCancel(symbol: symbol, order: ref, newClientOrderID: newClientOrderID)))
     }
 
     public func cancelOrder(_ c: BinanceCancel) async throws(TradeWireError) -> BinanceReply<BinanceCancelResult> {
@@ -495,8 +495,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         return try await request(loggedOn ? .userDataStreamSubscribe : .userDataStreamSubscribeSignature)
     }
 
-    public func unsubscribeUserDataStream(subscriptionId: Int64? = nil) async throws(TradeWireError) -> BinanceAck {
-        try await request(.userDataStreamUnsubscribe(subscriptionId: subscriptionId))
+    public func unsubscribeUserDataStream(subscriptionID: Int64? = nil) async throws(TradeWireError) -> BinanceAck {
+        try await request(.userDataStreamUnsubscribe(subscriptionID: subscriptionID))
     }
 
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable (BinanceClient) -> T) async throws(TradeWireError) -> T {

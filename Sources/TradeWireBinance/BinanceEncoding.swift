@@ -36,12 +36,12 @@ public enum BinanceEncoder {
         if let q = o.quantity { p.append(("quantity", .string(q.description))) }
         if let q = o.quoteOrderQty { p.append(("quoteOrderQty", .string(q.description))) }
         if let price = o.price { p.append(("price", .string(price.description))) }
-        if let c = o.newClientOrderId { p.append(("newClientOrderId", .string(c.description))) }
+        if let c = o.newClientOrderID { p.append(("newClientOrderId", .string(c.description))) }
         if let t = o.responseType { p.append(("newOrderRespType", .string(t.rawValue))) }
         if let s = o.stopPrice { p.append(("stopPrice", .string(s.description))) }
         if let d = o.trailingDelta { p.append(("trailingDelta", .int(d))) }
         if let i = o.icebergQty { p.append(("icebergQty", .string(i.description))) }
-        if let s = o.strategyId { p.append(("strategyId", .int(s))) }
+        if let s = o.strategyID { p.append(("strategyId", .int(s))) }
         if let s = o.strategyType { p.append(("strategyType", .int(s))) }
         if let m = o.selfTradePreventionMode { p.append(("selfTradePreventionMode", .string(m.rawValue))) }
         if let g = o.pegPriceType { p.append(("pegPriceType", .string(g.rawValue))) }
@@ -49,9 +49,9 @@ public enum BinanceEncoder {
         if let t = o.pegOffsetType { p.append(("pegOffsetType", .string(t.rawValue))) }
     }
 
-    static func ref(_ r: BinanceOrderRef, orderId: String, clientOrderId: String, into p: inout [(String, BinanceParam)]) {
-        if let i = r.orderId { p.append((orderId, .int(i))) }
-        if let c = r.clientOrderId { p.append((clientOrderId, .string(c))) }
+    static func ref(_ r: BinanceOrderRef, orderID: String, clientOrderID: String, into p: inout [(String, BinanceParam)]) {
+        if let i = r.orderID { p.append((orderID, .int(i))) }
+        if let c = r.clientOrderID { p.append((clientOrderID, .string(c))) }
     }
 
     static func params(_ r: BinanceRequest) throws(TradeWireError) -> [(String, BinanceParam)] {
@@ -63,14 +63,14 @@ public enum BinanceEncoder {
             try recvWindow(o.recvWindow, into: &p)
         case .orderCancel(let c):
             p.append(("symbol", .string(c.symbol)))
-            ref(c.order, orderId: "orderId", clientOrderId: "origClientOrderId", into: &p)
-            if let n = c.newClientOrderId { p.append(("newClientOrderId", .string(n.description))) }
+            ref(c.order, orderID: "orderId", clientOrderID: "origClientOrderId", into: &p)
+            if let n = c.newClientOrderID { p.append(("newClientOrderId", .string(n.description))) }
             if let cr = c.cancelRestrictions { p.append(("cancelRestrictions", .string(cr.rawValue))) }
             try recvWindow(c.recvWindow, into: &p)
         case .orderCancelReplace(let cr):
             p += [("symbol", .string(cr.order.symbol)), ("cancelReplaceMode", .string(cr.mode.rawValue))]
-            ref(cr.cancel, orderId: "cancelOrderId", clientOrderId: "cancelOrigClientOrderId", into: &p)
-            if let n = cr.cancelNewClientOrderId { p.append(("cancelNewClientOrderId", .string(n.description))) }
+            ref(cr.cancel, orderID: "cancelOrderId", clientOrderID: "cancelOrigClientOrderId", into: &p)
+            if let n = cr.cancelNewClientOrderID { p.append(("cancelNewClientOrderId", .string(n.description))) }
             try orderParams(cr.order, into: &p)
             if let r = cr.cancelRestrictions { p.append(("cancelRestrictions", .string(r.rawValue))) }
             if let m = cr.rateLimitExceededMode { p.append(("orderRateLimitExceededMode", .string(m.rawValue))) }
@@ -78,15 +78,15 @@ public enum BinanceEncoder {
         case .orderAmendKeepPriority(let a):
             guard a.newQty.value > .zero else { throw TradeWireError(code: .invalidArgument, detail: "order.amend.keepPriority: newQty must be above 0") }
             p.append(("symbol", .string(a.symbol)))
-            ref(a.order, orderId: "orderId", clientOrderId: "origClientOrderId", into: &p)
-            if let n = a.newClientOrderId { p.append(("newClientOrderId", .string(n.description))) }
+            ref(a.order, orderID: "orderId", clientOrderID: "origClientOrderId", into: &p)
+            if let n = a.newClientOrderID { p.append(("newClientOrderId", .string(n.description))) }
             p.append(("newQty", .string(a.newQty.description)))
             try recvWindow(a.recvWindow, into: &p)
         case .openOrdersCancelAll(let symbol):
             p.append(("symbol", .string(symbol)))
         case .orderStatus(let symbol, let order):
             p.append(("symbol", .string(symbol)))
-            ref(order, orderId: "orderId", clientOrderId: "origClientOrderId", into: &p)
+            ref(order, orderID: "orderId", clientOrderID: "origClientOrderId", into: &p)
         case .openOrdersStatus(let symbol):
             if let symbol { p.append(("symbol", .string(symbol))) }
         case .accountStatus(let omit):
@@ -99,7 +99,7 @@ public enum BinanceEncoder {
         case .accountRateLimitsOrders, .ping, .sessionLogon, .userDataStreamSubscribe, .userDataStreamSubscribeSignature:
             break
         }
-        if case .clientOrderId(let c) = requestRef(r), c.isEmpty {
+        if case .clientOrderID(let c) = requestRef(r), c.isEmpty {
             throw TradeWireError(code: .invalidArgument, detail: "\(r.method): an empty client order id")
         }
         return p

@@ -9,7 +9,7 @@ public enum BinanceInbound: Sendable {
     case unsolicited(BinanceResponse)
     case executionReport(BinanceExecutionReport)
     /// A user data stream subscription ended (`eventStreamTerminated`: `session.logout`, `userDataStream.unsubscribe`).
-    case streamTerminated(subscriptionId: Int64?, timeMs: Int64?)
+    case streamTerminated(subscriptionID: Int64?, timeMs: Int64?)
     /// The server is going down: reconnect (Connection events › Server Shutdown).
     case serverShutdown(timeMs: Int64?)
     /// Another user data event (`outboundAccountPosition`, `balanceUpdate`, `listStatus`, …).
@@ -29,9 +29,9 @@ public enum BinanceDecoder {
             guard event.kind == .object, let e = event["e"]?.string else { throw malformed("event without e") }
             let sub = root["subscriptionId"]?.int64
             switch e {
-            case "executionReport": return .executionReport(try BinanceExecutionReport.decode(event, subscriptionId: sub))
+            case "executionReport": return .executionReport(try BinanceExecutionReport.decode(event, subscriptionID: sub))
             case "serverShutdown": return .serverShutdown(timeMs: event["E"]?.int64)
-            case "eventStreamTerminated": return .streamTerminated(subscriptionId: sub, timeMs: event["E"]?.int64)
+            case "eventStreamTerminated": return .streamTerminated(subscriptionID: sub, timeMs: event["E"]?.int64)
             default: return .event(type: e)
             }
         }
@@ -50,10 +50,10 @@ public enum BinanceDecoder {
         let data = error?["data"]
         let response = BinanceResponse(
             id: id, status: Int(status), resultJSON: result.map { String(decoding: $0.rawBytes, as: UTF8.self) },
-            orderId: result?["orderId"]?.int64, clientOrderId: result?["clientOrderId"]?.string,
-            origClientOrderId: result?["origClientOrderId"]?.string,
+            orderID: result?["orderId"]?.int64, clientOrderID: result?["clientOrderId"]?.string,
+            origClientOrderID: result?["origClientOrderId"]?.string,
             orderStatus: result?["status"]?.string, executedQty: result?["executedQty"]?.decimal,
-            subscriptionId: result?["subscriptionId"]?.int64,
+            subscriptionID: result?["subscriptionId"]?.int64,
             errorCode: error?["code"]?.int64.map(Int.init), errorMessage: error?["msg"]?.string,
             errorDataJSON: data.flatMap { $0.kind == .object ? String(decoding: $0.rawBytes, as: UTF8.self) : nil },
             retryAfterMs: data?["retryAfter"]?.int64, serverTimeMs: data?["serverTime"]?.int64, rateLimits: limits)

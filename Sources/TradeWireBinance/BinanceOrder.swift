@@ -35,7 +35,7 @@ public struct BinanceOrder: Sendable {
     public var quoteOrderQty: Quantity?
     public var price: Price?
     public var timeInForce: TimeInForce?
-    public var newClientOrderId: ClientOrderID?
+    public var newClientOrderID: ClientOrderID?
     public var responseType: ResponseType?
     /// Trigger price of STOP_LOSS(_LIMIT) / TAKE_PROFIT(_LIMIT).
     public var stopPrice: Price?
@@ -43,7 +43,7 @@ public struct BinanceOrder: Sendable {
     public var trailingDelta: Int64?
     /// Visible part of an iceberg (LIMIT, LIMIT_MAKER and the stop-limit types, time in force GTC).
     public var icebergQty: Quantity?
-    public var strategyId: Int64?
+    public var strategyID: Int64?
     /// At least 1000000 (smaller values are reserved: -1134).
     public var strategyType: Int64?
     public var selfTradePreventionMode: SelfTradePreventionMode?
@@ -56,9 +56,9 @@ public struct BinanceOrder: Sendable {
     public var recvWindow: Int?
 
     public init(symbol: String, side: Side, type: OrderType, quantity: Quantity? = nil, price: Price? = nil,
-                timeInForce: TimeInForce? = nil, newClientOrderId: ClientOrderID? = nil, responseType: ResponseType? = nil,
+                timeInForce: TimeInForce? = nil, newClientOrderID: ClientOrderID? = nil, responseType: ResponseType? = nil,
                 recvWindow: Int? = nil, quoteOrderQty: Quantity? = nil, stopPrice: Price? = nil, trailingDelta: Int64? = nil,
-                icebergQty: Quantity? = nil, strategyId: Int64? = nil, strategyType: Int64? = nil,
+                icebergQty: Quantity? = nil, strategyID: Int64? = nil, strategyType: Int64? = nil,
                 selfTradePreventionMode: SelfTradePreventionMode? = nil, pegPriceType: PegPriceType? = nil,
                 pegOffsetValue: Int? = nil, pegOffsetType: PegOffsetType? = nil) {
         self.symbol = symbol
@@ -67,14 +67,14 @@ public struct BinanceOrder: Sendable {
         self.quantity = quantity
         self.price = price
         self.timeInForce = timeInForce
-        self.newClientOrderId = newClientOrderId
+        self.newClientOrderID = newClientOrderID
         self.responseType = responseType
         self.recvWindow = recvWindow
         self.quoteOrderQty = quoteOrderQty
         self.stopPrice = stopPrice
         self.trailingDelta = trailingDelta
         self.icebergQty = icebergQty
-        self.strategyId = strategyId
+        self.strategyID = strategyID
         self.strategyType = strategyType
         self.selfTradePreventionMode = selfTradePreventionMode
         self.pegPriceType = pegPriceType
@@ -85,24 +85,24 @@ public struct BinanceOrder: Sendable {
     public static func limit(_ symbol: String, _ side: Side, quantity: Quantity, price: Price, timeInForce: TimeInForce = .gtc,
                              clientOrderID: ClientOrderID? = nil) -> BinanceOrder {
         BinanceOrder(symbol: symbol, side: side, type: .limit, quantity: quantity, price: price, timeInForce: timeInForce,
-                     newClientOrderId: clientOrderID)
+                     newClientOrderID: clientOrderID)
     }
 
     public static func market(_ symbol: String, _ side: Side, quantity: Quantity, clientOrderID: ClientOrderID? = nil) -> BinanceOrder {
-        BinanceOrder(symbol: symbol, side: side, type: .market, quantity: quantity, newClientOrderId: clientOrderID)
+        BinanceOrder(symbol: symbol, side: side, type: .market, quantity: quantity, newClientOrderID: clientOrderID)
     }
 
     /// A STOP_LOSS (market once triggered) at `stopPrice`.
     public static func stopLoss(_ symbol: String, _ side: Side, quantity: Quantity, stopPrice: Price,
                                 clientOrderID: ClientOrderID? = nil) -> BinanceOrder {
-        BinanceOrder(symbol: symbol, side: side, type: .stopLoss, quantity: quantity, newClientOrderId: clientOrderID, stopPrice: stopPrice)
+        BinanceOrder(symbol: symbol, side: side, type: .stopLoss, quantity: quantity, newClientOrderID: clientOrderID, stopPrice: stopPrice)
     }
 
     /// A STOP_LOSS_LIMIT: at `stopPrice` a limit order at `price` is placed.
     public static func stopLossLimit(_ symbol: String, _ side: Side, quantity: Quantity, price: Price, stopPrice: Price,
                                      timeInForce: TimeInForce = .gtc, clientOrderID: ClientOrderID? = nil) -> BinanceOrder {
         BinanceOrder(symbol: symbol, side: side, type: .stopLossLimit, quantity: quantity, price: price, timeInForce: timeInForce,
-                     newClientOrderId: clientOrderID, stopPrice: stopPrice)
+                     newClientOrderID: clientOrderID, stopPrice: stopPrice)
     }
 
     static func invalid(_ detail: String) -> TradeWireError { TradeWireError(code: .invalidArgument, detail: "Binance order: \(detail)") }

@@ -1,10 +1,40 @@
 import TradeWire
 
-/// An order's state (enums.md › Order status): strict, an unknown value is a malformed message.
-public enum BinanceOrderStatus: String, Sendable {
-    case new = "NEW", pendingNew = "PENDING_NEW", partiallyFilled = "PARTIALLY_FILLED", filled = "FILLED"
-    case canceled = "CANCELED", pendingCancel = "PENDING_CANCEL", rejected = "REJECTED", expired = "EXPIRED"
-    case expiredInMatch = "EXPIRED_IN_MATCH"
+/// An order's state (enums.md › Order status). A value this version does not know is kept as `.unknown`,
+/// not refused: a report of a fill must reach the caller even when Binance adds a state.
+public enum BinanceOrderStatus: RawRepresentable, Sendable, Hashable {
+    case new, pendingNew, partiallyFilled, filled, canceled, pendingCancel, rejected, expired, expiredInMatch
+    case unknown(String)
+
+    public init(rawValue: String) {
+        switch rawValue {
+        case "NEW": self = .new
+        case "PENDING_NEW": self = .pendingNew
+        case "PARTIALLY_FILLED": self = .partiallyFilled
+        case "FILLED": self = .filled
+        case "CANCELED": self = .canceled
+        case "PENDING_CANCEL": self = .pendingCancel
+        case "REJECTED": self = .rejected
+        case "EXPIRED": self = .expired
+        case "EXPIRED_IN_MATCH": self = .expiredInMatch
+        default: self = .unknown(rawValue)
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .new: "NEW"
+        case .pendingNew: "PENDING_NEW"
+        case .partiallyFilled: "PARTIALLY_FILLED"
+        case .filled: "FILLED"
+        case .canceled: "CANCELED"
+        case .pendingCancel: "PENDING_CANCEL"
+        case .rejected: "REJECTED"
+        case .expired: "EXPIRED"
+        case .expiredInMatch: "EXPIRED_IN_MATCH"
+        case .unknown(let s): s
+        }
+    }
 }
 
 /// An order as the trading and query answers show it (`order.place` ACK/RESULT/FULL, `order.cancel`,
@@ -18,16 +48,16 @@ public struct BinanceOrderReport: Sendable {
         public let commission: FixedDecimal
         public let commissionAsset: String?
         /// -1 for SOR fills (no trade of this account's own).
-        public let tradeId: Int64?
+        public let tradeID: Int64?
     }
     public let symbol: String
-    public let orderId: Int64
+    public let orderID: Int64
     /// -1 when the order is not part of an order list.
-    public let orderListId: Int64?
+    public let orderListID: Int64?
     /// The order's client id; on a cancel, the cancel's own (`newClientOrderId`).
-    public let clientOrderId: String
+    public let clientOrderID: String
     /// On a cancel or an amend: the client id the order had before.
-    public let origClientOrderId: String?
+    public let origClientOrderID: String?
     public let transactTime: Int64?
     public let price: FixedDecimal?
     /// `origQty` (`qty` in an amend's answer).
@@ -46,7 +76,7 @@ public struct BinanceOrderReport: Sendable {
     public let icebergQty: FixedDecimal?
     public let trailingDelta: Int64?
     public let trailingTime: Int64?
-    public let strategyId: Int64?
+    public let strategyID: Int64?
     public let strategyType: Int64?
     public let selfTradePreventionMode: String?
     public let workingTime: Int64?
@@ -54,7 +84,7 @@ public struct BinanceOrderReport: Sendable {
     public let time: Int64?
     public let updateTime: Int64?
     public let isWorking: Bool?
-    public let preventedMatchId: Int64?
+    public let preventedMatchID: Int64?
     /// `preventedQuantity` (`preventedQty` in an amend's answer).
     public let preventedQuantity: FixedDecimal?
     public let pegPriceType: String?
@@ -66,34 +96,33 @@ public struct BinanceOrderReport: Sendable {
     static func side(_ s: String?) -> Side? { s == "BUY" ? .buy : s == "SELL" ? .sell : nil }
 
     static func decode(_ v: JSONValue) throws(TradeWireError) -> BinanceOrderReport {
-        guard v.kind == .object, let symbol = v["symbol"]?.string, let orderId = v["orderId"]?.int64,
-              let cl = v["clientOrderId"]?.string else { throw BinanceDecoder.malformed("an order without symbol/orderId/clientOrderId") }
+        guard v.kind == .object, let symbol = v["symbol"]?.string, let orderID = v["orderId"]?.int64,
+              let cl = v["clientOrderId"]?.string else { throw BinanceDecoder.malformed("an order without symbol/orderID/clientOrderId") }
         var status: BinanceOrderStatus? = nil
         if let s = v["status"]?.string {
-            guard let known = BinanceOrderStatus(rawValue: s) else { throw BinanceDecoder.malformed("unknown order status") }
-            status = known
+            status = BinanceOrderStatus(rawValue: s)
         }
         var fills: [Fill] = []
         var badFill = false
         v["fills"]?.forEachElement { f in
             guard let p = f["price"]?.decimal, let q = f["qty"]?.decimal else { badFill = true; return false }
             fills.append(Fill(price: p, qty: q, commission: f["commission"]?.decimal ?? .zero, commissionAsset: f["commissionAsset"]?.string,
-                              tradeId: f["tradeId"]?.int64))
+                              tradeID: f["tradeId"]?.int64))
             return true
         }
         if badFill { throw BinanceDecoder.malformed("a fill without price/qty") }
         return BinanceOrderReport(
-            symbol: symbol, orderId: orderId, orderListId: v["orderListId"]?.int64, clientOrderId: cl,
-            origClientOrderId: v["origClientOrderId"]?.string, transactTime: v["transactTime"]?.int64, price: v["price"]?.decimal,
+            symbol: symbol, orderID: orderID, orderListID: v["orderListId"]?.int64, clientOrderID: cl,
+            origClientOrderID: v["origClientOrderId"]?.string, transactTime: v["transactTime"]?.int64, price: v["price"]?.decimal,
             origQty: (v["origQty"] ?? v["qty"])?.decimal, executedQty: v["executedQty"]?.decimal,
             origQuoteOrderQty: (v["origQuoteOrderQty"] ?? v["quoteOrderQty"])?.decimal,
             cummulativeQuoteQty: (v["cummulativeQuoteQty"] ?? v["cumulativeQuoteQty"])?.decimal, status: status,
             timeInForce: v["timeInForce"]?.string, type: v["type"]?.string, side: side(v["side"]?.string),
             stopPrice: v["stopPrice"]?.decimal, icebergQty: v["icebergQty"]?.decimal, trailingDelta: v["trailingDelta"]?.int64,
-            trailingTime: v["trailingTime"]?.int64, strategyId: v["strategyId"]?.int64, strategyType: v["strategyType"]?.int64,
+            trailingTime: v["trailingTime"]?.int64, strategyID: v["strategyId"]?.int64, strategyType: v["strategyType"]?.int64,
             selfTradePreventionMode: v["selfTradePreventionMode"]?.string, workingTime: v["workingTime"]?.int64,
             time: v["time"]?.int64, updateTime: v["updateTime"]?.int64, isWorking: v["isWorking"]?.bool,
-            preventedMatchId: v["preventedMatchId"]?.int64, preventedQuantity: (v["preventedQuantity"] ?? v["preventedQty"])?.decimal,
+            preventedMatchID: v["preventedMatchId"]?.int64, preventedQuantity: (v["preventedQuantity"] ?? v["preventedQty"])?.decimal,
             pegPriceType: v["pegPriceType"]?.string, pegOffsetType: v["pegOffsetType"]?.string, pegOffsetValue: v["pegOffsetValue"]?.int64,
             peggedPrice: v["peggedPrice"]?.decimal, fills: fills)
     }
@@ -101,24 +130,24 @@ public struct BinanceOrderReport: Sendable {
 
 /// An order list as the cancel answers show it (`contingencyType`, `listOrderStatus`, its orders).
 public struct BinanceOrderListReport: Sendable {
-    public let orderListId: Int64
+    public let orderListID: Int64
     /// OCO, OTO, …: kept as sent.
     public let contingencyType: String
     public let listStatusType: String?
     public let listOrderStatus: String?
-    public let listClientOrderId: String?
+    public let listClientOrderID: String?
     public let transactionTime: Int64?
     public let symbol: String
-    /// (symbol, orderId, clientOrderId) of each order in the list.
-    public let orders: [(symbol: String, orderId: Int64, clientOrderId: String)]
+    /// (symbol, orderID, clientOrderID) of each order in the list.
+    public let orders: [(symbol: String, orderID: Int64, clientOrderID: String)]
     /// The full report of each order, when the answer has them.
     public let orderReports: [BinanceOrderReport]
 
     static func decode(_ v: JSONValue) throws(TradeWireError) -> BinanceOrderListReport {
         guard let id = v["orderListId"]?.int64, let ct = v["contingencyType"]?.string, let symbol = v["symbol"]?.string else {
-            throw BinanceDecoder.malformed("an order list without orderListId/contingencyType/symbol")
+            throw BinanceDecoder.malformed("an order list without orderListID/contingencyType/symbol")
         }
-        var orders: [(symbol: String, orderId: Int64, clientOrderId: String)] = []
+        var orders: [(symbol: String, orderID: Int64, clientOrderID: String)] = []
         v["orders"]?.forEachElement { o in
             if let s = o["symbol"]?.string, let i = o["orderId"]?.int64, let c = o["clientOrderId"]?.string { orders.append((s, i, c)) }
             return true
@@ -130,8 +159,8 @@ public struct BinanceOrderListReport: Sendable {
             return true
         }
         if let failure { throw failure }
-        return BinanceOrderListReport(orderListId: id, contingencyType: ct, listStatusType: v["listStatusType"]?.string,
-                                      listOrderStatus: v["listOrderStatus"]?.string, listClientOrderId: v["listClientOrderId"]?.string,
+        return BinanceOrderListReport(orderListID: id, contingencyType: ct, listStatusType: v["listStatusType"]?.string,
+                                      listOrderStatus: v["listOrderStatus"]?.string, listClientOrderID: v["listClientOrderId"]?.string,
                                       transactionTime: v["transactionTime"]?.int64, symbol: symbol, orders: orders, orderReports: reports)
     }
 }
@@ -181,7 +210,7 @@ public struct BinanceCancelReplaceResult: Sendable {
 public struct BinanceAmendResult: Sendable {
     public let transactTime: Int64
     /// The amend's execution id (the `I` of its `REPLACED` executionReport).
-    public let executionId: Int64
+    public let executionID: Int64
     /// The order after the amend (its `qty` reads as `origQty`).
     public let amendedOrder: BinanceOrderReport
     /// The order's list, when it is part of one.
@@ -189,10 +218,10 @@ public struct BinanceAmendResult: Sendable {
 
     static func decode(_ v: JSONValue) throws(TradeWireError) -> BinanceAmendResult {
         guard let t = v["transactTime"]?.int64, let e = v["executionId"]?.int64, let o = v["amendedOrder"] else {
-            throw BinanceDecoder.malformed("amend without transactTime/executionId/amendedOrder")
+            throw BinanceDecoder.malformed("amend without transactTime/executionID/amendedOrder")
         }
         let list = v["listStatus"]
-        return BinanceAmendResult(transactTime: t, executionId: e, amendedOrder: try BinanceOrderReport.decode(o),
+        return BinanceAmendResult(transactTime: t, executionID: e, amendedOrder: try BinanceOrderReport.decode(o),
                                   listStatus: list == nil ? nil : try BinanceOrderListReport.decode(list!))
     }
 }

@@ -30,20 +30,20 @@ public struct BinanceCredentials: Sendable, CustomStringConvertible, CustomDebug
 /// Which order a cancel, amend or query is about: by `orderId`, by the client order id it was placed with, or both
 /// (Binance then looks the order up by `orderId` and checks the client id against it).
 public enum BinanceOrderRef: Sendable, Hashable {
-    case orderId(Int64)
-    case clientOrderId(String)
-    case both(orderId: Int64, clientOrderId: String)
+    case orderID(Int64)
+    case clientOrderID(String)
+    case both(orderID: Int64, clientOrderID: String)
 
-    public var orderId: Int64? {
+    public var orderID: Int64? {
         switch self {
-        case .orderId(let i), .both(let i, _): return i
-        case .clientOrderId: return nil
+        case .orderID(let i), .both(let i, _): return i
+        case .clientOrderID: return nil
         }
     }
-    public var clientOrderId: String? {
+    public var clientOrderID: String? {
         switch self {
-        case .clientOrderId(let c), .both(_, let c): return c
-        case .orderId: return nil
+        case .clientOrderID(let c), .both(_, let c): return c
+        case .orderID: return nil
         }
     }
 }
@@ -59,15 +59,15 @@ public struct BinanceCancel: Sendable {
     public var order: BinanceOrderRef
     /// The cancel's own client id (`newClientOrderId`): the report of the cancel carries it in `c`, and it replaces
     /// the cancelled order's `clientOrderId`, freeing that id. Binance makes one up when nil.
-    public var newClientOrderId: ClientOrderID?
+    public var newClientOrderID: ClientOrderID?
     public var cancelRestrictions: BinanceCancelRestrictions?
     public var recvWindow: Int?
 
-    public init(symbol: String, order: BinanceOrderRef, newClientOrderId: ClientOrderID? = nil,
+    public init(symbol: String, order: BinanceOrderRef, newClientOrderID: ClientOrderID? = nil,
                 cancelRestrictions: BinanceCancelRestrictions? = nil, recvWindow: Int? = nil) {
         self.symbol = symbol
         self.order = order
-        self.newClientOrderId = newClientOrderId
+        self.newClientOrderID = newClientOrderID
         self.cancelRestrictions = cancelRestrictions
         self.recvWindow = recvWindow
     }
@@ -90,17 +90,17 @@ public struct BinanceCancelReplace: Sendable {
     /// The order to cancel (`cancelOrderId` / `cancelOrigClientOrderId`); its symbol is the new order's.
     public var cancel: BinanceOrderRef
     /// The cancel's own client id (`cancelNewClientOrderId`).
-    public var cancelNewClientOrderId: ClientOrderID?
+    public var cancelNewClientOrderID: ClientOrderID?
     /// The new order (its `newClientOrderId` names it).
     public var order: BinanceOrder
     public var cancelRestrictions: BinanceCancelRestrictions?
     public var rateLimitExceededMode: RateLimitExceededMode?
 
-    public init(mode: Mode, cancel: BinanceOrderRef, cancelNewClientOrderId: ClientOrderID? = nil, order: BinanceOrder,
+    public init(mode: Mode, cancel: BinanceOrderRef, cancelNewClientOrderID: ClientOrderID? = nil, order: BinanceOrder,
                 cancelRestrictions: BinanceCancelRestrictions? = nil, rateLimitExceededMode: RateLimitExceededMode? = nil) {
         self.mode = mode
         self.cancel = cancel
-        self.cancelNewClientOrderId = cancelNewClientOrderId
+        self.cancelNewClientOrderID = cancelNewClientOrderID
         self.order = order
         self.cancelRestrictions = cancelRestrictions
         self.rateLimitExceededMode = rateLimitExceededMode
@@ -112,16 +112,16 @@ public struct BinanceAmend: Sendable {
     public var symbol: String
     public var order: BinanceOrderRef
     /// The amended order's new client id (Binance makes one up when nil; the current one may be reused).
-    public var newClientOrderId: ClientOrderID?
+    public var newClientOrderID: ClientOrderID?
     /// Above 0 and below the order's quantity.
     public var newQty: Quantity
     public var recvWindow: Int?
 
-    public init(symbol: String, order: BinanceOrderRef, newQty: Quantity, newClientOrderId: ClientOrderID? = nil, recvWindow: Int? = nil) {
+    public init(symbol: String, order: BinanceOrderRef, newQty: Quantity, newClientOrderID: ClientOrderID? = nil, recvWindow: Int? = nil) {
         self.symbol = symbol
         self.order = order
         self.newQty = newQty
-        self.newClientOrderId = newClientOrderId
+        self.newClientOrderID = newClientOrderID
         self.recvWindow = recvWindow
     }
 }
@@ -154,7 +154,7 @@ public enum BinanceRequest: Sendable {
     /// The user data stream of any key, HMAC included, by a signature (no logon needed).
     case userDataStreamSubscribeSignature
     /// Close one subscription (all when nil).
-    case userDataStreamUnsubscribe(subscriptionId: Int64?)
+    case userDataStreamUnsubscribe(subscriptionID: Int64?)
 
     public var method: BinanceMethod {
         switch self {

@@ -8,14 +8,14 @@ public struct BinanceResponse: Sendable {
     public let status: Int
     /// `result` for a success (raw JSON text); typed: `orderReport()`, `cancelReplace()`, `accountStatus()`, ….
     public let resultJSON: String?
-    public let orderId: Int64?
+    public let orderID: Int64?
     /// The order's client id; on a cancel, the cancel's own (`newClientOrderId`).
-    public let clientOrderId: String?
+    public let clientOrderID: String?
     /// On a cancel, the client id of the order that was cancelled.
-    public let origClientOrderId: String?
+    public let origClientOrderID: String?
     public let orderStatus: String?
     public let executedQty: FixedDecimal?
-    public let subscriptionId: Int64?
+    public let subscriptionID: Int64?
     /// `error` for a failure.
     public let errorCode: Int?
     public let errorMessage: String?
@@ -31,9 +31,9 @@ public struct BinanceResponse: Sendable {
     /// Did `rateLimits` report the ORDERS windows (so the venue's count already includes this order)?
     var reportsOrderCount: Bool { rateLimits.contains { $0.interval.hasPrefix("ORDERS/") } }
 
-    /// The orders of an `openOrders.status` result: (clientOrderId, orderId, status).
+    /// The orders of an `openOrders.status` result: (clientOrderID, orderID, status).
     public var openOrders: [(clientOrderID: String, orderID: String, status: String)] {
-        (try? openOrderReports().map { ($0.clientOrderId, String($0.orderId), $0.status?.rawValue ?? "NEW") }) ?? []
+        (try? openOrderReports().map { ($0.clientOrderID, String($0.orderID), $0.status?.rawValue ?? "NEW") }) ?? []
     }
 
     // MARK: typed results

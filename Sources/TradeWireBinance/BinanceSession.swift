@@ -10,9 +10,9 @@ public enum BinanceSessionEvent: Sendable {
     /// valid for it. Later requests are signed again; the client does not log on again by itself.
     case revoked(code: Int, message: String)
     /// A user data stream subscription is active (`subscriptionId` when the venue names it).
-    case userDataStreamSubscribed(subscriptionId: Int64?)
+    case userDataStreamSubscribed(subscriptionID: Int64?)
     /// A user data stream subscription ended (`eventStreamTerminated`).
-    case userDataStreamTerminated(subscriptionId: Int64?)
+    case userDataStreamTerminated(subscriptionID: Int64?)
     /// The server announced it will shut down (`serverShutdown`, with its time when given): with a reconnect
     /// policy, a replacement connection is opened at once.
     case serverShutdown(atMs: Int64?)
@@ -66,7 +66,7 @@ struct BinanceSession {
     }
 
     /// A session request was answered (`ok`: status 200). Returns what to send next and the event to raise.
-    mutating func answered(_ r: BinanceRequest, ok: Bool, error: TradeWireError?, subscriptionId: Int64?)
+    mutating func answered(_ r: BinanceRequest, ok: Bool, error: TradeWireError?, subscriptionID: Int64?)
         -> (next: [BinanceRequest], event: BinanceSessionEvent?) {
         switch r {
         case .sessionLogon:
@@ -84,7 +84,7 @@ struct BinanceSession {
             guard ok else { return ([], nil) }
             streamActive = true
             if case .userDataStreamSubscribe = r { wantsStream = .logon } else { wantsStream = .signature }
-            return ([], .userDataStreamSubscribed(subscriptionId: subscriptionId))
+            return ([], .userDataStreamSubscribed(subscriptionID: subscriptionID))
         case .userDataStreamUnsubscribe(let id):
             if ok && id == nil { streamActive = false; wantsStream = nil }
             return ([], nil)
@@ -102,8 +102,8 @@ struct BinanceSession {
     }
 
     /// `eventStreamTerminated`: the subscription is gone (after `session.logout` or `userDataStream.unsubscribe`).
-    mutating func streamTerminated(subscriptionId: Int64?) -> BinanceSessionEvent {
+    mutating func streamTerminated(subscriptionID: Int64?) -> BinanceSessionEvent {
         streamActive = false
-        return .userDataStreamTerminated(subscriptionId: subscriptionId)
+        return .userDataStreamTerminated(subscriptionID: subscriptionID)
     }
 }

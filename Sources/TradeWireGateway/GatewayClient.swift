@@ -333,8 +333,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    public func sendOrder(_ order: GatewayOrder, clOrdId: ClientOrderID) async throws(TradeWireError) -> GatewayAck {
-        try await request(.sendOrder(clOrdId: clOrdId, order: order))
+    public func sendOrder(_ order: GatewayOrder, clientOrderID: ClientOrderID) async throws(TradeWireError) -> GatewayAck {
+        try await request(.sendOrder(clientOrderID: clientOrderID, order: order))
     }
     public func ordersSubscribe(account: String) async throws(TradeWireError) -> GatewayAck { try await request(.ordersSubscribe(account: account)) }
     public func ping() async throws(TradeWireError) -> GatewayAck { try await request(.ping) }

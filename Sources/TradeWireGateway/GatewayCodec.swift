@@ -73,7 +73,7 @@ public enum GatewayDecoder {
     static func report(_ r: JSONValue, raw: Bool) throws(TradeWireError) -> GatewayOrderReport {
         guard r.kind == .object else { throw malformed("report is not an object") }
         guard let st = r["status"]?.string else { throw malformed("report without status") }
-        guard let status = GatewayOrderStatus(rawValue: st) else { throw malformed("unknown order status") }
+        let status = GatewayOrderStatus(rawValue: st)
         let cl = r["wsClOrdId"]?.string ?? r["clOrdId"]?.string ?? r["clientId"]?.string ?? r["client_order_id"]?.string
         let sideText = r["side"]?.string
         let side: Side? = sideText == "BUY" ? .buy : sideText == "SELL" ? .sell : nil

@@ -7,7 +7,7 @@ public enum GatewayRequest: Sendable {
     case subscribe(instruments: [String])
     case ordersSubscribe(account: String)
     /// `send_order` with its client order id.
-    case sendOrder(clOrdId: ClientOrderID, order: GatewayOrder)
+    case sendOrder(clientOrderID: ClientOrderID, order: GatewayOrder)
 
     public var method: GatewayMethod {
         switch self {
@@ -51,11 +51,41 @@ public struct GatewayOrder: Sendable {
     }
 }
 
-/// Broker order status (Primary's values). Order state: an unknown value is an error.
-public enum GatewayOrderStatus: String, Sendable {
-    case pendingNew = "PENDING_NEW", new = "NEW", partiallyFilled = "PARTIALLY_FILLED", filled = "FILLED"
-    case cancelled = "CANCELLED", pendingCancel = "PENDING_CANCEL", rejected = "REJECTED", replaced = "REPLACED"
-    case expired = "EXPIRED"
+/// Broker order status (Primary's values). A value this version does not know is kept as `.unknown`, not
+/// refused: the report (a fill, perhaps) still reaches the caller.
+public enum GatewayOrderStatus: RawRepresentable, Sendable, Hashable {
+    case pendingNew, new, partiallyFilled, filled, cancelled, pendingCancel, rejected, replaced, expired
+    case unknown(String)
+
+    public init(rawValue: String) {
+        switch rawValue {
+        case "PENDING_NEW": self = .pendingNew
+        case "NEW": self = .new
+        case "PARTIALLY_FILLED": self = .partiallyFilled
+        case "FILLED": self = .filled
+        case "CANCELLED": self = .cancelled
+        case "PENDING_CANCEL": self = .pendingCancel
+        case "REJECTED": self = .rejected
+        case "REPLACED": self = .replaced
+        case "EXPIRED": self = .expired
+        default: self = .unknown(rawValue)
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .pendingNew: "PENDING_NEW"
+        case .new: "NEW"
+        case .partiallyFilled: "PARTIALLY_FILLED"
+        case .filled: "FILLED"
+        case .cancelled: "CANCELLED"
+        case .pendingCancel: "PENDING_CANCEL"
+        case .rejected: "REJECTED"
+        case .replaced: "REPLACED"
+        case .expired: "EXPIRED"
+        case .unknown(let s): s
+        }
+    }
 }
 
 /// An order report, from either shape the gateway sends (flat, or Primary's raw `or`).

@@ -63,11 +63,11 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
 
     /// An order at the venue, with its latest state.
     public struct SimOrder: Sendable {
-        public let orderId: Int64
+        public let orderID: Int64
         let session: Int
         public let symbol: String
         /// The client id it was placed with.
-        public let clientOrderId: String
+        public let clientOrderID: String
         /// Its client id now: a cancel's `newClientOrderId` replaces it, an amend's may.
         public var currentClientOrderId: String
         /// The client id before the last cancel or amend (a cancel's report carries it in `C`).
@@ -80,7 +80,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         let stopPrice: FixedDecimal?
         let icebergQty: FixedDecimal?
         let trailingDelta: Int64?
-        let strategyId: Int64?
+        let strategyID: Int64?
         let strategyType: Int64?
         let selfTradePreventionMode: String
         public var executed: FixedDecimal = .zero
@@ -294,7 +294,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
                 case .success(let (order, fills)):
                     let respType = o.respType
                     send(reply(s, id: id, result: { w in self.writeOrder(&w, order, shape: respType, fills: fills) }, orders: true))
-                    emitPlacementReports(order.orderId, fills: fills)
+                    emitPlacementReports(order.orderID, fills: fills)
                 }
             }
         case "order.cancel":
@@ -304,7 +304,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             case .success(let (order, cancelID)):
                 send(reply(s, id: id, result: { w in self.writeOrder(&w, order, shape: .cancel) }))
                 _ = cancelID
-                reportCancel(order.orderId)
+                reportCancel(order.orderID)
             }
         case "order.cancelReplace":
             if let e = checkSigned(p, session: s) { return fail(e) }
@@ -315,18 +315,18 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         case "openOrders.cancelAll":
             if let e = checkSigned(p, session: s) { return fail(e) }
             guard let symbol = p?["symbol"]?.string else { return fail(Self.mandatory("symbol")) }
-            let open = openOrders(symbol).map(\.orderId)
+            let open = openOrders(symbol).map(\.orderID)
             guard !open.isEmpty else { return fail(SimError(-2011, "Unknown order sent.", 400)) }
             var gone: [(SimOrder, String)] = []
             for oid in open {
-                if case .success(let c) = cancelOrder(oid, newClientOrderId: nil, restrictions: nil) { gone.append(c) }
+                if case .success(let c) = cancelOrder(oid, newClientOrderID: nil, restrictions: nil) { gone.append(c) }
             }
             send(reply(s, id: id, result: { w in
                 w.beginArray()
                 for (o, _) in gone { self.writeOrder(&w, o, shape: .cancel) }
                 w.endArray()
             }))
-            for (o, _) in gone { reportCancel(o.orderId) }
+            for (o, _) in gone { reportCancel(o.orderID) }
         case "openOrders.status":
             if let e = checkSigned(p, session: s) { return fail(e) }
             let open = openOrders(p?["symbol"]?.string)
@@ -340,11 +340,11 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             guard let symbol = p?["symbol"]?.string else { return fail(Self.mandatory("symbol")) }
             let byId = p?["orderId"]?.int64, orig = p?["origClientOrderId"]?.string
             guard byId != nil || orig != nil else {
-                return fail(SimError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!", 400))
+                return fail(SimError(-1102, "Param 'origClientOrderID' or 'orderID' must be sent, but both were empty/null!", 400))
             }
             // The newest order of that client id (Binance allows reusing an id once the order has ended).
-            let found = ledger.values.filter { o in o.symbol == symbol && (byId.map { o.orderId == $0 } ?? (o.currentClientOrderId == orig)) }
-                .max { $0.orderId < $1.orderId }
+            let found = ledger.values.filter { o in o.symbol == symbol && (byId.map { o.orderID == $0 } ?? (o.currentClientOrderId == orig)) }
+                .max { $0.orderID < $1.orderID }
             guard let o = found else { return fail(SimError(-2013, "Order does not exist.", 400)) }
             object { w in self.writeOrderFields(&w, o, shape: .status) }
         case "account.status":
@@ -388,8 +388,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     struct NewOrder {
         var symbol: String, side: Side, sideText: String, type: String, tif: String?
         var qty: FixedDecimal?, quoteQty: FixedDecimal?, price: FixedDecimal?, stopPrice: FixedDecimal?
-        var trailingDelta: Int64?, icebergQty: FixedDecimal?, strategyId: Int64?, strategyType: Int64?
-        var stp: String, clientOrderId: String?
+        var trailingDelta: Int64?, icebergQty: FixedDecimal?, strategyID: Int64?, strategyType: Int64?
+        var stp: String, clientOrderID: String?
         var respType: Shape
     }
 
@@ -427,9 +427,9 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         }
         return .success(NewOrder(symbol: symbol, side: sideText == "BUY" ? .buy : .sell, sideText: sideText, type: type, tif: tif,
                                  qty: qty, quoteQty: quoteQty, price: price, stopPrice: stop, trailingDelta: trailing,
-                                 icebergQty: p["icebergQty"]?.decimal, strategyId: p["strategyId"]?.int64,
+                                 icebergQty: p["icebergQty"]?.decimal, strategyID: p["strategyId"]?.int64,
                                  strategyType: p["strategyType"]?.int64, stp: p["selfTradePreventionMode"]?.string ?? "NONE",
-                                 clientOrderId: p["newClientOrderId"]?.string, respType: shape))
+                                 clientOrderID: p["newClientOrderId"]?.string, respType: shape))
     }
 
     /// The ORDERS window that is full, if one is: Binance's 429 -1015 and when to retry.
@@ -461,17 +461,17 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         }
         nextOrderId += 1
         let now = Self.nowMs()
-        var order = SimOrder(orderId: nextOrderId, session: sessionID, symbol: o.symbol, clientOrderId: o.clientOrderId ?? "sim\(nextOrderId)",
-                             currentClientOrderId: o.clientOrderId ?? "sim\(nextOrderId)", side: o.side, type: o.type, timeInForce: o.tif,
+        var order = SimOrder(orderID: nextOrderId, session: sessionID, symbol: o.symbol, clientOrderID: o.clientOrderID ?? "sim\(nextOrderId)",
+                             currentClientOrderId: o.clientOrderID ?? "sim\(nextOrderId)", side: o.side, type: o.type, timeInForce: o.tif,
                              quantity: o.qty ?? .zero, price: o.price, stopPrice: o.stopPrice, icebergQty: o.icebergQty,
-                             trailingDelta: o.trailingDelta, strategyId: o.strategyId, strategyType: o.strategyType,
+                             trailingDelta: o.trailingDelta, strategyID: o.strategyID, strategyType: o.strategyType,
                              selfTradePreventionMode: o.stp, time: now, updateTime: now)
         _ = orderCounts()
         orders10s.count += 1                    // "Successfully placed orders update the ORDERS rate limit type."
         ordersDay.count += 1
         var fills: [OrderBook.Fill] = []
         if o.type.hasPrefix("STOP_LOSS") || o.type.hasPrefix("TAKE_PROFIT") {
-            parked.insert(order.orderId)           // untriggered
+            parked.insert(order.orderID)           // untriggered
         } else {
             let qty = o.qty ?? .zero
             (fills, _) = book.match(side: o.side, limit: o.type == "MARKET" ? nil : o.price, quantity: qty)
@@ -481,20 +481,20 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let left = qty - executed
             order.status = left == .zero ? "FILLED" : executed > .zero ? "PARTIALLY_FILLED" : "NEW"
             if left > .zero && o.type != "MARKET" && o.tif != "IOC" && o.tif != "FOK" {
-                book.rest(id: String(order.orderId), owner: sessionID, clOrdID: order.clientOrderId, userref: nil, side: o.side,
+                book.rest(id: String(order.orderID), owner: sessionID, clOrdID: order.clientOrderID, userref: nil, side: o.side,
                           price: o.price!, quantity: qty, filled: executed)
                 order.workingTime = now
             } else if left > .zero {
                 order.status = "EXPIRED"
             }
         }
-        ledger[order.orderId] = order
+        ledger[order.orderID] = order
         return .success((order, fills))
     }
 
     /// NEW, then a TRADE per fill for the taker and each maker.
-    func emitPlacementReports(_ orderId: Int64, fills: [OrderBook.Fill]) {
-        guard let final = ledger[orderId] else { return }
+    func emitPlacementReports(_ orderID: Int64, fills: [OrderBook.Fill]) {
+        guard let final = ledger[orderID] else { return }
         var o = final
         o.executed = .zero; o.cumQuote = .zero; o.status = "NEW"
         report(o, x: "NEW", last: nil)
@@ -503,7 +503,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             o.cumQuote = o.cumQuote + f.quantity * f.price
             o.status = o.executed == o.quantity ? "FILLED" : "PARTIALLY_FILLED"
             report(o, x: "TRADE", last: (f.quantity, f.price, false))
-            firstFill(orderId)
+            firstFill(orderID)
             if let mid = Int64(f.makerID), var m = ledger[mid] {
                 m.executed = m.executed + f.quantity
                 m.cumQuote = m.cumQuote + f.quantity * f.price
@@ -519,19 +519,19 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
 
     /// "When an order is filled for the first time (partially or fully), your unfilled order count is decremented
     /// by one order for all intervals", never below zero.
-    func firstFill(_ orderId: Int64) {
-        guard var o = ledger[orderId], !o.filledOnce else { return }
+    func firstFill(_ orderID: Int64) {
+        guard var o = ledger[orderID], !o.filledOnce else { return }
         o.filledOnce = true
-        ledger[orderId] = o
+        ledger[orderID] = o
         _ = orderCounts()
         orders10s.count = max(0, orders10s.count - 1)
         ordersDay.count = max(0, ordersDay.count - 1)
     }
 
-    func isOpen(_ o: SimOrder) -> Bool { parked.contains(o.orderId) || books[o.symbol]?.find(id: String(o.orderId)) != nil }
+    func isOpen(_ o: SimOrder) -> Bool { parked.contains(o.orderID) || books[o.symbol]?.find(id: String(o.orderID)) != nil }
 
     func openOrders(_ symbol: String?) -> [SimOrder] {
-        ledger.values.filter { (symbol == nil || $0.symbol == symbol) && isOpen($0) }.sorted { $0.orderId < $1.orderId }
+        ledger.values.filter { (symbol == nil || $0.symbol == symbol) && isOpen($0) }.sorted { $0.orderID < $1.orderID }
     }
 
     /// Find the order a cancel/amend names (`<prefix>orderId` / `<prefix>origClientOrderId`; both must agree).
@@ -539,17 +539,17 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         guard let symbol = p["symbol"]?.string else { return .failure(Self.mandatory("symbol")) }
         let byId = p[orderIdKey]?.int64, byClient = p[clientKey]?.string
         guard byId != nil || byClient != nil else {
-            return .failure(SimError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!", 400))
+            return .failure(SimError(-1102, "Param 'origClientOrderID' or 'orderID' must be sent, but both were empty/null!", 400))
         }
         let found = ledger.values.filter { o in
-            o.symbol == symbol && isOpen(o) && (byId.map { o.orderId == $0 } ?? true) && (byClient.map { o.currentClientOrderId == $0 } ?? true)
+            o.symbol == symbol && isOpen(o) && (byId.map { o.orderID == $0 } ?? true) && (byClient.map { o.currentClientOrderId == $0 } ?? true)
         }.first
         guard let o = found else { return .failure(SimError(-2011, "Unknown order sent.", 400)) }
         return .success(o)
     }
 
     /// Cancel an open order: its client id becomes the cancel's (`newClientOrderId`, or one made up).
-    func cancelOrder(_ oid: Int64, newClientOrderId: String?, restrictions: String?) -> Result<(SimOrder, String), SimError> {
+    func cancelOrder(_ oid: Int64, newClientOrderID: String?, restrictions: String?) -> Result<(SimOrder, String), SimError> {
         guard var o = ledger[oid], isOpen(o) else { return .failure(SimError(-2011, "Unknown order sent.", 400)) }
         if let r = restrictions {
             guard r == "ONLY_NEW" || r == "ONLY_PARTIALLY_FILLED" else { return .failure(SimError(-1145, "Invalid cancelRestrictions", 400)) }
@@ -558,7 +558,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         _ = books[o.symbol]?.remove(id: String(oid))
         parked.remove(oid)
         nextExecutionId += 1
-        let cancelID = newClientOrderId ?? "simcxl\(nextExecutionId)"
+        let cancelID = newClientOrderID ?? "simcxl\(nextExecutionId)"
         o.status = "CANCELED"
         o.previousClientOrderId = o.currentClientOrderId
         o.currentClientOrderId = cancelID
@@ -574,7 +574,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         case .failure(let e): return .failure(e)
         case .success(let o):
             let newID = (prefix.isEmpty ? p["newClientOrderId"] : p["cancelNewClientOrderId"])?.string
-            return cancelOrder(o.orderId, newClientOrderId: newID, restrictions: p["cancelRestrictions"]?.string)
+            return cancelOrder(o.orderID, newClientOrderID: newID, restrictions: p["cancelRestrictions"]?.string)
         }
     }
 
@@ -631,8 +631,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         } else {
             send(reply(s, id: id, error: SimError(-2022, "Order cancel-replace failed.", 400), data: { legs(&$0) }, orders: true))
         }
-        if case .success(let (o, _)) = cancelled { reportCancel(o.orderId) }
-        if case .success(let (o, fills))? = placed { emitPlacementReports(o.orderId, fills: fills) }
+        if case .success(let (o, _)) = cancelled { reportCancel(o.orderID) }
+        if case .success(let (o, fills))? = placed { emitPlacementReports(o.orderID, fills: fills) }
     }
 
     /// order.amend.keepPriority: a smaller quantity, same place in the queue; a REPLACED report.
@@ -642,7 +642,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         let found = lookUp(p, orderIdKey: "orderId", clientKey: "origClientOrderId")
         guard case .success(var o) = found else { if case .failure(let e) = found { fail(e) }; return }
         guard newQty < o.quantity else { return fail(SimError(-2038, "Order amend (quantity increase) is not supported.", 400)) }
-        guard !parked.contains(o.orderId), let rest = books[o.symbol]?.amend(id: String(o.orderId), quantity: newQty, price: nil) else {
+        guard !parked.contains(o.orderID), let rest = books[o.symbol]?.amend(id: String(o.orderID), quantity: newQty, price: nil) else {
             return fail(SimError(-2011, "Unknown order sent.", 400))
         }
         let before = o.currentClientOrderId
@@ -652,12 +652,12 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         o.currentClientOrderId = p["newClientOrderId"]?.string ?? "simamd\(nextExecutionId)"
         o.updateTime = Self.nowMs()
         if rest.remaining <= .zero { o.status = "FILLED" }
-        ledger[o.orderId] = o
+        ledger[o.orderID] = o
         let exec = nextExecutionId, amended = o
         s.conn?.sendAll([reply(s, id: id, result: { w in
             w.beginObject(); w.key("transactTime"); w.value(Self.nowMs()); w.key("executionId"); w.value(exec)
             w.key("amendedOrder"); w.beginObject()
-            w.key("symbol"); w.string(amended.symbol); w.key("orderId"); w.value(amended.orderId); w.key("orderListId"); w.value(-1)
+            w.key("symbol"); w.string(amended.symbol); w.key("orderId"); w.value(amended.orderID); w.key("orderListId"); w.value(-1)
             w.key("origClientOrderId"); w.string(before); w.key("clientOrderId"); w.string(amended.currentClientOrderId)
             w.key("price"); w.quoted(amended.price ?? .zero); w.key("qty"); w.quoted(amended.quantity)
             w.key("executedQty"); w.quoted(amended.executed); w.key("preventedQty"); w.value("0.00000000")
@@ -667,7 +667,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             w.key("workingTime"); w.value(amended.workingTime); w.key("selfTradePreventionMode"); w.string(amended.selfTradePreventionMode)
             w.endObject(); w.endObject()
         })])
-        report(o, x: "REPLACED", last: nil, originalClientOrderId: before)
+        report(o, x: "REPLACED", last: nil, originalClientOrderID: before)
     }
 
     // MARK: order shapes
@@ -683,8 +683,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
 
     func writeOrderFields(_ w: inout JSONWriter, _ o: SimOrder, shape: Shape, fills: [OrderBook.Fill] = []) {
         w.key("symbol"); w.string(o.symbol)
-        if shape == .cancel { w.key("origClientOrderId"); w.string(o.previousClientOrderId ?? o.clientOrderId) }
-        w.key("orderId"); w.value(o.orderId); w.key("orderListId"); w.value(-1)
+        if shape == .cancel { w.key("origClientOrderId"); w.string(o.previousClientOrderId ?? o.clientOrderID) }
+        w.key("orderId"); w.value(o.orderID); w.key("orderListId"); w.value(-1)
         w.key("clientOrderId"); w.string(o.currentClientOrderId)
         if shape != .status { w.key("transactTime"); w.value(o.updateTime) }
         if shape == .ack { return }
@@ -695,7 +695,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         if let s = o.stopPrice { w.key("stopPrice"); w.quoted(s) } else if shape == .status { w.key("stopPrice"); w.value("0.00000000") }
         if let d = o.trailingDelta { w.key("trailingDelta"); w.value(d) }
         if let i = o.icebergQty { w.key("icebergQty"); w.quoted(i) } else if shape == .status { w.key("icebergQty"); w.value("0.00000000") }
-        if let s = o.strategyId { w.key("strategyId"); w.value(s) }
+        if let s = o.strategyID { w.key("strategyId"); w.value(s) }
         if let s = o.strategyType { w.key("strategyType"); w.value(s) }
         if shape == .status {
             w.key("time"); w.value(o.time); w.key("updateTime"); w.value(o.updateTime); w.key("isWorking"); w.value(o.workingTime >= 0)
@@ -757,14 +757,14 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     }
 
     /// The cancel's report: `c` is the cancel's own client id, `C` the cancelled order's.
-    func reportCancel(_ orderId: Int64) {
-        guard let o = ledger[orderId] else { return }
-        report(o, x: "CANCELED", last: nil, originalClientOrderId: o.previousClientOrderId)
+    func reportCancel(_ orderID: Int64) {
+        guard let o = ledger[orderID] else { return }
+        report(o, x: "CANCELED", last: nil, originalClientOrderID: o.previousClientOrderId)
     }
 
     /// An executionReport to the account's user data streams (every connection of the one API key that subscribed:
     /// the stream is the account's, not the connection's), with the fields of the docs' Order Update.
-    func report(_ o: SimOrder, x: String, last: (qty: FixedDecimal, price: FixedDecimal, maker: Bool)?, originalClientOrderId: String? = nil) {
+    func report(_ o: SimOrder, x: String, last: (qty: FixedDecimal, price: FixedDecimal, maker: Bool)?, originalClientOrderID: String? = nil) {
         let streams = sessions.values.filter(\.userStream)
         guard !streams.isEmpty else { return }
         nextExecutionId += 1
@@ -780,8 +780,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
                 w.key("c"); w.string(c); w.key("S"); w.value(o.side == .buy ? "BUY" : "SELL"); w.key("o"); w.string(o.type)
                 w.key("f"); w.string(o.timeInForce ?? "GTC"); w.key("q"); w.quoted(o.quantity); w.key("p"); w.quoted(o.price ?? .zero)
                 w.key("P"); w.quoted(o.stopPrice ?? .zero); w.key("F"); w.quoted(o.icebergQty ?? .zero); w.key("g"); w.value(-1)
-                w.key("C"); w.string(originalClientOrderId ?? "")
-                w.key("x"); w.string(x); w.key("X"); w.string(o.status); w.key("r"); w.value("NONE"); w.key("i"); w.value(o.orderId)
+                w.key("C"); w.string(originalClientOrderID ?? "")
+                w.key("x"); w.string(x); w.key("X"); w.string(o.status); w.key("r"); w.value("NONE"); w.key("i"); w.value(o.orderID)
                 w.key("l"); w.quoted(last?.qty ?? .zero); w.key("z"); w.quoted(o.executed); w.key("L"); w.quoted(last?.price ?? .zero)
                 w.key("n"); if let fee { w.quoted(fee.0) } else { w.value("0") }
                 w.key("N"); if let fee { w.string(fee.1) } else { w.null() }

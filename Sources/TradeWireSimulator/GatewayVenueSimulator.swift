@@ -28,7 +28,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
     var sessions: [Int: Session] = [:]
     var nextSession = 0
     var nextOrder = 12_344
-    var orderOwner: [String: (session: Int, account: String?, clOrdId: String, symbol: String, size: FixedDecimal, price: FixedDecimal?, side: Side)] = [:]
+    var orderOwner: [String: (session: Int, account: String?, clientOrderID: String, symbol: String, size: FixedDecimal, price: FixedDecimal?, side: Side)] = [:]
     var usedClOrdIds: Set<String> = []          // orderOwner keeps every order, so a clOrdId is never reused
     /// The account each session subscribed, kept after it closed: bytes read late (the hold-inbound fault)
     /// still place orders for that account.
@@ -128,7 +128,7 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
             w.beginObject(); w.key("type"); w.value("order_report"); w.key("report"); w.beginObject()
             if first {
                 // The flat shape with the client id, as the gateway's first relay shows it.
-                w.key("wsClOrdId"); w.string(o.clOrdId); w.key("orderId"); w.string(orderID)
+                w.key("wsClOrdId"); w.string(o.clientOrderID); w.key("orderId"); w.string(orderID)
                 w.key("status"); w.string(status); w.key("side"); w.value(o.side == .buy ? "BUY" : "SELL")
                 w.key("size"); w.value(o.size); if let p = o.price { w.key("price"); w.value(p) }
                 w.key("instrument"); w.beginObject(); w.key("symbol"); w.string(o.symbol); w.key("marketId"); w.value("ROFX"); w.endObject()

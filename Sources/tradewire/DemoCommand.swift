@@ -180,7 +180,7 @@ struct Demo: AsyncParsableCommand {
         print("== broker order gateway (seed 000): orders_subscribe, send_order with clOrdId, order_ack, order_report")
         let gw = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")),
                                handlers: .init(onReport: { _, r in
-            print("  order_report (\(r.rawPrimaryShape ? "raw or" : "flat")): clOrdId=\(r.clientOrderID ?? "-") orderId=\(r.orderID ?? "-") status=\(r.status.rawValue)"
+            print("  order_report (\(r.rawPrimaryShape ? "raw or" : "flat")): clOrdId=\(r.clientOrderID ?? "-") orderID=\(r.orderID ?? "-") status=\(r.status.rawValue)"
                   + (r.lastQty.map { q in " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" } ?? ""))
         }))
         let gwMaker = GatewayClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws/cotizaciones")))
@@ -189,13 +189,13 @@ struct Demo: AsyncParsableCommand {
         _ = try await gwMaker.ordersSubscribe(account: "16557")
         let sub = try await gw.ordersSubscribe(account: "16558")
         print("WebSocket Request - ID: \(sub.requestID) | Method: orders_subscribe | Latency: \(sub.latency.microseconds)µs")
-        _ = try await gwMaker.sendOrder(GatewayOrder(symbol: "GGAL", side: .sell, size: "100", price: "1500.0"), clOrdId: ClientOrderID("MAKER_001")!)
-        let gack = try await gw.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "100", price: "1500.0"), clOrdId: ClientOrderID("MI_ORDEN_001")!)
+        _ = try await gwMaker.sendOrder(GatewayOrder(symbol: "GGAL", side: .sell, size: "100", price: "1500.0"), clientOrderID: ClientOrderID("MAKER_001")!)
+        let gack = try await gw.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "100", price: "1500.0"), clientOrderID: ClientOrderID("MI_ORDEN_001")!)
         if case .orderAck(let a) = gack.response {
             print("WebSocket Request - ID: \(gack.requestID) | Method: send_order | Latency: \(gack.latency.microseconds)µs")
-            print("Response Data: {status: \(a.ok ? "ok" : "error"), orderId: \(a.orderID ?? "-"), status: \(a.status ?? "-")}")
+            print("Response Data: {status: \(a.ok ? "ok" : "error"), orderID: \(a.orderID ?? "-"), status: \(a.status ?? "-")}")
         }
-        do { _ = try await gw.sendOrder(GatewayOrder(symbol: "", side: .buy, size: "1", price: "1"), clOrdId: ClientOrderID("MI_ORDEN_002")!) }
+        do { _ = try await gw.sendOrder(GatewayOrder(symbol: "", side: .buy, size: "1", price: "1"), clientOrderID: ClientOrderID("MI_ORDEN_002")!) }
         catch { print("  a refused order: \(error.venueError?.message ?? error.detail)") }
         try await Task.sleep(for: .milliseconds(30))
         await gw.close()
@@ -207,7 +207,7 @@ struct Demo: AsyncParsableCommand {
             url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws-api/v3"),
             credentials: .init(apiKey: "demo-binance-key", key: .ed25519(privateKeyPEM: edPrivate))), handlers: .init(
             onExecutionReport: { _, r in
-                print("  executionReport: \(r.executionType) \(r.symbol) order \(r.orderId) status=\(r.status.rawValue)"
+                print("  executionReport: \(r.executionType) \(r.symbol) order \(r.orderID) status=\(r.status.rawValue)"
                       + (r.lastQty.map { q in q > .zero ? " fill \(q) @ \(r.lastPrice.map { "\($0)" } ?? "-")" : "" } ?? ""))
             }))
         try await bn.connect()
@@ -220,7 +220,7 @@ struct Demo: AsyncParsableCommand {
         try await bhmac.connect()
         let placed = try await bhmac.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.01", price: "52000.00"))
         print("WebSocket Request - ID: \(placed.requestID) | Method: order.place | Latency: \(placed.latency.microseconds)µs")
-        print("Response Data: {orderId: \(placed.response.orderId ?? 0), status: \(placed.response.orderStatus ?? "-"), rateLimits: \(placed.response.rateLimits.map { "\($0.interval) \($0.count)/\($0.limit)" })}")
+        print("Response Data: {orderID: \(placed.response.orderID ?? 0), status: \(placed.response.orderStatus ?? "-"), rateLimits: \(placed.response.rateLimits.map { "\($0.interval) \($0.count)/\($0.limit)" })}")
         _ = try await bn.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.01", price: "52000.00"))
         do {
             let wrong = BinanceClient(loop: loop, configuration: .init(url: try WebSocketURL("ws://127.0.0.1:\(plain.port)/ws-api/v3"),

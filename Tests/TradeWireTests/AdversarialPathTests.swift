@@ -82,7 +82,7 @@ struct AdversarialPathTests {
             let sim = exchange.binance
             harness = Harness(
                 place: { cl in _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "10", clientOrderID: ClientOrderID(cl))) },
-                atVenue: { try serverLoop.runSync { Set(sim.orders.values.map(\.clientOrderId)) } })
+                atVenue: { try serverLoop.runSync { Set(sim.orders.values.map(\.clientOrderID)) } })
         default:
             var c = GatewayClient.Configuration(url: url(ExchangeSimulator.gatewayPath), requestTimeout: Self.timeout, reconnect: Self.policy)
             c.unknownOrderSettleWindow = Self.settle
@@ -94,8 +94,8 @@ struct AdversarialPathTests {
             keepAlive.append(client)
             let sim = exchange.gateway
             harness = Harness(
-                place: { cl in _ = try await client.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10"), clOrdId: ClientOrderID(cl)!) },
-                atVenue: { try serverLoop.runSync { Set(sim.orderOwner.values.map(\.clOrdId)) } })
+                place: { cl in _ = try await client.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10"), clientOrderID: ClientOrderID(cl)!) },
+                atVenue: { try serverLoop.runSync { Set(sim.orderOwner.values.map(\.clientOrderID)) } })
         }
 
         // Four senders, every attempt with a new client id (nothing is ever resent), until 400 orders went out

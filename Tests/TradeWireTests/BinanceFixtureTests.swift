@@ -67,13 +67,13 @@ struct BinanceFixtureTests {
         #expect(try Self.sameRequest(try Self.encode(.orderPlace(buy), id: "e2a85d9f-07a5-4f94-8d5f-789dc3deb097",
                                                      apiKey: "T59MTDLWlpRW16JVeZ2Nju5A5C98WkMm8CSzWC4oqynUlTm1zXOxyauT8LmwXEv9", timestamp: 1655716096498),
                                      "ws_request_format_order_place_request.json"))
-        let cancel = BinanceCancel(symbol: "BTCUSDT", order: .clientOrderId("4d96324ff9d44481926157"))
+        let cancel = BinanceCancel(symbol: "BTCUSDT", order: .clientOrderID("4d96324ff9d44481926157"))
         #expect(try Self.sameRequest(try Self.encode(.orderCancel(cancel), id: "5633b6a2-90a9-4192-83e7-925c90b6a2fd", timestamp: 1660801715830),
                                      "ws_order_cancel_request.json"))
-        let replace = BinanceCancelReplace(mode: .allowFailure, cancel: .clientOrderId("4d96324ff9d44481926157"), order: docsOrder)
+        let replace = BinanceCancelReplace(mode: .allowFailure, cancel: .clientOrderID("4d96324ff9d44481926157"), order: docsOrder)
         #expect(try Self.sameRequest(try Self.encode(.orderCancelReplace(replace), id: "99de1036-b5e2-4e0f-9b5c-13d751c93a1a", timestamp: 1660813156900),
                                      "ws_order_cancel_replace_request.json"))
-        let amend = BinanceAmend(symbol: "BTCUSDT", order: .clientOrderId("my_test_order1"), newQty: "5", recvWindow: 5000)
+        let amend = BinanceAmend(symbol: "BTCUSDT", order: .clientOrderID("my_test_order1"), newQty: "5", recvWindow: 5000)
         #expect(try Self.sameRequest(try Self.encode(.orderAmendKeepPriority(amend), id: "56374a46-3061-486b-a311-89ee972eb648",
                                                      apiKey: "Rl1KOMDCpSg6xviMYOkNk9ENUB5QOTnufXukVe0Ijd40yduAlpHn78at3rJyJN4F", timestamp: 1741922620419),
                                      "ws_order_amend_keep_priority_request.json"))
@@ -82,7 +82,7 @@ struct BinanceFixtureTests {
     }
 
     @Test func queryAndSessionRequestsCarryTheExamplesFields() throws {
-        #expect(try Self.sameRequest(try Self.encode(.orderStatus(symbol: "BTCUSDT", order: .orderId(12569099453)), id: "aa62318a-5a97-4f3b-bdc7-640bbe33b291",
+        #expect(try Self.sameRequest(try Self.encode(.orderStatus(symbol: "BTCUSDT", order: .orderID(12569099453)), id: "aa62318a-5a97-4f3b-bdc7-640bbe33b291",
                                                      timestamp: 1660801720951), "ws_order_status_request.json"))
         #expect(try Self.sameRequest(try Self.encode(.openOrdersStatus(symbol: "BTCUSDT"), id: "55f07876-4f6f-4c47-87dc-43e5fff3f2e7", timestamp: 1660813156812),
                                      "ws_open_orders_status_request.json"))
@@ -93,7 +93,7 @@ struct BinanceFixtureTests {
         #expect(sameJSON(try Self.encode(.ping, id: "922bcc6e-9de8-440d-9e84-7c80933a8d0d", timestamp: 1), try fixture("binance", "ws_ping_request.json")))
         #expect(sameJSON(try Self.encode(.userDataStreamSubscribe, id: "d3df8a21-98ea-4fe0-8f4e-0fcea5d418b7", timestamp: 1),
                          try fixture("binance", "ws_user_data_stream_subscribe_request.json")))
-        #expect(sameJSON(try Self.encode(.userDataStreamUnsubscribe(subscriptionId: nil), id: "d3df8a21-98ea-4fe0-8f4e-0fcea5d418b7", timestamp: 1),
+        #expect(sameJSON(try Self.encode(.userDataStreamUnsubscribe(subscriptionID: nil), id: "d3df8a21-98ea-4fe0-8f4e-0fcea5d418b7", timestamp: 1),
                          try fixture("binance", "ws_user_data_stream_unsubscribe_request.json")))
         let (priv, _) = try Signing.ed25519KeyPair()
         #expect(try Self.sameRequest(try Self.encode(.sessionLogon, id: "c174a2b1-3f51-4580-b200-8528bd237cb7", key: .ed25519(privateKeyPEM: priv),
@@ -104,7 +104,7 @@ struct BinanceFixtureTests {
                                                      key: .ed25519(privateKeyPEM: priv), loggedOn: true, timestamp: 1747385641636),
                                      "ws_user_data_stream_subscribe_signature_request.json", signatureIsBase64: true))
         // On a logged-on session a signed request carries only its timestamp; session.logon with an HMAC key is refused.
-        let status = try JSONSerialization.jsonObject(with: Data(try Self.encode(.orderStatus(symbol: "BTCUSDT", order: .orderId(1)), id: "x",
+        let status = try JSONSerialization.jsonObject(with: Data(try Self.encode(.orderStatus(symbol: "BTCUSDT", order: .orderID(1)), id: "x",
                                                                                   loggedOn: true, timestamp: 5))) as? [String: Any]
         #expect((status?["params"] as? [String: Any]).map { Set($0.keys) } == ["symbol", "orderId", "timestamp"])
         #expect { _ = try Self.encode(.sessionLogon, id: "x", timestamp: 1) } throws: { ($0 as? TradeWireError)?.code == .invalidArgument }
@@ -114,7 +114,7 @@ struct BinanceFixtureTests {
     @Test func orderOptionsHaveTheDocumentedJSONTypes() throws {
         var o = BinanceOrder.stopLossLimit("BTCUSDT", .buy, quantity: "1.5", price: "100.5", stopPrice: "101", clientOrderID: ClientOrderID("s1"))
         o.icebergQty = "0.5"
-        o.strategyId = 37463720
+        o.strategyID = 37463720
         o.strategyType = 1_000_000
         o.selfTradePreventionMode = .expireBoth
         o.responseType = .full
@@ -136,7 +136,7 @@ struct BinanceFixtureTests {
         let market = BinanceOrder(symbol: "BTCUSDT", side: .buy, type: .market, quoteOrderQty: "100.00")
         let m = try #require((try JSONSerialization.jsonObject(with: Data(try Self.encode(.orderPlace(market), id: "4", timestamp: 7))) as? [String: Any])?["params"] as? [String: Any])
         #expect(m["quoteOrderQty"] as? String == "100.00" && m["quantity"] == nil)
-        let c = BinanceCancel(symbol: "BTCUSDT", order: .both(orderId: 12, clientOrderId: "a"), newClientOrderId: ClientOrderID("cxl-1"),
+        let c = BinanceCancel(symbol: "BTCUSDT", order: .both(orderID: 12, clientOrderID: "a"), newClientOrderID: ClientOrderID("cxl-1"),
                               cancelRestrictions: .onlyNew)
         let cp = try #require((try JSONSerialization.jsonObject(with: Data(try Self.encode(.orderCancel(c), id: "5", timestamp: 7))) as? [String: Any])?["params"] as? [String: Any])
         #expect((cp["orderId"] as? NSNumber)?.intValue == 12 && cp["origClientOrderId"] as? String == "a")
@@ -170,36 +170,36 @@ struct BinanceFixtureTests {
 
     @Test func orderAnswersDecodeToTheDocumentedValues() throws {
         let ack = try response("ws_order_place_response_ack.json").orderReport()
-        #expect(ack.orderId == 12569099453 && ack.clientOrderId == "4d96324ff9d44481926157ec08158a40" && ack.status == nil && ack.orderListId == -1)
+        #expect(ack.orderID == 12569099453 && ack.clientOrderID == "4d96324ff9d44481926157ec08158a40" && ack.status == nil && ack.orderListID == -1)
         let result = try response("ws_order_place_response_result.json").orderReport()
         #expect(result.status == .new && result.side == .sell && result.type == "LIMIT" && result.price == FixedDecimal("23416.10000000"))
         let fullAnswer = try response("ws_order_place_response_full.json")
         #expect(fullAnswer.rateLimits.map(\.interval) == ["ORDERS/SECOND/10", "ORDERS/DAY/1", "REQUEST_WEIGHT/MINUTE/1"])
         let full = try fullAnswer.orderReport()
-        #expect(full.status == .filled && full.fills.count == 2 && full.fills[1].tradeId == 1650422482)
+        #expect(full.status == .filled && full.fills.count == 2 && full.fills[1].tradeID == 1650422482)
         #expect(full.fills[0].qty == FixedDecimal("0.00635000") && full.fills[0].commissionAsset == "BNB" && full.cummulativeQuoteQty == FixedDecimal("198.33521500"))
         let cancelled = try response("ws_order_cancel_response.json")
-        #expect(cancelled.origClientOrderId == "4d96324ff9d44481926157" && cancelled.clientOrderId == "91fe37ce9e69c90d6358c0")
+        #expect(cancelled.origClientOrderID == "4d96324ff9d44481926157" && cancelled.clientOrderID == "91fe37ce9e69c90d6358c0")
         guard case .order(let c) = try cancelled.cancelResult() else { Issue.record("not an order"); return }
-        #expect(c.status == .canceled && c.strategyId == 37463720 && c.strategyType == 1_000_000 && c.trailingDelta == 0 && c.executedQty == FixedDecimal("0.00001000"))
+        #expect(c.status == .canceled && c.strategyID == 37463720 && c.strategyType == 1_000_000 && c.trailingDelta == 0 && c.executedQty == FixedDecimal("0.00001000"))
         guard case .orderList(let list) = try response("ws_order_cancel_response_order_list.json").cancelResult() else { Issue.record("not a list"); return }
-        #expect(list.orderListId == 19431 && list.contingencyType == "OCO" && list.orders.count == 2 && list.orderReports.count == 2)
-        #expect(list.orderReports[0].origClientOrderId == "bX5wROblo6YeDwa9iTLeyY" && list.orderReports[0].type == "STOP_LOSS_LIMIT")
+        #expect(list.orderListID == 19431 && list.contingencyType == "OCO" && list.orders.count == 2 && list.orderReports.count == 2)
+        #expect(list.orderReports[0].origClientOrderID == "bX5wROblo6YeDwa9iTLeyY" && list.orderReports[0].type == "STOP_LOSS_LIMIT")
         let status = try response("ws_order_status_response.json").orderReport()
         #expect(status.status == .filled && status.isWorking == true && status.time == 1660801715639 && status.updateTime == 1660801717945)
-        #expect(status.trailingDelta == 10 && status.trailingTime == -1 && status.preventedQuantity == FixedDecimal("1.200000") && status.preventedMatchId == 0)
+        #expect(status.trailingDelta == 10 && status.trailingTime == -1 && status.preventedQuantity == FixedDecimal("1.200000") && status.preventedMatchID == 0)
         let open = try response("ws_open_orders_status_response.json").openOrderReports()
         #expect(open.count == 1 && open[0].status == .partiallyFilled && open[0].executedQty == FixedDecimal("0.00720000"))
         let all = try response("ws_open_orders_cancel_all_response.json").cancelAllResults()
         guard all.count == 2, case .order(let one) = all[0], case .orderList(let oco) = all[1] else { Issue.record("\(all)"); return }
-        #expect(one.origClientOrderId == "4d96324ff9d44481926157" && oco.orderReports.count == 2 && oco.listStatusType == "ALL_DONE")
+        #expect(one.origClientOrderID == "4d96324ff9d44481926157" && oco.orderReports.count == 2 && oco.listStatusType == "ALL_DONE")
     }
 
     @Test func cancelReplaceAndAmendAnswersDecode() throws {
         let ok = try response("ws_order_cancel_replace_response_success.json").cancelReplace()
         #expect(ok.cancelResult == .success && ok.newOrderResult == .success)
         guard case .order(let cancelLeg)? = ok.cancelResponse, case .order(let newLeg)? = ok.newOrderResponse else { Issue.record("\(ok)"); return }
-        #expect(cancelLeg.clientOrderId == "91fe37ce9e69c90d6358c0" && cancelLeg.origClientOrderId == "4d96324ff9d44481926157" && newLeg.status == .new)
+        #expect(cancelLeg.clientOrderID == "91fe37ce9e69c90d6358c0" && cancelLeg.origClientOrderID == "4d96324ff9d44481926157" && newLeg.status == .new)
         let partial = try response("ws_order_cancel_replace_error_409_new_order_failed.json")
         #expect(partial.status == 409 && partial.errorCode == -2021)
         let legs = try partial.cancelReplace()
@@ -216,17 +216,17 @@ struct BinanceFixtureTests {
         if case .error(let c, _)? = limited.newOrderResponse { #expect(c == -1015) } else { Issue.record("\(limited)") }
         // A partial failure completes the request with its answer (one leg took effect); a full failure is an error
         // that names both legs.
-        let cr = BinanceRequest.orderCancelReplace(BinanceCancelReplace(mode: .allowFailure, cancel: .orderId(1), order: .limit("BTCUSDT", .buy, quantity: "1", price: "1")))
+        let cr = BinanceRequest.orderCancelReplace(BinanceCancelReplace(mode: .allowFailure, cancel: .orderID(1), order: .limit("BTCUSDT", .buy, quantity: "1", price: "1")))
         if case .success = BinanceClient.outcome(partial, of: cr) {} else { Issue.record("409 should complete with its legs") }
         guard case .failure(let e) = BinanceClient.outcome(try response("ws_order_cancel_replace_error_400_stop_on_failure.json"), of: cr) else { Issue.record("400"); return }
         #expect(e.code == .venueRejected && e.venueCode == -2022 && e.detail.contains("-2011") && e.detail.contains("NOT_ATTEMPTED"))
 
         let amend = try response("ws_order_amend_keep_priority_response.json").amendResult()
-        #expect(amend.executionId == 16 && amend.transactTime == 1741923284382 && amend.listStatus == nil)
-        #expect(amend.amendedOrder.origQty == FixedDecimal("5.00000000") && amend.amendedOrder.origClientOrderId == "my_test_order1")
+        #expect(amend.executionID == 16 && amend.transactTime == 1741923284382 && amend.listStatus == nil)
+        #expect(amend.amendedOrder.origQty == FixedDecimal("5.00000000") && amend.amendedOrder.origClientOrderID == "my_test_order1")
         #expect(amend.amendedOrder.cummulativeQuoteQty == FixedDecimal("0.00000000") && amend.amendedOrder.preventedQuantity == .zero)
         let listAmend = try response("ws_order_amend_keep_priority_response_order_list.json").amendResult()
-        #expect(listAmend.listStatus?.contingencyType == "OTO" && listAmend.listStatus?.orders.count == 2 && listAmend.amendedOrder.orderListId == 4)
+        #expect(listAmend.listStatus?.contingencyType == "OTO" && listAmend.listStatus?.orders.count == 2 && listAmend.amendedOrder.orderListID == 4)
     }
 
     @Test func accountAnswersDecode() throws {
@@ -238,9 +238,9 @@ struct BinanceFixtureTests {
         #expect(limits.map(\.key) == ["ORDERS/SECOND/10", "ORDERS/DAY/1"] && limits.map(\.limit) == [50, 160000] && limits.allSatisfy { $0.count == 0 })
         let logon = try response("ws_session_logon_response.json")
         #expect(logon.status == 200 && logon.rateLimits.isEmpty)
-        #expect(try response("ws_user_data_stream_subscribe_response.json").subscriptionId == nil)           // GH-2025: result {}
-        #expect(try response("ws_user_data_stream_subscribe_response_2026.json").subscriptionId == 0)
-        #expect(try response("ws_user_data_stream_subscribe_signature_response.json").subscriptionId == 0)
+        #expect(try response("ws_user_data_stream_subscribe_response.json").subscriptionID == nil)           // GH-2025: result {}
+        #expect(try response("ws_user_data_stream_subscribe_response_2026.json").subscriptionID == 0)
+        #expect(try response("ws_user_data_stream_subscribe_signature_response.json").subscriptionID == 0)
     }
 
     @Test func errorsDecodeToTypedErrors() throws {
@@ -260,16 +260,27 @@ struct BinanceFixtureTests {
 
     @Test func executionReportsDecodeToTheDocumentedValues() throws {
         guard case .executionReport(let new) = try decode("ws_execution_report.json") else { Issue.record("not a report"); return }
-        #expect(new.tradeId == nil)                        // "t": -1 on a NEW: no trade
+        #expect(new.tradeID == nil)                        // "t": -1 on a NEW: no trade
         #expect(new.commission == FixedDecimal("0") && new.commissionAsset == nil && new.cumQuoteQty == .zero && new.lastQuoteQty == .zero)
-        #expect(new.executionId == 8641984 && new.isWorking == true && new.orderListId == -1 && new.preventedMatchId == 3 && new.subscriptionId == 0)
-        #expect(new.originalClientOrderId == nil && new.orderClientOrderId == "mUvoqJxFIILMdfAW5iGSOW" && new.cancelClientOrderId == nil)
+        #expect(new.executionID == 8641984 && new.isWorking == true && new.orderListID == -1 && new.preventedMatchID == 3 && new.subscriptionID == 0)
+        #expect(new.originalClientOrderID == nil && new.orderClientOrderID == "mUvoqJxFIILMdfAW5iGSOW" && new.cancelClientOrderID == nil)
         guard case .executionReport(let cancel) = try decode("made_up_execution_report_canceled.json") else { Issue.record("not a report"); return }
-        #expect(cancel.clientOrderId == "91fe37ce9e69c90d6358c0" && cancel.originalClientOrderId == "4d96324ff9d44481926157")
-        #expect(cancel.orderClientOrderId == "4d96324ff9d44481926157" && cancel.cancelClientOrderId == "91fe37ce9e69c90d6358c0" && cancel.status == .canceled)
+        #expect(cancel.clientOrderID == "91fe37ce9e69c90d6358c0" && cancel.originalClientOrderID == "4d96324ff9d44481926157")
+        #expect(cancel.orderClientOrderID == "4d96324ff9d44481926157" && cancel.cancelClientOrderID == "91fe37ce9e69c90d6358c0" && cancel.status == .canceled)
         guard case .executionReport(let fill) = try decode("made_up_execution_report_trade.json") else { Issue.record("not a report"); return }
-        #expect(fill.tradeId == 1650422481 && fill.commission == FixedDecimal("0.14869223") && fill.commissionAsset == "USDT")
+        #expect(fill.tradeID == 1650422481 && fill.commission == FixedDecimal("0.14869223") && fill.commissionAsset == "USDT")
         #expect(fill.cumQuoteQty == FixedDecimal("148.69223500") && fill.lastQuoteQty == FixedDecimal("148.69223500") && fill.isMaker == true)
+    }
+
+    @Test func anExecutionReportWithAStatusThisVersionDoesNotKnowIsKeptNotDropped() throws {
+        // The docs' NEW report with its `X` changed to a state Binance might add: the fill must still reach the caller.
+        let text = String(decoding: try fixture("binance", "made_up_execution_report_trade.json"), as: UTF8.self)
+            .replacingOccurrences(of: #""X": "PARTIALLY_FILLED""#, with: #""X": "SOMETHING_NEW""#)
+        guard case .executionReport(let r) = try Array(text.utf8).withUnsafeBytes({ try BinanceDecoder.decode($0) }) else {
+            Issue.record("not a report"); return
+        }
+        #expect(r.status == .unknown("SOMETHING_NEW") && r.tradeID == 1650422481)
+        #expect(BinanceOrderStatus(rawValue: "EXPIRED_IN_MATCH") == .expiredInMatch)
     }
 
     @Test func eventsDecode() throws {

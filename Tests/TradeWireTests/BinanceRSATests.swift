@@ -69,7 +69,7 @@ struct BinanceRSATests {
         let client = BinanceClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
             credentials: .init(apiKey: "rsa-key", key: .rsa(privateKeyPEM: priv)), rateLimiter: nil),
-            handlers: .init(onExecutionReport: { _, r in reports.withLock { $0.append(r.orderClientOrderId) } }))
+            handlers: .init(onExecutionReport: { _, r in reports.withLock { $0.append(r.orderClientOrderID) } }))
         try await client.connect()
         await #expect(throws: TradeWireError.self) { _ = try await client.logon() }
         _ = try await client.subscribeUserDataStream()

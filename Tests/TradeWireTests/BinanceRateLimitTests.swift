@@ -94,31 +94,31 @@ struct BinanceSessionStateTests {
     @Test func afterAReconnectTheLogonsSubscribeWaitsForTheLogonsAnswer() {
         var s = BinanceSession()
         #expect(s.connectionOpened(restoring: false).isEmpty)
-        _ = s.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil)
+        _ = s.answered(.sessionLogon, ok: true, error: nil, subscriptionID: nil)
         s.sending(.userDataStreamSubscribe)
-        _ = s.answered(.userDataStreamSubscribe, ok: true, error: nil, subscriptionId: 0)
+        _ = s.answered(.userDataStreamSubscribe, ok: true, error: nil, subscriptionID: 0)
         #expect(s.loggedOn && s.streamActive)
         s.connectionClosed()
         let first = s.connectionOpened(restoring: true)
         #expect(first.map(\.method.rawValue) == ["session.logon"] && !s.loggedOn)       // not the subscribe yet
-        let failed = s.answered(.sessionLogon, ok: false, error: TradeWireError(code: .venueRejected, detail: "x"), subscriptionId: nil)
+        let failed = s.answered(.sessionLogon, ok: false, error: TradeWireError(code: .venueRejected, detail: "x"), subscriptionID: nil)
         #expect(failed.next.isEmpty)
         if case .logonFailed? = failed.event {} else { Issue.record("\(String(describing: failed.event))") }
-        let ok = s.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil)
+        let ok = s.answered(.sessionLogon, ok: true, error: nil, subscriptionID: nil)
         #expect(ok.next.map(\.method.rawValue) == ["userDataStream.subscribe"] && s.loggedOn)
         // Once: a second logon answer while the subscribe is in flight sends nothing more.
-        #expect(s.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil).next.isEmpty)
+        #expect(s.answered(.sessionLogon, ok: true, error: nil, subscriptionID: nil).next.isEmpty)
     }
 
     @Test func aSignatureSubscriptionIsRestoredAtOnceAndARevocationEndsTheLogon() {
         var s = BinanceSession()
         _ = s.connectionOpened(restoring: false)
-        _ = s.answered(.userDataStreamSubscribeSignature, ok: true, error: nil, subscriptionId: 3)
+        _ = s.answered(.userDataStreamSubscribeSignature, ok: true, error: nil, subscriptionID: 3)
         s.connectionClosed()
         #expect(s.connectionOpened(restoring: true).map(\.method.rawValue) == ["userDataStream.subscribe.signature"])
         var e = BinanceSession()
-        _ = e.answered(.sessionLogon, ok: true, error: nil, subscriptionId: nil)
-        _ = e.answered(.userDataStreamSubscribe, ok: true, error: nil, subscriptionId: 0)
+        _ = e.answered(.sessionLogon, ok: true, error: nil, subscriptionID: nil)
+        _ = e.answered(.userDataStreamSubscribe, ok: true, error: nil, subscriptionID: 0)
         if case .revoked(let code, _) = e.revoked(code: -2015, message: "Invalid API-key, IP, or permissions for action.") { #expect(code == -2015) }
         #expect(!e.loggedOn && !e.wantsLogon && e.wantsStream == nil)
         e.connectionClosed()

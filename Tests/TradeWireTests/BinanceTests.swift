@@ -40,11 +40,11 @@ struct BinanceTests {
         let order = BinanceOrder.limit("BTCUSDT", .buy, quantity: "0.01000000", price: "52000.00", clientOrderID: ClientOrderID("tw-b-1"))
         _ = try await client.testOrder(order)
         let placed = try await client.placeOrder(order)
-        #expect(placed.response.status == 200 && placed.response.orderId != nil && placed.response.clientOrderId == "tw-b-1")
+        #expect(placed.response.status == 200 && placed.response.orderID != nil && placed.response.clientOrderID == "tw-b-1")
         #expect(placed.response.rateLimits.map(\.interval) == ["ORDERS/DAY/1", "REQUEST_WEIGHT/MINUTE/1"])
-        let cancel = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderId: "tw-b-1")
+        let cancel = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderID: "tw-b-1")
         #expect(cancel.response.orderStatus == "CANCELED")
-        await #expect { _ = try await client.cancelOrder(symbol: "BTCUSDT", orderId: 1) } throws: { e in
+        await #expect { _ = try await client.cancelOrder(symbol: "BTCUSDT", orderID: 1) } throws: { e in
             (e as? TradeWireError)?.code == .venueRejected && (e as? TradeWireError)?.venueCode == -2011
         }
         await #expect { _ = try await client.placeOrder(BinanceOrder.limit("btc", .buy, quantity: "1", price: "1")) } throws: { e in
@@ -69,7 +69,7 @@ struct BinanceTests {
         _ = try await trader.logon()
         #expect(try await loop.submit { trader.loggedOn })
         let sub = try await trader.subscribeUserDataStream()
-        #expect(sub.response.subscriptionId == 0)
+        #expect(sub.response.subscriptionID == 0)
         // After logon, signed requests carry only the timestamp.
         _ = try await trader.placeOrder(BinanceOrder.limit("ETHUSDT", .sell, quantity: "1", price: "2000"))
         _ = try await trader.placeOrder(BinanceOrder.limit("ETHUSDT", .buy, quantity: "1", price: "2001"))
@@ -111,7 +111,7 @@ struct BinanceTests {
     }
 
     @Test(arguments: [#"{"id":"tw-1"}"#, #"{"status":200,"result":{}}"#, #"{"id":"tw-1","status":400}"#,
-                      #"{"event":{"e":"executionReport","s":"X"}}"#, #"{"event":{"e":"executionReport","s":"X","c":"c","x":"NEW","X":"WEIRD","i":1,"o":"LIMIT"}}"#, "{"])
+                      #"{"event":{"e":"executionReport","s":"X"}}"#, #"{"event":{"e":"executionReport","s":"X","c":"c","x":"NEW","X":"NEW","o":"LIMIT"}}"#, "{"])
     func badBinanceInputIsATypedError(_ text: String) {
         let b = Array(text.utf8)
         #expect { _ = try b.withUnsafeBytes { try BinanceDecoder.decode($0) } } throws: { ($0 as? TradeWireError)?.code == .malformedResponse }

@@ -59,21 +59,21 @@ struct BinanceVenueFlowTests {
             onSessionEvent: { _, e in events.withLock { $0.append(e) } }))
         try await client.connect()
         let sub = try await client.subscribeUserDataStream()
-        #expect(sub.response.subscriptionId == 0)
+        #expect(sub.response.subscriptionID == 0)
         #expect(events.withLock { $0.contains { if case .userDataStreamSubscribed(0) = $0 { return true }; return false } })
         _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "100", clientOrderID: ClientOrderID("orig-1")))
-        let cancelled = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderId: "orig-1", newClientOrderId: ClientOrderID("cxl-1"))
-        #expect(cancelled.response.origClientOrderId == "orig-1" && cancelled.response.clientOrderId == "cxl-1" && cancelled.response.orderStatus == "CANCELED")
+        let cancelled = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderID: "orig-1", newClientOrderID: ClientOrderID("cxl-1"))
+        #expect(cancelled.response.origClientOrderID == "orig-1" && cancelled.response.clientOrderID == "cxl-1" && cancelled.response.orderStatus == "CANCELED")
         #expect(await Self.until { reports.withLock { $0.contains { $0.status == .canceled } } })
         let r = reports.withLock { $0 }
         let new = try #require(r.first { $0.executionType == "NEW" })
-        #expect(new.clientOrderId == "orig-1" && new.originalClientOrderId == nil && new.tradeId == nil && new.commissionAsset == nil)
+        #expect(new.clientOrderID == "orig-1" && new.originalClientOrderID == nil && new.tradeID == nil && new.commissionAsset == nil)
         let cancel = try #require(r.first { $0.status == .canceled })
-        #expect(cancel.clientOrderId == "cxl-1" && cancel.originalClientOrderId == "orig-1" && cancel.orderClientOrderId == "orig-1")
-        #expect(cancel.cancelClientOrderId == "cxl-1" && cancel.tradeId == nil)
+        #expect(cancel.clientOrderID == "cxl-1" && cancel.originalClientOrderID == "orig-1" && cancel.orderClientOrderID == "orig-1")
+        #expect(cancel.cancelClientOrderID == "cxl-1" && cancel.tradeID == nil)
         // The id was freed: order.status by the cancel's id finds the cancelled order.
-        let status = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderId("cxl-1"))
-        #expect(status.value.status == .canceled && status.value.orderId == cancel.orderId)
+        let status = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderID("cxl-1"))
+        #expect(status.value.status == .canceled && status.value.orderID == cancel.orderID)
     }
 
     @Test func fillsCarryTradeIdsCommissionsAndQuoteQuantities() async throws {
@@ -90,7 +90,7 @@ struct BinanceVenueFlowTests {
         #expect(await Self.until { reports.withLock { $0.filter { $0.executionType == "TRADE" }.count } == 2 })
         let trades = reports.withLock { $0.filter { $0.executionType == "TRADE" } }
         let m = try #require(trades.first { $0.isMaker == true }), t = try #require(trades.first { $0.isMaker == false })
-        #expect(m.tradeId != nil && m.commissionAsset == "USDT" && m.commission == FixedDecimal("1.0") && m.lastQuoteQty == FixedDecimal("1000.0"))
+        #expect(m.tradeID != nil && m.commissionAsset == "USDT" && m.commission == FixedDecimal("1.0") && m.lastQuoteQty == FixedDecimal("1000.0"))
         #expect(m.cumQuoteQty == FixedDecimal("1000.0") && m.status == .partiallyFilled && t.status == .filled && t.commissionAsset == "ETH")
     }
 
@@ -103,36 +103,36 @@ struct BinanceVenueFlowTests {
         _ = try await client.subscribeUserDataStream()
         _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "100", clientOrderID: ClientOrderID("a")))
         // Both legs succeed: 200.
-        let replace = BinanceCancelReplace(mode: .stopOnFailure, cancel: .clientOrderId("a"), cancelNewClientOrderId: ClientOrderID("a-cxl"),
+        let replace = BinanceCancelReplace(mode: .stopOnFailure, cancel: .clientOrderID("a"), cancelNewClientOrderID: ClientOrderID("a-cxl"),
                                            order: .limit("BTCUSDT", .buy, quantity: "2", price: "99", clientOrderID: ClientOrderID("b")))
         let ok = try await client.cancelReplace(replace)
         #expect(ok.ack.response.status == 200 && ok.value.cancelResult == .success && ok.value.newOrderResult == .success)
-        if case .order(let leg)? = ok.value.cancelResponse { #expect(leg.clientOrderId == "a-cxl" && leg.origClientOrderId == "a") } else { Issue.record("\(ok.value)") }
+        if case .order(let leg)? = ok.value.cancelResponse { #expect(leg.clientOrderID == "a-cxl" && leg.origClientOrderID == "a") } else { Issue.record("\(ok.value)") }
         // The cancel fails, ALLOW_FAILURE places anyway: 409, the legs come back (not an error).
-        let partial = try await client.cancelReplace(BinanceCancelReplace(mode: .allowFailure, cancel: .clientOrderId("gone"),
+        let partial = try await client.cancelReplace(BinanceCancelReplace(mode: .allowFailure, cancel: .clientOrderID("gone"),
                                                                           order: .limit("BTCUSDT", .buy, quantity: "1", price: "98", clientOrderID: ClientOrderID("c"))))
         #expect(partial.ack.response.status == 409 && partial.value.cancelResult == .failure && partial.value.newOrderResult == .success)
         // STOP_ON_FAILURE with a failed cancel: 400 -2022, the new order not attempted.
-        await #expect { _ = try await client.cancelReplace(BinanceCancelReplace(mode: .stopOnFailure, cancel: .clientOrderId("gone"),
+        await #expect { _ = try await client.cancelReplace(BinanceCancelReplace(mode: .stopOnFailure, cancel: .clientOrderID("gone"),
                                                                                  order: .limit("BTCUSDT", .buy, quantity: "1", price: "97"))) } throws: { e in
             let e = e as? TradeWireError
             return e?.code == .venueRejected && e?.venueCode == -2022 && e?.detail.contains("NOT_ATTEMPTED") == true
         }
         // Amend keeps priority and reports REPLACED; a larger quantity is refused.
-        let amended = try await client.amendKeepPriority(BinanceAmend(symbol: "BTCUSDT", order: .clientOrderId("b"), newQty: "1.5",
-                                                                      newClientOrderId: ClientOrderID("b2")))
-        #expect(amended.value.amendedOrder.origQty == FixedDecimal("1.5") && amended.value.amendedOrder.clientOrderId == "b2"
-                && amended.value.amendedOrder.origClientOrderId == "b")
+        let amended = try await client.amendKeepPriority(BinanceAmend(symbol: "BTCUSDT", order: .clientOrderID("b"), newQty: "1.5",
+                                                                      newClientOrderID: ClientOrderID("b2")))
+        #expect(amended.value.amendedOrder.origQty == FixedDecimal("1.5") && amended.value.amendedOrder.clientOrderID == "b2"
+                && amended.value.amendedOrder.origClientOrderID == "b")
         #expect(await Self.until { reports.withLock { $0.contains { $0.executionType == "REPLACED" && $0.quantity == FixedDecimal("1.5") } } })
-        await #expect { _ = try await client.amendKeepPriority(BinanceAmend(symbol: "BTCUSDT", order: .clientOrderId("b2"), newQty: "9")) } throws: {
+        await #expect { _ = try await client.amendKeepPriority(BinanceAmend(symbol: "BTCUSDT", order: .clientOrderID("b2"), newQty: "9")) } throws: {
             ($0 as? TradeWireError)?.venueCode == -2038
         }
         // Queries.
         let open = try await client.openOrders(symbol: "BTCUSDT")
-        #expect(Set(open.value.map(\.clientOrderId)) == ["b2", "c"] && open.value.allSatisfy { $0.status == .new && $0.isWorking == true })
-        let st = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderId("c"))
+        #expect(Set(open.value.map(\.clientOrderID)) == ["b2", "c"] && open.value.allSatisfy { $0.status == .new && $0.isWorking == true })
+        let st = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderID("c"))
         #expect(st.value.origQty == FixedDecimal("1") && st.value.price == FixedDecimal("98") && st.value.side == .buy)
-        await #expect { _ = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderId("never")) } throws: { ($0 as? TradeWireError)?.venueCode == -2013 }
+        await #expect { _ = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderID("never")) } throws: { ($0 as? TradeWireError)?.venueCode == -2013 }
         let account = try await client.accountStatus(omitZeroBalances: true)
         #expect(account.value.balances.map(\.asset) == ["BTC"] && account.value.canTrade && account.value.commissionRates?.maker == FixedDecimal("0.001"))
         let limits = try await client.orderRateLimits()
@@ -141,7 +141,7 @@ struct BinanceVenueFlowTests {
         let all = try await client.cancelAllOpenOrders(symbol: "BTCUSDT")
         #expect(all.value.count == 2)
         #expect(await Self.until { reports.withLock { $0.filter { $0.status == .canceled }.count } == 3 })
-        #expect(Set(reports.withLock { $0.filter { $0.status == .canceled }.map(\.orderClientOrderId) }) == ["a", "b2", "c"])
+        #expect(Set(reports.withLock { $0.filter { $0.status == .canceled }.map(\.orderClientOrderID) }) == ["a", "b2", "c"])
         #expect(try await client.openOrders().value.isEmpty)
     }
 
@@ -192,7 +192,7 @@ struct BinanceVenueFlowTests {
         #expect(local?.code == .rateLimited && local?.venueCode == nil && (local?.retryAfter ?? .zero) > .zero, "\(String(describing: local))")
         // A cancel, a ping and a query are not held back by the full ORDERS window.
         _ = try await client.ping()
-        let cancelled = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderId: "f0")
+        let cancelled = try await client.cancelOrder(symbol: "BTCUSDT", origClientOrderID: "f0")
         #expect(cancelled.response.status == 200)
         #expect(try rig.serverLoop.runSync { venue.ledger.count } == before)
         let counts = try await client.orderRateLimits()
@@ -214,7 +214,7 @@ struct BinanceVenueFlowTests {
         do { _ = try await client.ping() } catch { first = error }
         #expect(first?.code == .banned && first?.venueCode == -1003 && first?.retryAfter == .milliseconds(3_492_469))
         var second: TradeWireError?
-        do { _ = try await client.cancelOrder(symbol: "BTCUSDT", orderId: 1) } catch { second = error }
+        do { _ = try await client.cancelOrder(symbol: "BTCUSDT", orderID: 1) } catch { second = error }
         #expect(second?.code == .banned && (second?.retryAfter ?? .zero) > .seconds(3000))
         #expect(venue.read.withLock { $0 } == 1)
     }
@@ -274,6 +274,6 @@ struct BinanceVenueFlowTests {
         #expect(methods.withLock { Array($0.prefix(2)) } == ["session.logon:true", "userDataStream.subscribe:true"])
         #expect(events.withLock { Array($0.prefix(2)) }.map { $0.hasPrefix("loggedOn") || $0.hasPrefix("userDataStreamSubscribed") } == [true, true])
         _ = try await client.placeOrder(.limit("BTCUSDT", .sell, quantity: "1", price: "5", clientOrderID: ClientOrderID("after")))
-        #expect(await Self.until { reports.withLock { $0.contains { $0.clientOrderId == "after" } } })
+        #expect(await Self.until { reports.withLock { $0.contains { $0.clientOrderID == "after" } } })
     }
 }

@@ -52,7 +52,7 @@ struct AwaitedRequestTests {
             out["kraken"] = await code { _ = try await kraken.placeOrder(.limit("BTC/USD", .buy, quantity: "1", price: "10")) }
             out["binance"] = await code { _ = try await binance.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "10")) }
             out["gateway"] = await code {
-                _ = try await gateway.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10"), clOrdId: ClientOrderID("g-\(UUID().uuidString.prefix(8))")!)
+                _ = try await gateway.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10"), clientOrderID: ClientOrderID("g-\(UUID().uuidString.prefix(8))")!)
             }
             out["quotes"] = await code { _ = try await quotes.ping("p") }
             return out
@@ -345,7 +345,7 @@ struct DelayedFrameReconciliationTests {
         #expect(await Self.until { issued.withLock { $0.count } == Self.names.count + 1 })
         #expect(await Self.until { Set(outcomes.withLock { $0 }).isSuperset(of: issued.withLock { $0 }) })
         let venue = exchange.binance
-        #expect(await Self.until { (try? serverLoop.runSync { venue.orders.values.filter { Self.names.contains($0.clientOrderId) }.count }) == 4 })
+        #expect(await Self.until { (try? serverLoop.runSync { venue.orders.values.filter { Self.names.contains($0.clientOrderID) }.count }) == 4 })
         #expect(await Self.until { reconciled.withLock { $0.count } == Self.names.count })
         for n in Self.names {
             let mine = reconciled.withLock { $0 }.filter { $0.clientOrderID == n }
@@ -353,7 +353,7 @@ struct DelayedFrameReconciliationTests {
             if case .found(_, let status)? = mine.first?.finding { #expect(status == "NEW") } else { Issue.record("\(n): \(mine)") }
         }
         // Placed once each, never resent by the client.
-        #expect(try serverLoop.runSync { venue.orders.values.filter { Self.names.contains($0.clientOrderId) }.count } == 4)
+        #expect(try serverLoop.runSync { venue.orders.values.filter { Self.names.contains($0.clientOrderID) }.count } == 4)
     }
 
     /// Gateway: after the reconnect the account's order reports are the evidence; the held orders' first
@@ -377,7 +377,7 @@ struct DelayedFrameReconciliationTests {
                 guard done.method == .ordersSubscribe, case .success = done.result, !sent.withLock({ $0 }) else { return }
                 sent.withLock { $0 = true }
                 _ = try? [client.send(.ping)] + Self.names.map { n in
-                    try client.send(.sendOrder(clOrdId: ClientOrderID(n)!, order: GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10")))
+                    try client.send(.sendOrder(clientOrderID: ClientOrderID(n)!, order: GatewayOrder(symbol: "GGAL", side: .buy, size: "1", price: "10")))
                 }
             },
             onConnection: { client, e in

@@ -74,7 +74,7 @@ struct ReconnectVenueTests {
         #expect(r.map(\.clientOrderID) == ["lost-b"])
         if case .found(_, let status)? = r.first?.finding { #expect(status == "NEW") } else { Issue.record("\(r)") }
         let venue = exchange.binance
-        #expect(try serverLoop.runSync { venue.orders.values.filter { $0.clientOrderId == "lost-b" }.count } == 1)   // placed once, never resent
+        #expect(try serverLoop.runSync { venue.orders.values.filter { $0.clientOrderID == "lost-b" }.count } == 1)   // placed once, never resent
     }
 
     /// Gateway: orders_subscribe is restored on the new connection; its snapshot settles the lost order,
@@ -96,7 +96,7 @@ struct ReconnectVenueTests {
         try await client.connect()
         _ = try await client.ordersSubscribe(account: "16557")
         let order = GatewayOrder(symbol: "GGAL", side: .buy, size: "10", price: "1500")
-        await #expect { _ = try await client.sendOrder(order, clOrdId: ClientOrderID("lost-g")!) } throws: {
+        await #expect { _ = try await client.sendOrder(order, clientOrderID: ClientOrderID("lost-g")!) } throws: {
             ($0 as? TradeWireError)?.code == .connectionLost
         }
         #expect(await Self.until { !found.withLock { $0.isEmpty } })
@@ -104,7 +104,7 @@ struct ReconnectVenueTests {
         #expect(r.map(\.clientOrderID) == ["lost-g"])
         if case .found = r.first?.finding {} else { Issue.record("\(r)") }
         // A crossing order fills the lost one: its report reaches the new connection.
-        _ = try await client.sendOrder(GatewayOrder(symbol: "GGAL", side: .sell, size: "10", price: "1500"), clOrdId: ClientOrderID("cross")!)
+        _ = try await client.sendOrder(GatewayOrder(symbol: "GGAL", side: .sell, size: "10", price: "1500"), clientOrderID: ClientOrderID("cross")!)
         #expect(await Self.until { reports.withLock { $0.contains { $0.clientOrderID == "lost-g" && "\($0.status)".lowercased().contains("fill") } } })
     }
 }

@@ -215,4 +215,37 @@ struct SwiftAPITests {
         #expect(cancelledAll.withLock { $0 })
         #expect(!kraken.isConnected)
     }
+
+    // MARK: error texts
+
+    @Test func errorTextsSayThingsOnceAndAMissingCAFileIsNamed() async throws {
+        func count(_ word: String, in text: String) -> Int { text.lowercased().components(separatedBy: word).count - 1 }
+        let venue = try Venue()
+        // A closed port: the system's reason once.
+        let refused = QuotesClient(loop: venue.loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: 1, target: "/q"), bearerToken: "t"))
+        do { try await refused.connect(); Issue.record("connected to port 1") } catch {
+            #expect(count("connection refused", in: "\(error)") == 1, "\(error)")
+        }
+        // A refused upgrade: status and body, said once.
+        let quotesVenue = try WebSocketServer.listen(on: venue.serverLoop) { r in
+            QuotesVenueSimulator(options: .init(bearer: "right")).decide(r)
+        }
+        let wrongBearer = QuotesClient(loop: venue.loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: quotesVenue.port, target: "/q"), bearerToken: "wrong"))
+        do { try await wrongBearer.connect(); Issue.record("a wrong bearer was accepted") } catch {
+            #expect(error.code == .upgradeRejected && error.httpStatus == 401)
+            #expect(count("upgrade refused", in: error.detail) <= 1, "\(error.detail)")
+            #expect(count("401", in: error.detail) == 1, "\(error.detail)")
+        }
+        // A CA file that is not there: the error names it.
+        var tls = TLSConfiguration.default
+        tls.additionalTrust = [.caFile("/nonexistent/tradewire-ca.pem")]
+        let missingCA = QuotesClient(loop: venue.loop, configuration: .init(
+            url: WebSocketURL(secure: true, host: "127.0.0.1", port: venue.exchange.port, target: "/q"), bearerToken: "t", tls: tls))
+        do { try await missingCA.connect(); Issue.record("connected without its CA file") } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.detail.contains("/nonexistent/tradewire-ca.pem"), "\(error.detail)")
+        }
+    }
 }

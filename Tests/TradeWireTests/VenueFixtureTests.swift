@@ -102,17 +102,17 @@ struct VenueFixtureTests {
               case .executionReport(let r) = try d("ws_execution_report.json"), case .serverShutdown(let t) = try d("ws_server_shutdown.json") else {
             Issue.record("a fixture decoded to the wrong kind"); return
         }
-        #expect(ok.status == 200 && ok.orderId == 12569099453 && ok.clientOrderId == "4d96324ff9d44481926157ec08158a40")
+        #expect(ok.status == 200 && ok.orderID == 12569099453 && ok.clientOrderID == "4d96324ff9d44481926157ec08158a40")
         #expect(ok.rateLimits.map(\.interval) == ["ORDERS/SECOND/10", "REQUEST_WEIGHT/MINUTE/1"])
         #expect(err.status == 400 && err.errorCode == -2010)
-        #expect(r.symbol == "ETHBTC" && r.status == .new && r.executionType == "NEW" && r.orderId == 4293153 && r.price == FixedDecimal("0.10264410"))
+        #expect(r.symbol == "ETHBTC" && r.status == .new && r.executionType == "NEW" && r.orderID == 4293153 && r.price == FixedDecimal("0.10264410"))
         #expect(t == 1770123456789)
     }
 
     // MARK: Gateway
 
     @Test func gatewayMessages() throws {
-        let send = GatewayRequest.sendOrder(clOrdId: ClientOrderID("MI_ORDEN_001")!,
+        let send = GatewayRequest.sendOrder(clientOrderID: ClientOrderID("MI_ORDEN_001")!,
                                             order: GatewayOrder(symbol: "GGAL", side: .buy, size: "100", price: "1500.0"))
         #expect(sameJSON(written { GatewayEncoder.encode(send, into: &$0) }, try fixture("gateway", "ws_send_order_request.json")))
         #expect(sameJSON(written { GatewayEncoder.encode(.ordersSubscribe(account: "mi_cuenta"), into: &$0) },

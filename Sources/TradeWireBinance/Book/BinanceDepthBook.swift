@@ -3,7 +3,7 @@ import TradeWire
 /// One symbol's book from Binance's diff depth stream (`<symbol>@depth` / `@depth@100ms`), kept in sync by the
 /// procedure of web-socket-streams.md, "How to manage a local order book correctly":
 /// 1. buffer the stream's events; 2. take a depth snapshot (`lastUpdateId`); 3. drop buffered events with
-/// `u <= lastUpdateId`; the first one applied must have `U <= lastUpdateId + 1 <= u`; 4. then each event's `U`
+/// `u <= lastUpdateId`; the first one applied must have `U <= lastUpdateID + 1 <= u`; 4. then each event's `U`
 /// must be the previous event's `u + 1`; a level's quantity is absolute, 0 removes it (removing a level the book
 /// does not have can happen and is not an error). A gap withdraws the book (`book` is nil) until a new snapshot.
 /// A state machine without I/O: the stream client feeds it and asks for snapshots. Loop-confined.

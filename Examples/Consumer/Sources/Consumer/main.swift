@@ -43,14 +43,14 @@ let binance = try TradeWire.create(.binance, loop: loop, configuration: .init(
     credentials: BinanceCredentials(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret"))))
 try await binance.connect()
 let placed = try await binance.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.01", price: "20000.00"))
-print("binance: order \(placed.response.orderId ?? 0) in \(placed.latency)")
+print("binance: order \(placed.response.orderID ?? 0) in \(placed.latency)")
 
 // The broker gateway (seed 000): order reports as a stream.
 let gateway = try TradeWire.create(.gateway, loop: loop, configuration: .init(url: try WebSocketURL("\(base)/ws/cotizaciones")))
 let reports = gateway.orderReports
 try await gateway.connect()
 _ = try await gateway.ordersSubscribe(account: "16558")
-_ = try await gateway.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "100", price: "1500.0"), clOrdId: ClientOrderID("gw-1")!)
+_ = try await gateway.sendOrder(GatewayOrder(symbol: "GGAL", side: .buy, size: "100", price: "1500.0"), clientOrderID: ClientOrderID("gw-1")!)
 for await item in reports { if let r = item.value { print("gateway: report \(r.status.rawValue)"); break } }
 
 // The quotes stream (seed 002).
