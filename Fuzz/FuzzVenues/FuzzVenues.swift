@@ -30,6 +30,11 @@ public func fuzzVenuesMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMut
 /// One feed across inputs, so that updates meet the books earlier inputs built.
 nonisolated(unsafe) let fuzzBook = KrakenBookFeed(depth: 10, precisions: ["BTC/USD": .init(price: 1, quantity: 8)])
 nonisolated(unsafe) let fuzzDepth = BinanceDepthBook(symbol: "BNBBTC", depth: 10)
+nonisolated(unsafe) let fuzzSBEDepth: BinanceDepthBook = {
+    let b = BinanceDepthBook(symbol: "BTCUSDT", depth: 10)
+    _ = b.applySnapshot(lastUpdateID: 0, bids: JSONLevels(nil), asks: JSONLevels(nil))
+    return b
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -65,6 +70,17 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     _ = try? BinanceDecoder.decode(bytes)
+    // Binance SBE market data: decoded in place, the depth events applied (every read bounds-checked).
+    switch try? BinanceSBE.decode(bytes) {
+    case .depthDiff(let d)?, .depthSnapshot(let d)?:
+        _ = fuzzSBEDepth.apply(firstU: d.firstUpdateID, finalU: d.lastUpdateID, bids: d.bidLevels, asks: d.askLevels)
+        if fuzzSBEDepth.book == nil { _ = fuzzSBEDepth.applySnapshot(lastUpdateID: d.lastUpdateID, bids: d.bidLevels, asks: d.askLevels) }
+        if let b = fuzzSBEDepth.book, b.bids.count > b.depth || b.asks.count > b.depth { fatalError("SBE depth book over its depth") }
+        _ = InlineText(bytes: d.symbolBytes)
+    case .trades(let t)?: for i in 0..<t.count { _ = t[i].priceDecimal }
+    case .bestBidAsk(let b)?: _ = b.bid; _ = b.ask
+    case nil: break
+    }
     _ = try? GatewayDecoder.decode(bytes)
     if case .quote(let p, let q, _)? = try? QuotesDecoder.decode(bytes) { _ = p.description; _ = q.description }
     return 0

@@ -107,7 +107,9 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     var books: [String: OrderBook] = [:]
     /// Market data: each book's update id and last published levels, and the market-stream connections.
     var depthStates: [String: BinanceDepthState] = [:]
-    var streamConnections: [ObjectIdentifier: (connection: WebSocketConnection, symbols: Set<String>)] = [:]
+    var streamConnections: [ObjectIdentifier: (connection: WebSocketConnection, stream: BinanceStreamConnection)] = [:]
+    /// The public trade ids of `@trade` events.
+    var nextPublicTradeId: Int64 = 9_000_000
     /// Every order placed, with its latest state (`order.status` knows ended orders too).
     var ledger: [Int64: SimOrder] = [:]
     /// Open stop orders (they rest untriggered, off the book).
@@ -499,6 +501,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         o.executed = .zero; o.cumQuote = .zero; o.status = "NEW"
         report(o, x: "NEW", last: nil)
         for f in fills {
+            publishTrade(final.symbol, price: f.price, quantity: f.quantity, takerSide: final.side)
             o.executed = o.executed + f.quantity
             o.cumQuote = o.cumQuote + f.quantity * f.price
             o.status = o.executed == o.quantity ? "FILLED" : "PARTIALLY_FILLED"

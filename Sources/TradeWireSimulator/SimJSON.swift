@@ -16,11 +16,11 @@ func simJSON(_ build: (inout JSONWriter) -> Void) -> [UInt8] {
 }
 
 extension WebSocketConnection {
-    /// Send prepared text messages in order; drop the connection if that fails.
-    func sendAll(_ messages: [[UInt8]]) {
+    /// Send prepared messages in order (text unless told: SBE events are binary); drop the connection if that fails.
+    func sendAll(_ messages: [[UInt8]], opcode: Opcode = .text) {
         for m in messages {
             if FaultInjector.intercept(self, m) { continue }    // a fault plan took it (usually: no plan, a miss)
-            do { _ = try m.withUnsafeBytes { try send(.text, bytes: $0) } } catch { abort(); return }
+            do { _ = try m.withUnsafeBytes { try send(opcode, bytes: $0) } } catch { abort(); return }
         }
     }
 }

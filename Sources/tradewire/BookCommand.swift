@@ -8,13 +8,15 @@ import TradeWireSimulator
 /// `tradewire book`: keep a live, checksum-verified book and print its top while it runs.
 struct Book: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Keep a live order book (Kraken `book`, checksum-verified; Binance diff depth, kept in sync) and print the top of book.")
+        abstract: "Keep a live order book (Kraken `book`, checksum-verified; Binance diff depth, JSON or SBE, kept in sync) and print the top of book.")
 
-    enum Venue: String, ExpressibleByArgument { case kraken, binance }
+    enum Venue: String, ExpressibleByArgument { case kraken, binance, binanceSBE = "binance-sbe" }
 
-    @Option(help: "The venue: kraken (WS v2 book) or binance (diff depth stream with WS API snapshots).") var venue: Venue = .kraken
-    @Option(help: "Kraken: a WS v2 endpoint (wss://ws.kraken.com/v2); Binance: the stream endpoint (wss://stream.binance.com:9443). Without it: the embedded simulator, with order flow.")
+    @Option(help: "The venue: kraken (WS v2 book), binance (JSON diff depth stream with WS API snapshots) or binance-sbe (the SBE streams: depth, best bid/ask, trades).")
+    var venue: Venue = .kraken
+    @Option(help: "Kraken: a WS v2 endpoint (wss://ws.kraken.com/v2); Binance: the stream endpoint (wss://stream.binance.com:9443, SBE: wss://stream-sbe.binance.com:9443). Without it: the embedded simulator, with order flow.")
     var url: String?
+    @Option(help: "binance-sbe: the Ed25519 API key sent in X-MBX-APIKEY (the simulator's: demo-api-key).") var apiKey = "demo-api-key"
     @Option(help: "Binance: the WS API endpoint the depth snapshots come from.") var apiUrl = "wss://ws-api.binance.com:443/ws-api/v3"
     @Option(help: "The pair, as the venue names it (default: BTC/USD on Kraken, BTCUSDT on Binance).") var symbol: String?
     @Option(help: "Levels a side: 10, 25, 100, 500 or 1000.") var depth = 10
@@ -33,6 +35,9 @@ struct Book: AsyncParsableCommand {
         var bids: [[String]] = [], asks: [[String]] = []
         var updates = 0, checksumFailures = 0, resyncs = 0, gaps = 0
         var decodeP50: UInt64?
+        /// Binance: the best bid/ask stream's last event, and the trades seen.
+        var bestBidAsk: String?
+        var trades: Int?
     }
 
     static func stats(_ b: L2Book?) -> Stats {
@@ -48,7 +53,8 @@ struct Book: AsyncParsableCommand {
     func run() async throws {
         switch venue {
         case .kraken: try await runKraken()
-        case .binance: try await runBinance()
+        case .binance: try await runBinance(encoding: .json)
+        case .binanceSBE: try await runBinance(encoding: .sbe(apiKey: apiKey))
         }
     }
 
@@ -61,6 +67,7 @@ struct Book: AsyncParsableCommand {
             guard let top = s.top else { print("\(symbol): no book in sync (resynchronizing)"); continue }
             print("\(symbol) bid \(top.bid) | ask \(top.ask)  (updates \(s.updates), checksum failures \(s.checksumFailures), "
                   + "resyncs \(s.resyncs), gaps \(s.gaps))")
+            if let b = s.bestBidAsk { print("  best bid/ask stream: \(b); trades: \(s.trades ?? 0)") }
         }
         guard json else { return }
         let s = try loop.runSync(read)
@@ -70,7 +77,7 @@ struct Book: AsyncParsableCommand {
               + "\"bids\":\(levels(s.bids)),\"asks\":\(levels(s.asks)),\"decode_p50_ns\":\(s.decodeP50.map(String.init) ?? "null")}")
     }
 
-    func runBinance() async throws {
+    func runBinance(encoding: BinanceMarketStream.Encoding) async throws {
         let symbol = self.symbol ?? "BTCUSDT"
         let loop = try EventLoop(configuration: .init())
         var serverLoop: EventLoop? = nil
@@ -88,8 +95,11 @@ struct Book: AsyncParsableCommand {
         guard let streamBase else { throw ValidationError("--url: not a ws:// or wss:// URL") }
         let api = BinanceClient(loop: loop, configuration: .init(url: apiURL, credentials: credentials, rateLimiter: nil))
         try await api.connect()
-        let stream = BinanceMarketStream(loop: loop, base: streamBase, api: api, symbols: [symbol], depth: depth,
-                                         onEvent: { s, e in if case .synced = e {} else { print("  \(s): \(e)") } })
+        let trades = Locked(0)
+        let stream = BinanceMarketStream(loop: loop, base: streamBase, api: api, symbols: [symbol], depth: depth, encoding: encoding,
+                                         channels: [.depth, .bestBidAsk, .trades], handlers: .init(
+            onDepthEvent: { _, e in if case .synced = e.event {} else { print("  \(e.symbol): \(e.event)") } },
+            onTrade: { _, _ in trades.withLock { $0 += 1 } }))
         try await stream.connect()
         let flowRate = self.flowRate
         let flowTask = serverLoop == nil ? nil : Task { await Self.binanceFlow(api, symbol: symbol, perSecond: flowRate) }
@@ -100,6 +110,10 @@ struct Book: AsyncParsableCommand {
             s.gaps = d?.gaps ?? 0
             s.resyncs = d?.gaps ?? 0
             s.decodeP50 = stream.applyTimeMedian
+            if let b = stream.loopBestBidAsk(symbol), let bid = b.bid, let ask = b.ask {
+                s.bestBidAsk = "\(bid.price) x \(bid.quantity) | \(ask.price) x \(ask.quantity)"
+            }
+            s.trades = trades.withLock { $0 }
             return s
         }
         flowTask?.cancel()

@@ -103,7 +103,10 @@ struct BinanceDepthTests {
 
 @Suite("Binance depth against the simulator", .serialized)
 struct BinanceDepthStreamTests {
-    @Test func theStreamedBookIsTheVenuesBook() async throws {
+    /// JSON and SBE alike: the book kept from the stream is the venue's book; with SBE, the best bid/ask and trade
+    /// streams report the venue's top of book and its matches.
+    @Test(arguments: [false, true])
+    func theStreamedBookIsTheVenuesBook(sbe: Bool) async throws {
         let serverLoop = try EventLoop.forTest(.automatic)
         let loop = try EventLoop.forTest(.automatic)
         defer { loop.shutdown(); serverLoop.shutdown() }
@@ -115,9 +118,12 @@ struct BinanceDepthStreamTests {
         // Some book before the stream (in the snapshot), the rest as diff events.
         _ = try await api.placeOrder(.limit("BTCUSDT", .sell, quantity: "2", price: "30010"))
         let events = Locked<[BinanceDepthBook.Event]>([])
+        let trades = Locked<[BinanceTrade]>([])
         let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
-                                         api: api, symbols: ["BTCUSDT"], depth: 100,
-                                         onEvent: { _, e in events.withLock { $0.append(e) } })
+                                         api: api, symbols: ["BTCUSDT"], depth: 100, encoding: sbe ? .sbe(apiKey: "demo-api-key") : .json,
+                                         channels: [.depth, .bestBidAsk, .trades], handlers: .init(
+                                            onDepthEvent: { _, e in events.withLock { $0.append(e.event) } },
+                                            onTrade: { _, t in trades.withLock { $0.append(t) } }))
         try await stream.connect()
         let deadline = Date().addingTimeInterval(10)
         while events.withLock({ $0.isEmpty }) && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
@@ -144,5 +150,26 @@ struct BinanceDepthStreamTests {
         #expect(try loop.runSync { stream.depthBook("BTCUSDT")?.eventsApplied ?? 0 } > 10)
         // The remaining 30010 ask: 1 of 2 taken.
         #expect(try loop.runSync { stream.loopBook("BTCUSDT")?.asks.first { $0.price == 3_001_000_000_000 }?.quantity } == 100_000_000)
+        // The match, as a trade event: 1 at 30010, the buyer the taker.
+        let traded = trades.withLock { $0 }
+        #expect(traded.count == 1)
+        #expect(traded.first?.priceDecimal == FixedDecimal("30010") && traded.first?.qtyDecimal == FixedDecimal("1"))
+        #expect(traded.first?.isBuyerMaker == false)
+        // The best bid/ask stream's last event is the venue's top of book.
+        let best = try await stream.bestBidAsk("BTCUSDT")
+        #expect(best.flatMap { L2Book.units(mantissa: $0.bidPrice, exponent: $0.priceExponent, scale: 8) } == venueTop[0])
+        #expect(best.flatMap { L2Book.units(mantissa: $0.askPrice, exponent: $0.priceExponent, scale: 8) } == venueTop[1])
+    }
+
+    @Test func anSBEStreamNeedsTheVenuesAPIKey() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let exchange = try ExchangeSimulator(on: serverLoop)
+        let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
+                                         api: nil, symbols: ["BTCUSDT"], encoding: .sbe(apiKey: "not-the-key"), channels: [.bestBidAsk])
+        do { try await stream.connect(); Issue.record("an unknown API key was accepted") } catch {
+            #expect((error as? TradeWireError)?.httpStatus == 401)
+        }
     }
 }

@@ -63,6 +63,47 @@ public final class L2Book {
         side == .buy ? bids.prefix(n) : asks.prefix(n)
     }
 
+    /// A binary feed's `mantissa × 10^exponent` as an integer at `scale` decimals; nil if it is not exact
+    /// there or does not fit. One multiply or divide: no loop, no table, no allocation.
+    @inline(__always)
+    public static func units(mantissa: Int64, exponent: Int8, scale: UInt8) -> Int64? {
+        let shift = Int(scale) + Int(exponent)
+        if shift == 0 { return mantissa }
+        if shift > 0 {
+            guard let p = powerOfTen(shift) else { return nil }
+            let (r, o) = mantissa.multipliedReportingOverflow(by: p)
+            return o ? nil : r
+        }
+        guard let p = powerOfTen(-shift) else { return mantissa == 0 ? 0 : nil }
+        return mantissa % p == 0 ? mantissa / p : nil
+    }
+
+    @inline(__always)
+    static func powerOfTen(_ n: Int) -> Int64? {
+        switch n {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        case 8: 100_000_000
+        case 9: 1_000_000_000
+        case 10: 10_000_000_000
+        case 11: 100_000_000_000
+        case 12: 1_000_000_000_000
+        case 13: 10_000_000_000_000
+        case 14: 100_000_000_000_000
+        case 15: 1_000_000_000_000_000
+        case 16: 10_000_000_000_000_000
+        case 17: 100_000_000_000_000_000
+        case 18: 1_000_000_000_000_000_000
+        default: nil
+        }
+    }
+
     /// `d` as an integer at `scale`, or nil when it has more digits than the scale keeps (a venue sent a finer
     /// price than its declared precision: the book cannot hold it exactly) or does not fit.
     public static func units(_ d: FixedDecimal, scale: UInt8) -> Int64? {

@@ -7,6 +7,8 @@ import TradeWire
 /// must be the previous event's `u + 1`; a level's quantity is absolute, 0 removes it (removing a level the book
 /// does not have can happen and is not an error). A gap withdraws the book (`book` is nil) until a new snapshot.
 /// A state machine without I/O: the stream client feeds it and asks for snapshots. Loop-confined.
+/// The levels come from any `BinanceLevelSource`: the JSON streams' `[["price","qty"],…]` arrays, or the SBE
+/// streams' groups of mantissas (the same procedure for both, so both give the same book).
 public final class BinanceDepthBook {
     public enum Event: Sendable, Equatable {
         /// The snapshot and the buffered events agree: the book is in sync at this update id.
@@ -54,6 +56,11 @@ public final class BinanceDepthBook {
 
     /// A `depthUpdate` event (`U`, `u`, `b`, `a`). While not in sync it is buffered; a gap makes a `.gap`.
     public func apply(firstU: Int64, finalU: Int64, bids: JSONValue?, asks: JSONValue?) -> Event? {
+        apply(firstU: firstU, finalU: finalU, bids: JSONLevels(bids), asks: JSONLevels(asks))
+    }
+
+    /// A diff depth event from any source of levels (generic: specialized per source, no existential).
+    public func apply<L: BinanceLevelSource>(firstU: Int64, finalU: Int64, bids: L, asks: L) -> Event? {
         guard let id = updateID else {
             // Bounded: a snapshot that never comes must not grow memory for ever; the oldest go (a snapshot
             // then has to be newer than what is kept).
@@ -62,7 +69,9 @@ public final class BinanceDepthBook {
             return nil
         }
         if finalU <= id { return nil }                               // older than the book: ignore
-        guard straddleNext ? firstU <= id + 1 : firstU == id + 1 else { return lose(expected: id + 1, received: firstU) }
+        // Wrapping arithmetic: ids come from the wire (a hostile or broken feed may send Int64.max); a wrapped
+        // id simply fails the continuity check.
+        guard straddleNext ? firstU <= id &+ 1 : firstU == id &+ 1 else { return lose(expected: id &+ 1, received: firstU) }
         straddleNext = false
         apply(bids, .buy)
         apply(asks, .sell)
@@ -73,7 +82,12 @@ public final class BinanceDepthBook {
 
     /// A depth snapshot (`lastUpdateId`, `bids`, `asks` as `[price, qty]` string pairs), then the buffered events.
     public func applySnapshot(lastUpdateID: Int64, bids: JSONValue?, asks: JSONValue?) -> Event {
-        if let first = buffer.first, lastUpdateID < first.firstU - 1 {
+        applySnapshot(lastUpdateID: lastUpdateID, bids: JSONLevels(bids), asks: JSONLevels(asks))
+    }
+
+    /// A depth snapshot from any source of levels, then the buffered events.
+    public func applySnapshot<L: BinanceLevelSource>(lastUpdateID: Int64, bids: L, asks: L) -> Event {
+        if let first = buffer.first, lastUpdateID < first.firstU &- 1 {
             return .snapshotTooOld(lastUpdateID: lastUpdateID, firstU: first.firstU)
         }
         levels.clear()
@@ -83,9 +97,9 @@ public final class BinanceDepthBook {
         var first = true
         for e in buffer where e.finalU > id {
             // The first event applied must straddle the snapshot; each later one must follow.
-            if first ? !(e.firstU <= id + 1 && id + 1 <= e.finalU) : e.firstU != id + 1 {
+            if first ? !(e.firstU <= id &+ 1 && id &+ 1 <= e.finalU) : e.firstU != id &+ 1 {
                 buffer.removeAll()
-                return lose(expected: id + 1, received: e.firstU)
+                return lose(expected: id &+ 1, received: e.firstU)
             }
             first = false
             for l in e.bids { levels.apply(.buy, price: l.price, quantity: l.quantity) }
@@ -107,34 +121,43 @@ public final class BinanceDepthBook {
         return .gap(expectedU: expected, receivedU: received)
     }
 
-    /// `[["price","qty"], …]` applied in order (quantities absolute; 0 removes).
-    private func apply(_ list: JSONValue?, _ side: Side) {
-        list?.forEachElement { pair in
-            if let (p, q) = Self.level(pair, levels) { levels.apply(side, price: p, quantity: q) }
-            return true
-        }
-        levels.truncate()
+    /// The levels applied in order (quantities absolute; 0 removes).
+    private func apply<L: BinanceLevelSource>(_ list: L, _ side: Side) {
+        let book = levels
+        list.forEachLevel(priceScale: book.priceScale, qtyScale: book.qtyScale) { p, q in book.apply(side, price: p, quantity: q) }
+        book.truncate()
     }
 
-    private static func level(_ pair: JSONValue, _ book: L2Book) -> (Int64, Int64)? {
-        var price: Int64? = nil, qty: Int64? = nil
-        var i = 0
-        pair.forEachElement { v in
-            if i == 0 { price = v.decimal.flatMap { L2Book.units($0, scale: book.priceScale) } }
-            else if i == 1 { qty = v.decimal.flatMap { L2Book.units($0, scale: book.qtyScale) } }
-            i += 1
-            return i < 2
-        }
-        guard let price, let qty, qty >= 0 else { return nil }
-        return (price, qty)
-    }
-
-    private static func copy(_ list: JSONValue?, _ book: L2Book) -> [Level] {
+    private static func copy<L: BinanceLevelSource>(_ list: L, _ book: L2Book) -> [Level] {
         var out: [Level] = []
+        list.forEachLevel(priceScale: book.priceScale, qtyScale: book.qtyScale) { p, q in out.append(Level(price: p, quantity: q)) }
+        return out
+    }
+}
+
+/// Where a depth event's levels come from: each level's price and quantity as integers at the book's scales,
+/// in the order sent. A level that cannot be read, or is not exact at the book's scales, is skipped.
+public protocol BinanceLevelSource {
+    func forEachLevel(priceScale: UInt8, qtyScale: UInt8, _ body: (_ price: Int64, _ quantity: Int64) -> Void)
+}
+
+/// The JSON streams' levels: `[["price","qty"], …]`, decimals as strings.
+public struct JSONLevels: BinanceLevelSource {
+    let list: JSONValue?
+    public init(_ list: JSONValue?) { self.list = list }
+
+    public func forEachLevel(priceScale: UInt8, qtyScale: UInt8, _ body: (Int64, Int64) -> Void) {
         list?.forEachElement { pair in
-            if let (p, q) = level(pair, book) { out.append(Level(price: p, quantity: q)) }
+            var price: Int64? = nil, qty: Int64? = nil
+            var i = 0
+            pair.forEachElement { v in
+                if i == 0 { price = v.decimal.flatMap { L2Book.units($0, scale: priceScale) } }
+                else if i == 1 { qty = v.decimal.flatMap { L2Book.units($0, scale: qtyScale) } }
+                i += 1
+                return i < 2
+            }
+            if let price, let qty, qty >= 0 { body(price, qty) }
             return true
         }
-        return out
     }
 }

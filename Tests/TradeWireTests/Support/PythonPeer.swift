@@ -80,10 +80,11 @@ final class PythonPeer: @unchecked Sendable {
     }
 
     /// Run a Python script with the interop interpreter; returns its exit status and standard output.
-    static func run(script: String) throws -> (status: Int32, output: String) {
+    /// Run a Python snippet (`sys.argv[1...]` = `arguments`) and collect what it prints.
+    static func run(script: String, arguments: [String] = []) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", script]
+        p.arguments = ["-c", script] + arguments
         let out = Pipe()
         p.standardOutput = out
         try p.run()
