@@ -31,7 +31,7 @@ struct SBEWriter {
 }
 
 /// Binance's four stream events, encoded (template ids and block lengths of schema 1 version 0).
-enum BinanceSBEEncoder {
+package enum BinanceSBEEncoder {
     static let schemaId: UInt16 = 1
     static let version: UInt16 = 0
 
@@ -40,7 +40,7 @@ enum BinanceSBEEncoder {
         L2Book.units(d, scale: UInt8(-Int(exponent))) ?? 0
     }
 
-    static func depthDiff(symbol: String, eventTimeUs: Int64, first: Int64, last: Int64, priceExponent: Int8, qtyExponent: Int8,
+    package static func depthDiff(symbol: String, eventTimeUs: Int64, first: Int64, last: Int64, priceExponent: Int8, qtyExponent: Int8,
                           bids: [(price: FixedDecimal, quantity: FixedDecimal)], asks: [(price: FixedDecimal, quantity: FixedDecimal)]) -> [UInt8] {
         var w = SBEWriter(blockLength: 26, templateId: 10003, schemaId: schemaId, version: version)
         w.i64(eventTimeUs); w.i64(first); w.i64(last); w.i8(priceExponent); w.i8(qtyExponent)
@@ -50,7 +50,7 @@ enum BinanceSBEEncoder {
         return w.bytes
     }
 
-    static func bestBidAsk(symbol: String, eventTimeUs: Int64, updateID: Int64, priceExponent: Int8, qtyExponent: Int8,
+    package static func bestBidAsk(symbol: String, eventTimeUs: Int64, updateID: Int64, priceExponent: Int8, qtyExponent: Int8,
                            bid: (price: FixedDecimal, quantity: FixedDecimal), ask: (price: FixedDecimal, quantity: FixedDecimal)) -> [UInt8] {
         var w = SBEWriter(blockLength: 50, templateId: 10001, schemaId: schemaId, version: version)
         w.i64(eventTimeUs); w.i64(updateID); w.i8(priceExponent); w.i8(qtyExponent)
@@ -60,7 +60,7 @@ enum BinanceSBEEncoder {
         return w.bytes
     }
 
-    static func trades(symbol: String, eventTimeUs: Int64, transactTimeUs: Int64, priceExponent: Int8, qtyExponent: Int8,
+    package static func trades(symbol: String, eventTimeUs: Int64, transactTimeUs: Int64, priceExponent: Int8, qtyExponent: Int8,
                        trades: [(id: Int64, price: FixedDecimal, quantity: FixedDecimal, buyerMaker: Bool)]) -> [UInt8] {
         var w = SBEWriter(blockLength: 18, templateId: 10000, schemaId: schemaId, version: version)
         w.i64(eventTimeUs); w.i64(transactTimeUs); w.i8(priceExponent); w.i8(qtyExponent)

@@ -10,7 +10,7 @@ import TradeWireKraken
 struct BookBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "book-bench",
-        abstract: "Kraken book updates decoded + applied + verified per second, against the frame walk and simdjson.")
+        abstract: "Book updates decoded + applied per second on one core: Kraken (CRC-verified, against the frame walk and simdjson), Binance JSON and SBE.")
 
     @Option(help: "Update messages in the stream.") var messages = 20_000
     @Option(help: "Seconds per measurement.") var seconds = 3.0
@@ -53,10 +53,17 @@ struct BookBench: ParsableCommand {
         } else {
             print("  simdjson reference not built (make book-bench builds \(simdjson))")
         }
+        let b = BinanceBookBench.run(events: messages, seconds: seconds)
+        print("Binance BTCUSDT: \(b.events) diff depth events (1-3 levels each) into an in-sync book, one core")
+        print(String(format: "  SBE @depth decode+apply      %8.1f ns/event  %6.2f M/s (goal >= 20 M/s)", b.sbeDepthNs, 1e3 / b.sbeDepthNs))
+        print(String(format: "  SBE @bestBidAsk decode       %8.1f ns/event  %6.2f M/s (goal >= 20 M/s)", b.sbeBestBidAskNs, 1e3 / b.sbeBestBidAskNs))
+        print(String(format: "  JSON @depth parse+apply      %8.1f ns/event  %6.2f M/s", b.jsonDepthNs, 1e3 / b.jsonDepthNs))
         if json {
             print("{\"messages\":\(stream.count),\"frame_walk_ns\":\(String(format: "%.1f", floor)),\"tradewire_ns\":\(String(format: "%.1f", feed)),"
                   + "\"simdjson_ns\":\(reference.map { String(format: "%.1f", $0) } ?? "null"),"
-                  + "\"ratio_vs_simdjson\":\(reference.map { String(format: "%.3f", $0 / feed) } ?? "null")}")
+                  + "\"ratio_vs_simdjson\":\(reference.map { String(format: "%.3f", $0 / feed) } ?? "null"),"
+                  + "\"binance_sbe_depth_ns\":\(String(format: "%.1f", b.sbeDepthNs)),\"binance_sbe_best_bid_ask_ns\":\(String(format: "%.1f", b.sbeBestBidAskNs)),"
+                  + "\"binance_json_depth_ns\":\(String(format: "%.1f", b.jsonDepthNs))}")
         }
     }
 

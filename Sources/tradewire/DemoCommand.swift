@@ -229,6 +229,37 @@ struct Demo: AsyncParsableCommand {
             _ = try await wrong.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "1"))
         } catch let e as TradeWireError { print("  a wrong secret: \(e.detail)") }
         try await Task.sleep(for: .milliseconds(30))
+        print("")
+
+        print("== market data beside the orders: Kraken's book (CRC-32 checked on every message) and Binance's SBE best bid/ask")
+        _ = try await trader.subscribeInstruments()                        // the pairs' precisions, which the checksum uses
+        try await Task.sleep(for: .milliseconds(50))
+        _ = try await trader.subscribeBook(["BTC/USD"], depth: 10)
+        _ = try await maker.placeOrder(.limit("BTC/USD", .sell, quantity: "0.5", price: "20010"))
+        _ = try await maker.placeOrder(.limit("BTC/USD", .buy, quantity: "0.7", price: "19990"))
+        try await Task.sleep(for: .milliseconds(50))
+        if let b = try await trader.book("BTC/USD"), let bid = b.bestBid, let ask = b.bestAsk {
+            func text(_ l: L2Level) -> String {
+                "\(FixedDecimal(mantissa: l.price, scale: b.priceScale)) x \(FixedDecimal(mantissa: l.quantity, scale: b.qtyScale))"
+            }
+            print("  Kraken BTC/USD, verified: best bid \(text(bid)) | best ask \(text(ask)) (\(b.bids.count) bids, \(b.asks.count) asks)")
+        }
+        let sbeQuotes = Locked(0)
+        let sbe = BinanceMarketStream(loop: loop, base: try WebSocketURL("ws://127.0.0.1:\(plain.port)"), api: nil, symbols: ["BTCUSDT"],
+                                      encoding: .sbe(apiKey: "demo-binance-key"), channels: [.bestBidAsk, .trades], handlers: .init(
+            onBestBidAsk: { _, e in
+                guard sbeQuotes.withLock({ $0 += 1; return $0 }) <= 3, let bid = e.bid, let ask = e.ask else { return }
+                print("  Binance SBE @bestBidAsk (binary, decoded in place): \(e.symbol) \(bid.price) x \(bid.quantity) | \(ask.price) x \(ask.quantity) (update \(e.bookUpdateID))")
+            },
+            onTrade: { _, t in
+                print("  Binance SBE @trade: \(t.symbol) \(t.qtyDecimal.map { "\($0)" } ?? "?") @ \(t.priceDecimal.map { "\($0)" } ?? "?")")
+            }))
+        try await sbe.connect()
+        _ = try await bhmac.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.03", price: "52010.00"))
+        _ = try await bhmac.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.02", price: "51990.00"))
+        _ = try await bhmac.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.01", price: "51980.00"))    // trades with the bid
+        try await Task.sleep(for: .milliseconds(50))
+        await sbe.close()
         await bn.close()
         await bhmac.close()
         print("")

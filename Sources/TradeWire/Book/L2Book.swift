@@ -65,7 +65,7 @@ public final class L2Book {
 
     /// A binary feed's `mantissa × 10^exponent` as an integer at `scale` decimals; nil if it is not exact
     /// there or does not fit. One multiply or divide: no loop, no table, no allocation.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func units(mantissa: Int64, exponent: Int8, scale: UInt8) -> Int64? {
         let shift = Int(scale) + Int(exponent)
         if shift == 0 { return mantissa }
@@ -78,7 +78,7 @@ public final class L2Book {
         return mantissa % p == 0 ? mantissa / p : nil
     }
 
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func powerOfTen(_ n: Int) -> Int64? {
         switch n {
         case 0: 1

@@ -13,6 +13,7 @@ public struct SBEHeader: Sendable, Equatable {
 }
 
 /// A cursor over one SBE message.
+@frozen
 public struct SBEReader {
     public let bytes: UnsafeRawBufferPointer
     /// Where the next group or var data starts (after the root block, then after each group read).
@@ -38,7 +39,8 @@ public struct SBEReader {
     }
 
     /// A field of the root block (`offset` from the block's start; the caller's schema says it is inside it).
-    @inline(__always) public func root<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
+    /// Inlinable: a venue module reads its fields without a generic call per field.
+    @inlinable @inline(__always) public func root<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
         T(littleEndian: bytes.loadUnaligned(fromByteOffset: SBEHeader.size + offset, as: T.self))
     }
 
@@ -69,7 +71,7 @@ public struct SBEReader {
         return UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(position + 1 + n)])
     }
 
-    @inline(__always) static func u16(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt16 {
+    @inlinable @inline(__always) static func u16(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt16 {
         UInt16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt16.self))
     }
 
@@ -80,13 +82,14 @@ public struct SBEReader {
 
 /// A repeating group's entries, in place. `entry(i)` fields are read at offsets within an entry; the entry's
 /// length comes from the message (a later schema version may append fields), never from the reader's schema.
+@frozen
 public struct SBEGroup {
-    let bytes: UnsafeRawBufferPointer
-    let start: Int
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline let start: Int
     public let entryLength: Int
     public let count: Int
 
-    @inline(__always) public func field<T: FixedWidthInteger>(_ i: Int, _ offset: Int, as: T.Type) -> T {
+    @inlinable @inline(__always) public func field<T: FixedWidthInteger>(_ i: Int, _ offset: Int, as: T.Type) -> T {
         T(littleEndian: bytes.loadUnaligned(fromByteOffset: start + i &* entryLength + offset, as: T.self))
     }
 }

@@ -54,13 +54,23 @@ public final class BinanceDepthBook {
     /// The book while it is in sync; nil before the first snapshot and after a gap.
     public var book: L2Book? { updateID == nil ? nil : levels }
 
-    /// A `depthUpdate` event (`U`, `u`, `b`, `a`). While not in sync it is buffered; a gap makes a `.gap`.
+    /// A JSON `depthUpdate` event (`U`, `u`, `b`, `a`). While not in sync it is buffered; a gap makes a `.gap`.
     public func apply(firstU: Int64, finalU: Int64, bids: JSONValue?, asks: JSONValue?) -> Event? {
-        apply(firstU: firstU, finalU: finalU, bids: JSONLevels(bids), asks: JSONLevels(asks))
+        update(firstU: firstU, finalU: finalU, bids: JSONLevels(bids), asks: JSONLevels(asks))
     }
 
-    /// A diff depth event from any source of levels (generic: specialized per source, no existential).
+    /// An SBE `@depth` event (concrete, like the JSON one: no unspecialized generic call from another module).
+    public func apply(firstU: Int64, finalU: Int64, bids: SBELevels, asks: SBELevels) -> Event? {
+        update(firstU: firstU, finalU: finalU, bids: bids, asks: asks)
+    }
+
+    /// A diff depth event from any other source of levels.
     public func apply<L: BinanceLevelSource>(firstU: Int64, finalU: Int64, bids: L, asks: L) -> Event? {
+        update(firstU: firstU, finalU: finalU, bids: bids, asks: asks)
+    }
+
+    /// The procedure, once for every source (specialized per source within this module).
+    private func update<L: BinanceLevelSource>(firstU: Int64, finalU: Int64, bids: L, asks: L) -> Event? {
         guard let id = updateID else {
             // Bounded: a snapshot that never comes must not grow memory for ever; the oldest go (a snapshot
             // then has to be newer than what is kept).
