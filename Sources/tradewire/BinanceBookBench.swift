@@ -16,7 +16,7 @@ enum BinanceBookBench {
         let depthSBE = measure(seconds: seconds, count: sbe.count) { book in
             for f in sbe {
                 f.withUnsafeBytes { b in
-                    if case .depthDiff(let d)? = try? BinanceSBE.decode(b) {
+                    if let d = try? BinanceSBE.depth(b) {
                         _ = book.apply(firstU: d.firstUpdateID, finalU: d.lastUpdateID, bids: d.bidLevels, asks: d.askLevels)
                     }
                 }
@@ -36,7 +36,7 @@ enum BinanceBookBench {
         var elapsed: UInt64 = 0
         repeat {
             for f in best {
-                f.withUnsafeBytes { b in if case .bestBidAsk(let e)? = try? BinanceSBE.decode(b) { sink &+= e.bidPrice &+ e.askQty } }
+                f.withUnsafeBytes { b in if let e = try? BinanceSBE.bestBidAsk(b) { sink &+= e.bidPrice &+ e.askQty } }
             }
             decoded += best.count
             elapsed = MonotonicClock.nanoseconds() - start

@@ -18,6 +18,7 @@ struct BookBench: ParsableCommand {
     var simdjson = ".build/simdjson/kraken_book_parse"
     @Flag(help: "End with one JSON line of the figures.") var json = false
     @Flag(help: "Measure TradeWire's feed only (for a profile: make perf-style runs of one path).") var onlyFeed = false
+    @Flag(help: "Measure the Binance part only (for a profile).") var onlyBinance = false
 
     func run() throws {
         let stream = Self.generate(count: messages)
@@ -27,6 +28,11 @@ struct BookBench: ParsableCommand {
         let bytes = stream.reduce(0) { $0 + $1.count }
         print("Kraken book: \(stream.count) messages (1 snapshot, depth 10), \(bytes / stream.count) bytes each on average, one core")
 
+        if onlyBinance {
+            let b = BinanceBookBench.run(events: messages, seconds: seconds)
+            print(String(format: "  SBE @depth %.1f ns, SBE @bestBidAsk %.1f ns, JSON @depth %.1f ns", b.sbeDepthNs, b.sbeBestBidAskNs, b.jsonDepthNs))
+            return
+        }
         if onlyFeed {
             print(String(format: "  TradeWire decode+apply+CRC %8.1f ns/message", Self.feed(stream, seconds: seconds)))
             return

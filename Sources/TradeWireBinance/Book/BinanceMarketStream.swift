@@ -187,26 +187,30 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     // MARK: SBE (binary frames)
 
     private func receivedSBE(_ bytes: UnsafeRawBufferPointer, at receivedAt: UInt64) {
-        let event: BinanceSBE.Event
-        do { event = try BinanceSBE.decode(bytes) } catch {
+        do {
+            // By kind, straight from the header: no event enum built per frame.
+            switch BinanceSBE.template(of: bytes) {
+            case .depthDiff?:
+                let d = try BinanceSBE.depth(bytes)
+                guard let book = books[InlineText(bytes: d.symbolBytes)] else { return }
+                if let e = book.apply(firstU: d.firstUpdateID, finalU: d.lastUpdateID, bids: d.bidLevels, asks: d.askLevels) {
+                    handle(e, book.symbol)
+                }
+                applyTimes.record(MonotonicClock.nanoseconds() &- receivedAt)
+            case .bestBidAsk?:
+                bestBidAsk(try BinanceSBE.bestBidAsk(bytes))
+            case .trades?:
+                let t = try BinanceSBE.trades(bytes)
+                guard handlers.onTrade != nil || tradeHub.hasSubscribers else { return }
+                for i in 0..<t.count { trade(t[i]) }
+            case .depthSnapshot?:
+                break       // `@depth20` is not subscribed: the diff stream keeps the book (see `Channels`)
+            case nil:
+                _ = try BinanceSBE.decode(bytes)       // to throw the right error
+            }
+        } catch {
             undecodable += 1
             logger.warning("undecodable SBE market data frame", metadata: ["error": "\(error)"])
-            return
-        }
-        switch event {
-        case .depthDiff(let d):
-            guard let book = books[InlineText(bytes: d.symbolBytes)] else { return }
-            if let e = book.apply(firstU: d.firstUpdateID, finalU: d.lastUpdateID, bids: d.bidLevels, asks: d.askLevels) {
-                handle(e, book.symbol)
-            }
-            applyTimes.record(MonotonicClock.nanoseconds() &- receivedAt)
-        case .depthSnapshot:
-            break       // `@depth20` is not subscribed: the diff stream keeps the book (see `Channels`)
-        case .bestBidAsk(let b):
-            bestBidAsk(b)
-        case .trades(let t):
-            guard handlers.onTrade != nil || tradeHub.hasSubscribers else { return }
-            for i in 0..<t.count { trade(t[i]) }
         }
     }
 

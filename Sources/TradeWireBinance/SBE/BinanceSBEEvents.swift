@@ -21,49 +21,78 @@ public enum BinanceSBE {
     }
 
     /// Decode one frame. Every offset is checked against its length; a cut or inconsistent frame, another schema,
-    /// or an unknown template is a `.malformedResponse` error.
+    /// or an unknown template is a `.malformedResponse` error. (The event path decodes by kind instead, with
+    /// `template(of:)` and the functions below: no enum to build and copy per event.)
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> Event {
-        var r = try SBEReader(bytes)
+        switch try header(bytes).template {
+        case .trades: return .trades(try trades(bytes))
+        case .bestBidAsk: return .bestBidAsk(try bestBidAsk(bytes))
+        case .depthSnapshot: return .depthSnapshot(try depth(bytes))
+        case .depthDiff: return .depthDiff(try depth(bytes))
+        }
+    }
+
+    /// The header of one of this schema's events (else a typed error).
+    static func header(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> (reader: SBEReader, template: Template) {
+        let r = try SBEReader(bytes)
         guard r.header.schemaId == schemaId else {
             throw TradeWireError(code: .malformedResponse, detail: "SBE schema \(r.header.schemaId), not Binance's stream schema \(schemaId)")
         }
-        switch Template(rawValue: r.header.templateId) {
-        case .trades?:
-            guard r.header.blockLength >= 18 else { throw tooShort(r.header) }
-            let group = try r.group(countWidth: 4, minimumEntryLength: 25)
-            let symbol = try r.varData8()
-            return .trades(BinanceSBETrades(eventTimeUs: r.root(0, as: Int64.self), transactTimeUs: r.root(8, as: Int64.self),
-                                            priceExponent: r.root(16, as: Int8.self), qtyExponent: r.root(17, as: Int8.self),
-                                            entries: group, symbolBytes: symbol))
-        case .bestBidAsk?:
-            guard r.header.blockLength >= 50 else { throw tooShort(r.header) }
-            let symbol = try r.varData8()
-            return .bestBidAsk(BinanceBestBidAsk(
-                eventTimeUs: r.root(0, as: Int64.self), bookUpdateID: r.root(8, as: Int64.self),
-                priceExponent: r.root(16, as: Int8.self), qtyExponent: r.root(17, as: Int8.self),
-                bidPrice: r.root(18, as: Int64.self), bidQty: r.root(26, as: Int64.self),
-                askPrice: r.root(34, as: Int64.self), askQty: r.root(42, as: Int64.self), symbol: InlineText(bytes: symbol)))
-        case .depthSnapshot?:
-            guard r.header.blockLength >= 18 else { throw tooShort(r.header) }
-            let bids = try r.group(countWidth: 2, minimumEntryLength: 16)
-            let asks = try r.group(countWidth: 2, minimumEntryLength: 16)
-            let id: Int64 = r.root(8, as: Int64.self)
-            return .depthSnapshot(BinanceSBEDepth(
-                eventTimeUs: r.root(0, as: Int64.self), firstUpdateID: id, lastUpdateID: id,
-                priceExponent: r.root(16, as: Int8.self), qtyExponent: r.root(17, as: Int8.self),
-                bids: bids, asks: asks, symbolBytes: try r.varData8()))
-        case .depthDiff?:
-            guard r.header.blockLength >= 26 else { throw tooShort(r.header) }
-            let bids = try r.group(countWidth: 2, minimumEntryLength: 16)
-            let asks = try r.group(countWidth: 2, minimumEntryLength: 16)
-            return .depthDiff(BinanceSBEDepth(
-                eventTimeUs: r.root(0, as: Int64.self), firstUpdateID: r.root(8, as: Int64.self),
-                lastUpdateID: r.root(16, as: Int64.self),
-                priceExponent: r.root(24, as: Int8.self), qtyExponent: r.root(25, as: Int8.self),
-                bids: bids, asks: asks, symbolBytes: try r.varData8()))
-        case nil:
+        guard let t = Template(rawValue: r.header.templateId) else {
             throw TradeWireError(code: .malformedResponse, detail: "SBE template \(r.header.templateId) is not a Binance stream event")
         }
+        let minimum: UInt16 = t == .bestBidAsk ? 50 : t == .depthDiff ? 26 : 18
+        guard r.header.blockLength >= minimum else { throw tooShort(r.header) }
+        return (r, t)
+    }
+
+    /// `@trade` (template 10000).
+    public static func trades(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceSBETrades {
+        var (r, t) = try header(bytes)
+        guard t == .trades else { throw wrongTemplate(t, .trades) }
+        let group = try r.group(countWidth: 4, minimumEntryLength: 25)
+        let symbol = try r.varData8()
+        return BinanceSBETrades(eventTimeUs: r.root(0, as: Int64.self), transactTimeUs: r.root(8, as: Int64.self),
+                                priceExponent: r.root(16, as: Int8.self), qtyExponent: r.root(17, as: Int8.self),
+                                entries: group, symbolBytes: symbol)
+    }
+
+    /// `@bestBidAsk` (template 10001).
+    public static func bestBidAsk(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceBestBidAsk {
+        var (r, t) = try header(bytes)
+        guard t == .bestBidAsk else { throw wrongTemplate(t, .bestBidAsk) }
+        let symbol = try r.varData8()
+        return BinanceBestBidAsk(
+            eventTimeUs: r.root(0, as: Int64.self), bookUpdateID: r.root(8, as: Int64.self),
+            priceExponent: r.root(16, as: Int8.self), qtyExponent: r.root(17, as: Int8.self),
+            bidPrice: r.root(18, as: Int64.self), bidQty: r.root(26, as: Int64.self),
+            askPrice: r.root(34, as: Int64.self), askQty: r.root(42, as: Int64.self), symbol: InlineText(bytes: symbol))
+    }
+
+    /// `@depth` (10003) or `@depth20` (10002): for a snapshot, first and last update ids are its `bookUpdateId`.
+    public static func depth(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceSBEDepth {
+        var (r, t) = try header(bytes)
+        let diff = t == .depthDiff
+        guard diff || t == .depthSnapshot else { throw wrongTemplate(t, .depthDiff) }
+        let bids = try r.group(countWidth: 2, minimumEntryLength: 16)
+        let asks = try r.group(countWidth: 2, minimumEntryLength: 16)
+        let symbol = try r.varData8()
+        let last: Int64 = r.root(diff ? 16 : 8, as: Int64.self)
+        let exponents = diff ? 24 : 16
+        return BinanceSBEDepth(eventTimeUs: r.root(0, as: Int64.self), firstUpdateID: diff ? r.root(8, as: Int64.self) : last,
+                               lastUpdateID: last, isSnapshot: !diff,
+                               priceExponent: r.root(exponents, as: Int8.self), qtyExponent: r.root(exponents + 1, as: Int8.self),
+                               bids: bids, asks: asks, symbolBytes: symbol)
+    }
+
+    static func wrongTemplate(_ got: Template, _ want: Template) -> TradeWireError {
+        TradeWireError(code: .malformedResponse, detail: "SBE template \(got.rawValue) where \(want.rawValue) was expected")
+    }
+
+    /// A frame's template, from its header alone (nil: too short to have one). For a reader that wants one
+    /// kind of event without building the `Event` enum.
+    @inlinable public static func template(of bytes: UnsafeRawBufferPointer) -> Template? {
+        bytes.count >= SBEHeader.size ? Template(rawValue: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) : nil
     }
 
     static func tooShort(_ h: SBEHeader) -> TradeWireError {
@@ -97,6 +126,8 @@ public struct BinanceSBEDepth {
     public let eventTimeUs: Int64
     public let firstUpdateID: Int64
     public let lastUpdateID: Int64
+    /// `@depth20` (the top levels, whole) rather than `@depth` (changes).
+    public let isSnapshot: Bool
     public let priceExponent: Int8
     public let qtyExponent: Int8
     let bids: SBEGroup
