@@ -48,6 +48,11 @@ extension KrakenVenueSimulator {
                 if subscribe { w.key("snapshot"); w.value(true) }
                 w.key("symbol"); w.string(symbol); w.endObject()
             })
+            if let flow = bookFlow, flow.symbol == symbol {
+                // The moving book of the background flow, not a matching book.
+                if subscribe { out.append(flow.subscribe(s.conn)) } else { flow.unsubscribe(s.conn) }
+                continue
+            }
             if subscribe {
                 let sub = KrakenBookSubscription(depth: depth)
                 s.books[symbol] = sub

@@ -63,6 +63,9 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
 
     public let options: Options
     var books: [String: OrderBook] = [:]
+    /// A book that moves on its own at a set rate (`KrakenBookFlow`), for a client's book subscription to that
+    /// symbol. Set before serving; then loop-confined like the rest.
+    public var bookFlow: KrakenBookFlow?
     var orders = LiveOrders<OrderInfo>(clOrdID: \.clOrdID)
     var sessions: [Int: Session] = [:]
     /// The account each session trades for: the token its requests carry (kept after it closed). Kraken's

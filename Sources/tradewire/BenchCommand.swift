@@ -40,6 +40,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Round trips per interleaved chunk.") var chunk = 1_000
     @Flag(help: "Kraken, busy-poll: turn off the client's warm-up while idle (KrakenClient.Configuration.warmUpWhileIdle).") var noWarmUp = false
     @Flag(help: "End with one JSON line.") var json = false
+    @Option(help: """
+        Embedded Kraken venue only: the same client also keeps a Kraken book (CRC-verified) that the venue moves at         this many updates per second, on the connection that carries the acks. The floors are measured first, idle;         then the round trips run under the book load.
+        """) var bookRate = 0
 
     func run() throws {
         guard venue == "kraken" || venue == "echo" else { throw ValidationError("--venue is kraken or echo") }
@@ -65,6 +68,7 @@ struct Bench: ParsableCommand {
                 certDir = dir
             }
             let sim = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs)))
+            if bookRate > 0 { sim.bookFlow = KrakenBookFlow(perSecond: bookRate) }
             let server = try WebSocketServer.listen(on: sl, port: 0, tls: serverTLS) { _, _ in kraken ? sim.handler() : EchoHandler() }
             wsURL = WebSocketURL(secure: tls, host: tls ? "localhost" : "127.0.0.1", port: server.port, target: kraken ? "/v2" : "/")
             serverLoop = sl
@@ -128,18 +132,42 @@ struct Bench: ParsableCommand {
             guard let f else { return }
             try loop.runSync { try f.run(n, record: record) }
         }
-        // Warm-up for everyone, then interleaved chunks so drift hits all clients alike.
-        try tradewire(warmup, record: false)
-        try floorRun(blocking, warmup, record: false)
-        try floorRun(spinning, warmup, record: false)
-        let start = Date()
-        var done = 0
-        while done < count {
-            let n = min(chunk, count - done)
-            try tradewire(n, record: true)
-            try floorRun(blocking, n, record: true)
-            try floorRun(spinning, n, record: true)
-            done += n
+        let start: Date
+        if bookRate > 0, let k = krakenDriver {
+            guard url == nil else { throw ValidationError("--book-rate needs the embedded venue (no --url)") }
+            // The floors idle first (the book's messages would pile up on the client's socket while a floor holds
+            // its loop), then the client's round trips while it keeps the moving book.
+            try floorRun(blocking, warmup, record: false)
+            try floorRun(spinning, warmup, record: false)
+            var done = 0
+            while done < count {
+                let n = min(chunk, count - done)
+                try floorRun(blocking, n, record: true)
+                try floorRun(spinning, n, record: true)
+                done += n
+            }
+            let client = k.client!
+            try blockingAwait {
+                _ = try await client.subscribeBook(["FLOW/USD"], depth: 10,
+                                                   precisions: ["FLOW/USD": .init(price: KrakenBookFlow.precision.price, quantity: KrakenBookFlow.precision.quantity)])
+            }
+            start = Date()
+            try tradewire(warmup, record: false)
+            try tradewire(count, record: true)
+        } else {
+            // Warm-up for everyone, then interleaved chunks so drift hits all clients alike.
+            try tradewire(warmup, record: false)
+            try floorRun(blocking, warmup, record: false)
+            try floorRun(spinning, warmup, record: false)
+            start = Date()
+            var done = 0
+            while done < count {
+                let n = min(chunk, count - done)
+                try tradewire(n, record: true)
+                try floorRun(blocking, n, record: true)
+                try floorRun(spinning, n, record: true)
+                done += n
+            }
         }
         let elapsed = Date().timeIntervalSince(start)
 
@@ -190,7 +218,17 @@ struct Bench: ParsableCommand {
             print(String(format: "read -> ack decoded (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
             fields["decode_p50_us"] = d.p50
         }
-        let clients = floor ? 3.0 : 1.0
+        if bookRate > 0, let k = krakenDriver {
+            let (updates, failures, median) = try loop.runSync { () -> (Int, Int, UInt64?) in
+                let f = k.client.bookFeed
+                return (f?.updatesApplied ?? 0, f?.checksumFailures ?? 0, f?.applyTimeMedian)
+            }
+            print(String(format: "book load: %d updates applied (%.0f/s over the round trips; asked %d/s), %d checksum failures, ",
+                         updates, Double(updates) / elapsed, bookRate, failures) + "read -> applied p50 \(median.map { String($0) } ?? "-") ns")
+            fields["book_updates_per_s"] = Double(updates) / elapsed
+            fields["book_checksum_failures"] = Double(failures)
+        }
+        let clients = floor && bookRate == 0 ? 3.0 : 1.0
         print(String(format: "msgs/s (all clients, interleaved): %.0f   errors: %d", Double(count) * clients / elapsed, errors))
         if let hgrm {
             try FileManager.default.createDirectory(atPath: hgrm, withIntermediateDirectories: true)

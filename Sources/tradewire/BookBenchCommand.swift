@@ -3,6 +3,7 @@ import CTradeWire
 import Foundation
 import TradeWire
 import TradeWireKraken
+import TradeWireSimulator
 
 /// `tradewire book-bench`: Kraken `book` updates decoded, applied and checksum-verified per second on one
 /// core, beside the raw frame walk (frames only, the floor) and simdjson's On-Demand parse of the same
@@ -73,52 +74,9 @@ struct BookBench: ParsableCommand {
         }
     }
 
-    /// A snapshot and `count` updates of BTC/USD (precisions 1 and 8) from a seeded walk: each update sets,
-    /// removes or adds one or two levels, and carries the checksum of the book after it (what Kraken sends).
-    static func generate(count: Int) -> [[UInt8]] {
-        var rng = SplitMix64(seed: 2026)
-        let book = L2Book(depth: 10, priceScale: 1, qtyScale: 8)
-        var mid: Int64 = 452_850
-        for i in 1...10 {
-            book.apply(.buy, price: mid - Int64(i), quantity: Int64(1 + rng.next() % 300_000_000))
-            book.apply(.sell, price: mid + Int64(i), quantity: Int64(1 + rng.next() % 300_000_000))
-        }
-        func message(_ type: String, bids: [L2Level], asks: [L2Level]) -> [UInt8] {
-            func levels(_ l: [L2Level]) -> String {
-                l.map { "{\"price\":\(book.price($0.price)),\"qty\":\(book.quantity($0.quantity))}" }.joined(separator: ",")
-            }
-            return Array(("{\"channel\":\"book\",\"type\":\"\(type)\",\"data\":[{\"symbol\":\"BTC/USD\",\"bids\":[\(levels(bids))],"
-                + "\"asks\":[\(levels(asks))],\"checksum\":\(KrakenBookChecksum.compute(book)),"
-                + "\"timestamp\":\"2026-12-06T10:33:05.709993Z\"}]}").utf8)
-        }
-        var out = [message("snapshot", bids: Array(book.bids), asks: Array(book.asks))]
-        for _ in 0..<count {
-            var bids: [L2Level] = [], asks: [L2Level] = []
-            for _ in 0..<Int(1 + rng.next() % 2) {
-                let side: Side = rng.next() % 2 == 0 ? .buy : .sell
-                let levels = side == .buy ? book.bids : book.asks
-                let change: L2Level
-                switch rng.next() % 3 {
-                case 0 where levels.count > 5:                    // a level goes
-                    change = L2Level(price: levels[Int(rng.next() % UInt64(levels.count))].price, quantity: 0)
-                case 1:                                           // a new level near the top
-                    let p = side == .buy ? (book.bestBid?.price ?? mid) - Int64(rng.next() % 4) : (book.bestAsk?.price ?? mid) + Int64(rng.next() % 4)
-                    change = L2Level(price: p, quantity: Int64(1 + rng.next() % 300_000_000))
-                default:                                          // a level's quantity changes
-                    change = L2Level(price: levels[Int(rng.next() % UInt64(levels.count))].price, quantity: Int64(1 + rng.next() % 300_000_000))
-                }
-                book.apply(side, price: change.price, quantity: change.quantity)
-                if side == .buy { bids.append(change) } else { asks.append(change) }
-            }
-            book.truncate()
-            // Refill a thin side from behind, as a venue's deeper levels move up.
-            while book.bids.count < 10 { let l = L2Level(price: (book.bids.last?.price ?? mid) - 1, quantity: 100_000_000); book.apply(.buy, price: l.price, quantity: l.quantity); bids.append(l) }
-            while book.asks.count < 10 { let l = L2Level(price: (book.asks.last?.price ?? mid) + 1, quantity: 100_000_000); book.apply(.sell, price: l.price, quantity: l.quantity); asks.append(l) }
-            mid = ((book.bestBid?.price ?? mid) + (book.bestAsk?.price ?? mid)) / 2
-            out.append(message("update", bids: bids, asks: asks))
-        }
-        return out
-    }
+    /// A snapshot and `count` updates of BTC/USD (precisions 1 and 8), each with the checksum of the book after
+    /// it: the simulator's book flow, the same stream `tradewire bench --book-rate` publishes.
+    static func generate(count: Int) -> [[UInt8]] { KrakenBookFlow.generate(symbol: "BTC/USD", count: count, seed: 2026) }
 
     /// The floor: the same messages as server text frames through the frame parser (UTF-8 checked), nothing else.
     static func frameWalk(_ stream: [[UInt8]], seconds: Double) -> Double {

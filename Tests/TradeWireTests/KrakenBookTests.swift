@@ -274,6 +274,30 @@ struct KrakenBookFeedTests {
         #expect(best == venueBest, "the rebuilt book is verified and matches the venue's best prices")
     }
 
+    /// The venue's background flow: a book that moves on its own at a set rate, on the connection that carries the
+    /// orders' answers. Every update verifies, across the flow's wrap (a fresh snapshot), and orders still complete.
+    @Test func aBookMovingOnItsOwnVerifiesBesideTheOrders() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let venue = KrakenVenueSimulator()
+        venue.bookFlow = KrakenBookFlow(perSecond: 20_000, count: 1_500)        // wraps in 75 ms
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
+        let client = KrakenClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"), token: "t", rateLimiter: nil))
+        try await client.connect()
+        let ack = try await client.subscribeBook(["FLOW/USD"], depth: 10, precisions: ["FLOW/USD": .init(price: 1, quantity: 8)])
+        #expect(ack.response.success)
+        for i in 0..<50 {
+            let a = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "0.01", price: Price("\(20_000 + i)")!))
+            #expect(a.response.success)
+        }
+        #expect(await Self.until { (try? loop.runSync { client.bookFeed?.snapshots ?? 0 }) ?? 0 >= 2 })     // it wrapped
+        #expect(try loop.runSync { client.bookFeed?.updatesApplied ?? 0 } > 1_500)
+        #expect(try loop.runSync { client.bookFeed?.checksumFailures } == 0)
+        #expect(try loop.runSync { client.bookFeed?.book("FLOW/USD")?.bids.count } == 10)
+    }
+
     /// Precisions from the venue's `instrument` channel: no precision given, the book still verifies.
     @Test func theBookTakesItsPrecisionsFromTheInstrumentChannel() async throws {
         let serverLoop = try EventLoop.forTest(.automatic)
