@@ -164,9 +164,14 @@ public struct SBELevels: BinanceLevelSource {
 }
 
 extension BinanceSBE {
-    /// `mantissa × 10^exponent` as a decimal (nil when the exponent is positive beyond what fits).
+    /// `mantissa × 10^exponent` as a decimal (nil when it does not fit: a positive exponent too large, or more
+    /// than 18 digits after the point).
     public static func decimal(_ mantissa: Int64, _ exponent: Int8) -> FixedDecimal? {
-        if exponent <= 0 { return FixedDecimal(mantissa: mantissa, scale: UInt8(-Int(exponent))) }
+        if exponent <= 0 {
+            // Finer than 18 digits (a broken or hostile frame): not a decimal this type holds.
+            guard -Int(exponent) <= Int(FixedDecimal.maxScale) else { return nil }
+            return FixedDecimal(mantissa: mantissa, scale: UInt8(-Int(exponent)))
+        }
         guard let units = L2Book.units(mantissa: mantissa, exponent: exponent, scale: 0) else { return nil }
         return FixedDecimal(mantissa: units, scale: 0)
     }
