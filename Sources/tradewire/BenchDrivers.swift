@@ -87,6 +87,8 @@ final class KrakenRoundTrips: @unchecked Sendable {
     /// What the caller sees: `send` called -> callback entered (adds encoding, decoding, correlation).
     var userSamples: [UInt64] = []
     private var issuedAt: UInt64 = 0
+    /// The request id of the round trip in flight (0: none).
+    private var inFlight: UInt64 = 0
     private var next = 0
     var errors = 0
     var lastError: String?
@@ -103,6 +105,8 @@ final class KrakenRoundTrips: @unchecked Sendable {
         let handlers = KrakenClient.Handlers(
             onResponse: { [unowned(unsafe) self] _, completion in
                 let now = twf_now_ns()
+                // Only the driver's own request: others on this client (a book subscription) are not its round trips.
+                guard completion.requestID == inFlight else { return }
                 switch completion.result {
                 case .success:
                     if record {
@@ -138,7 +142,7 @@ final class KrakenRoundTrips: @unchecked Sendable {
         let r = requests[next]              // picked before the stamp: the time starts at the send() call
         next = next + 1 == requests.count ? 0 : next + 1
         issuedAt = twf_now_ns()
-        do { try client.send(r) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
+        do { inFlight = try client.send(r) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
     }
 }
 
