@@ -7,7 +7,7 @@ CLANG ?= clang
 # package from being used as a versioned dependency.
 C_WARNINGS := -Xcc -Wall -Xcc -Wextra -Xcc -Wno-unused-parameter
 
-.PHONY: deps build demo test test-sanitize test-tsan check-api docs fuzz fuzz-build bench book-bench benchmarks soak perf clean
+.PHONY: deps build demo test test-sanitize test-tsan check-api docs fuzz fuzz-build bench bench-book book-bench benchmarks soak perf clean
 
 deps:
 	@scripts/install-deps.sh
@@ -72,6 +72,13 @@ bench: build
 	  .build/release/tradewire bench --floor --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 $$tls $$mode \
 	    --hgrm bench-out/$$name --svg bench-out/$$name.svg || exit 1; \
 	done; done
+
+# Kraken add_order round trips while the same client keeps a Kraken book the venue moves at 20k, 100k and 300k
+# updates/s on the same connection; the floors measured idle in the same run (docs/benchmarks.md).
+bench-book: build
+	@for rate in 20000 100000 300000; do \
+	  .build/release/tradewire bench --floor --busy-poll --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 --book-rate $$rate --json || exit 1; \
+	done
 
 # Kraken book updates decoded + applied + checksum-verified per second, beside the frame walk (the floor) and
 # simdjson's On-Demand parse of the same messages (Debian's libsimdjson-dev, built here), one core.

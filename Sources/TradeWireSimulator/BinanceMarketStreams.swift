@@ -88,13 +88,18 @@ extension BinanceVenueSimulator {
             s.asks = asks
             var json: [UInt8]? = nil, sbe: [UInt8]? = nil
             let nowUs = Self.nowMs() * 1000
+            depthEventsMade += 1
+            if let every = options.skipDepthEventEvery, every > 0, depthEventsMade % every == 0 {     // the fault: a skipped update
+                if topChanged { publishBestBidAsk(symbol, s, nowUs: nowUs) }
+                continue
+            }
             for l in streamConnections.values where l.stream.depth.contains(symbol) {
                 if l.stream.sbe {
                     if sbe == nil {
                         sbe = BinanceSBEEncoder.depthDiff(symbol: symbol, eventTimeUs: nowUs, first: first, last: s.updateID,
                                                           priceExponent: Self.sbeExponent, qtyExponent: Self.sbeExponent, bids: b, asks: a)
                     }
-                    l.connection.sendAll([sbe!], opcode: .binary)
+                    l.connection.sendAll([cutIfFaulty(sbe!)], opcode: .binary)
                 } else {
                     if json == nil {
                         json = simJSON { w in
@@ -116,14 +121,21 @@ extension BinanceVenueSimulator {
         }
     }
 
+    /// The fault: every Nth SBE frame sent cut in half (a client must count it as undecodable and go on).
+    private func cutIfFaulty(_ frame: [UInt8]) -> [UInt8] {
+        guard let every = options.cutSBEFrameEvery, every > 0 else { return frame }
+        sbeFramesSent += 1
+        return sbeFramesSent % every == 0 ? Array(frame.prefix(frame.count / 2)) : frame
+    }
+
     /// `@bookTicker` / `@bestBidAsk`: the top of the book after a change (both sides must be there).
     private func publishBestBidAsk(_ symbol: String, _ s: BinanceDepthState, nowUs: Int64) {
         guard let bid = s.bids.first, let ask = s.asks.first else { return }
         for l in streamConnections.values where l.stream.bestBidAsk.contains(symbol) {
             if l.stream.sbe {
-                l.connection.sendAll([BinanceSBEEncoder.bestBidAsk(symbol: symbol, eventTimeUs: nowUs, updateID: s.updateID,
-                                                                   priceExponent: Self.sbeExponent, qtyExponent: Self.sbeExponent,
-                                                                   bid: bid, ask: ask)], opcode: .binary)
+                l.connection.sendAll([cutIfFaulty(BinanceSBEEncoder.bestBidAsk(symbol: symbol, eventTimeUs: nowUs, updateID: s.updateID,
+                                                                               priceExponent: Self.sbeExponent, qtyExponent: Self.sbeExponent,
+                                                                               bid: bid, ask: ask))], opcode: .binary)
             } else {
                 l.connection.sendAll([simJSON { w in
                     w.beginObject()

@@ -31,6 +31,10 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         public var commissionRate: FixedDecimal
         /// The account's balances as `account.status` reports them (free; fills do not move them).
         public var balances: [String: FixedDecimal]
+        /// Market data faults: every Nth diff depth event is not sent (its update ids are skipped: a client sees a
+        /// gap), and every Nth SBE frame is cut short. nil: never.
+        public var skipDepthEventEvery: Int?
+        public var cutSBEFrameEvery: Int?
         public init(apiKey: String, apiSecret: String, ed25519PublicKeyPEM: String? = nil, recvWindowMs: Int64 = 5000,
                     ordersPer10s: Int? = nil, ordersPerDay: Int = 160_000, revokeSessionAfterRequests: Int? = nil,
                     commissionRate: FixedDecimal = FixedDecimal("0.001")!, balances: [String: FixedDecimal] = [:]) {
@@ -110,6 +114,9 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     var streamConnections: [ObjectIdentifier: (connection: WebSocketConnection, stream: BinanceStreamConnection)] = [:]
     /// The public trade ids of `@trade` events.
     var nextPublicTradeId: Int64 = 9_000_000
+    /// Counters of the market data faults.
+    var depthEventsMade = 0
+    var sbeFramesSent = 0
     /// Every order placed, with its latest state (`order.status` knows ended orders too).
     var ledger: [Int64: SimOrder] = [:]
     /// Open stop orders (they rest untriggered, off the book).

@@ -77,6 +77,9 @@ public struct SimulatorSettings: Sendable {
     public var binanceOrdersPer10s: Int? = Defaults.binanceOrdersPer10s
     public var binanceOrdersPerDay = Defaults.binanceOrdersPerDay
     public var binanceRevokeAfter: Int?
+    /// Market data faults: every Nth diff depth event skipped; every Nth SBE frame cut short.
+    public var binanceSkipDepthEvery: Int?
+    public var binanceCutSBEEvery: Int?
     public var binanceCommissionRate = FixedDecimal(Defaults.binanceCommissionRate)!
     public var binanceBalances: [String: FixedDecimal] = [:]
 
@@ -108,6 +111,8 @@ public struct SimulatorSettings: Sendable {
                                               ordersPerDay: binanceOrdersPerDay, revokeSessionAfterRequests: binanceRevokeAfter,
                                               commissionRate: binanceCommissionRate, balances: binanceBalances)
         b.rsaPublicKeyPEM = try binanceRSAPublicKeyFile.map { try Self.publicKeyPEM(atPath: $0, kind: .rsa) }
+        b.skipDepthEventEvery = binanceSkipDepthEvery
+        b.cutSBEFrameEvery = binanceCutSBEEvery
         return (KrakenVenueSimulator(options: k),
                 QuotesVenueSimulator(options: .init(bearer: quotesBearer, quotesPerSecond: quotesPerSecond, heartbeatInterval: quotesHeartbeat)),
                 GatewayVenueSimulator(options: .init(ticksPerSecond: gatewayTicksPerSecond)),

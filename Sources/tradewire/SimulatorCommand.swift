@@ -79,6 +79,10 @@ struct Simulator: ParsableCommand {
         var binanceBalance: [String] = []
         @Option(help: "Revoke a logged-on session after its N-th request (401 -2015 with id null, as when an API key stops being valid).")
         var binanceRevokeAfter: Int?
+        @Option(help: "Market data fault: skip every N-th diff depth event (a client sees a gap and must resynchronize).")
+        var binanceSkipDepthEvery: Int?
+        @Option(help: "Market data fault: cut every N-th SBE frame short (a client must count it and go on).")
+        var binanceCutSbeEvery: Int?
     }
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -168,6 +172,8 @@ struct Simulator: ParsableCommand {
             s.binanceBalances[String(parts[0])] = amount
         }
         s.binanceRevokeAfter = binance.binanceRevokeAfter
+        s.binanceSkipDepthEvery = binance.binanceSkipDepthEvery
+        s.binanceCutSBEEvery = binance.binanceCutSbeEvery
         s.fault = fault.map { FaultInjector.Plan(mode: $0, atMessage: faultAt, connections: faultConnections == 0 ? nil : faultConnections,
                                                  delay: .milliseconds(faultDelayMs)) }
         // Key files, secrets: refused here, before anything listens.

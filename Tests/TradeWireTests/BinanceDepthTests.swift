@@ -161,6 +161,49 @@ struct BinanceDepthStreamTests {
         #expect(best.flatMap { L2Book.units(mantissa: $0.askPrice, exponent: $0.priceExponent, scale: 8) } == venueTop[1])
     }
 
+    /// The venue's market data faults: a diff event skipped now and then (a gap: the book is withdrawn and rebuilt
+    /// from a new snapshot) and SBE frames cut short (counted, never applied). The book still ends as the venue's.
+    @Test func skippedUpdatesAndCutFramesEndInTheVenuesBook() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        var options = BinanceVenueSimulator.Options(apiKey: "demo-api-key", apiSecret: "demo-api-secret")
+        options.skipDepthEventEvery = 4
+        options.cutSBEFrameEvery = 5
+        let exchange = try ExchangeSimulator(on: serverLoop, binance: BinanceVenueSimulator(options: options))
+        let api = BinanceClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
+            credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), rateLimiter: nil))
+        try await api.connect()
+        let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
+                                         api: api, symbols: ["BTCUSDT"], depth: 100, encoding: .sbe(apiKey: "demo-api-key"),
+                                         channels: [.depth, .bestBidAsk])
+        try await stream.connect()
+        for i in 0..<40 {
+            _ = try await api.placeOrder(.limit("BTCUSDT", i % 2 == 0 ? .buy : .sell, quantity: "0.5",
+                                                price: Price(i % 2 == 0 ? "\(29_900 + i)" : "\(30_100 + i)")!))
+        }
+        let venueTop = try serverLoop.runSync { () -> [Int64?] in
+            let b = exchange.binance.books["BTCUSDT"]!
+            return [b.depth(.buy, levels: 1).first, b.depth(.sell, levels: 1).first].map { $0.flatMap { L2Book.units($0.price, scale: 8) } }
+        }
+        // A gap is only seen at the next event: one more change that is not skipped brings the book back.
+        var mine: [Int64?] = []
+        let until = Date().addingTimeInterval(10)
+        var nudge = 0
+        repeat {
+            mine = try loop.runSync { stream.loopBook("BTCUSDT").map { [$0.bestBid?.price, $0.bestAsk?.price] } ?? [] }
+            if mine == venueTop { break }
+            // Resting far from the top: the best prices stay, the book changes (a new event, a new chance to resync).
+            nudge += 1
+            _ = try await api.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.1", price: Price("\(29_000 - nudge)")!))
+            try await Task.sleep(for: .milliseconds(20))
+        } while Date() < until
+        #expect(mine == venueTop)
+        #expect(try loop.runSync { stream.depthBook("BTCUSDT")?.gaps ?? 0 } > 0)
+        #expect(try loop.runSync { stream.undecodable } > 0)
+    }
+
     @Test func anSBEStreamNeedsTheVenuesAPIKey() async throws {
         let serverLoop = try EventLoop.forTest(.automatic)
         let loop = try EventLoop.forTest(.automatic)
