@@ -126,6 +126,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private let connectionHub: StreamHub<ConnectionEvent>
     private let reconciliationHub: StreamHub<OrderReconciliation>
     private let bookHub: StreamHub<KrakenBookFeed.Event>
+    private let tickerHub: StreamHub<KrakenTicker>
+    private let tradeHub: StreamHub<KrakenTrade>
+    private let candleHub: StreamHub<KrakenCandle>
     private var lastSequence: Int64?
 
     /// Connects, reconnects (with the configured policy) and watches for staleness.
@@ -183,6 +186,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         connectionHub = StreamHub(defaultBufferSize: buffer)
         reconciliationHub = StreamHub(defaultBufferSize: buffer)
         bookHub = StreamHub(defaultBufferSize: buffer)
+        tickerHub = StreamHub(defaultBufferSize: buffer)
+        tradeHub = StreamHub(defaultBufferSize: buffer)
+        candleHub = StreamHub(defaultBufferSize: buffer)
         table = RequestTable(capacity: configuration.capacity)
         slots = table.capacity
         slotMask = table.slotMask
@@ -234,7 +240,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
-    private var hubs: [any ReopenableHub] { [pushHub, executionHub, connectionHub, reconciliationHub, bookHub] }
+    private var hubs: [any ReopenableHub] {
+        [pushHub, executionHub, connectionHub, reconciliationHub, bookHub, tickerHub, tradeHub, candleHub]
+    }
 
     private func connectionEvent(_ e: ConnectionEvent) {
         if case .connected(.reconnected) = e { metrics.reconnected() }
@@ -253,6 +261,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public var reconciliations: EventStream<OrderReconciliation> { reconciliationHub.stream() }
     /// The book feed's events (after `subscribeBook`); read a book with `book(_:)`.
     public var bookEvents: EventStream<KrakenBookFeed.Event> { bookHub.stream() }
+    /// Each `ticker` entry (after `subscribe(.ticker, …)`), snapshot included.
+    public var tickers: EventStream<KrakenTicker> { tickerHub.stream() }
+    /// Each `trade` entry (after `subscribe(.trade(), …)`), snapshot included.
+    public var trades: EventStream<KrakenTrade> { tradeHub.stream() }
+    /// Each `ohlc` candle (after `subscribe(.ohlc(interval:), …)`), snapshot included.
+    public var candles: EventStream<KrakenCandle> { candleHub.stream() }
 
     public var isConnected: Bool { supervisor.isConnected }
 
@@ -579,7 +593,13 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             }
             handlers.onPush?(self, p)
             pushHub.yield(p)
-            if executionHub.hasSubscribers, case .executions(let x) = p { for e in x.reports { executionHub.yield(e) } }
+            switch p {
+            case .executions(let x) where executionHub.hasSubscribers: for e in x.reports { executionHub.yield(e) }
+            case .ticker(let m) where tickerHub.hasSubscribers: for e in m.entries { tickerHub.yield(e) }
+            case .trades(let m) where tradeHub.hasSubscribers: for e in m.entries { tradeHub.yield(e) }
+            case .ohlc(let m) where candleHub.hasSubscribers: for e in m.entries { candleHub.yield(e) }
+            default: break
+            }
         }
     }
 
@@ -759,6 +779,16 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     }
     public func subscribeExecutions(snapOrders: Bool = true, snapTrades: Bool = false) async throws(TradeWireError) -> KrakenAck {
         try await request(.subscribeExecutions(snapOrders: snapOrders, snapTrades: snapTrades))
+    }
+
+    /// Subscribe to a public market channel (`ticker`, `trade`, `ohlc`): its messages reach `onPush` and the
+    /// `tickers`, `trades`, `candles` streams. Completes when every symbol is answered.
+    public func subscribe(_ channel: KrakenPublicChannel, symbols: [String]) async throws(TradeWireError) -> KrakenAck {
+        try await request(.subscribeChannel(channel, symbols: symbols))
+    }
+
+    public func unsubscribe(_ channel: KrakenPublicChannel, symbols: [String]) async throws(TradeWireError) -> KrakenAck {
+        try await request(.unsubscribeChannel(channel, symbols: symbols))
     }
 
     /// Subscribe to the `instrument` channel: every pair's precisions (`pairs`), which the book feed then uses.

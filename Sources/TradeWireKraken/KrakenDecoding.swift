@@ -115,6 +115,9 @@ public enum KrakenDecoder {
                 return .push(.status(system: system, version: version))
             }
             if ch.stringEquals("instrument") { return .push(.instruments(try instruments(top))) }
+            if ch.stringEquals("ticker") { return .push(.ticker(ticker(top))) }
+            if ch.stringEquals("trade") { return .push(.trades(trades(top))) }
+            if ch.stringEquals("ohlc") { return .push(.ohlc(candles(top))) }
             return .push(.other(channel: InlineText(json: ch) ?? InlineText()))
         }
         throw malformed("neither a response nor a channel message")

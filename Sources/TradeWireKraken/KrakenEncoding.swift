@@ -62,6 +62,11 @@ public enum KrakenEncoder {
             guard [10, 25, 100, 500, 1000].contains(depth) else {
                 throw TradeWireError(code: .invalidArgument, detail: "book depth is 10, 25, 100, 500 or 1000, not \(depth)")
             }
+        case .subscribeChannel(let channel, let symbols), .unsubscribeChannel(let channel, let symbols):
+            guard !symbols.isEmpty else { throw TradeWireError(code: .invalidArgument, detail: "\(channel.name) needs at least one symbol") }
+            if case .ohlc(let interval) = channel, ![1, 5, 15, 30, 60, 240, 1440, 10080, 21600].contains(interval) {
+                throw TradeWireError(code: .invalidArgument, detail: "ohlc interval is 1, 5, 15, 30, 60, 240, 1440, 10080 or 21600 minutes, not \(interval)")
+            }
         case .cancelAll, .ping, .subscribeExecutions, .subscribeInstruments:
             break
         }
@@ -115,6 +120,16 @@ public enum KrakenEncoder {
             w.key("symbol"); w.beginArray(); symbols.forEach { w.string($0) }; w.endArray()
             w.key("depth"); w.value(depth)
             if case .subscribeBook = r { w.key("snapshot"); w.value(true) }
+            w.endObject()                  // a public channel: no token
+        case .subscribeChannel(let channel, let symbols), .unsubscribeChannel(let channel, let symbols):
+            w.key("params"); w.beginObject()
+            w.key("channel"); w.value(channel.name)
+            w.key("symbol"); w.beginArray(); symbols.forEach { w.string($0) }; w.endArray()
+            switch channel {
+            case .ohlc(let interval): w.key("interval"); w.value(interval)
+            case .trade(let snapshot): if case .subscribeChannel = r { w.key("snapshot"); w.value(snapshot) }
+            case .ticker: break
+            }
             w.endObject()                  // a public channel: no token
         case .cancelOrder(let t):
             w.key("params"); w.beginObject()

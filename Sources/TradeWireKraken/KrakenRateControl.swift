@@ -38,7 +38,8 @@ struct KrakenRateControl {
                 if cost > 0 { charges.append(Charge(pair: known.pair, cost: cost)) }
             }
             return (nil, charges)
-        case .cancelAll, .cancelAllOrdersAfter, .ping, .subscribeExecutions, .subscribeBook, .unsubscribeBook, .subscribeInstruments:
+        case .cancelAll, .cancelAllOrdersAfter, .ping, .subscribeExecutions, .subscribeBook, .unsubscribeBook, .subscribeInstruments,
+             .subscribeChannel, .unsubscribeChannel:
             // Not in the guide's table: nothing is charged (docs/venues.md records the choice).
             return (nil, [])
         }

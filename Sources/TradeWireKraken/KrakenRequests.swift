@@ -119,6 +119,9 @@ public enum KrakenRequest: Sendable {
     /// The public `book` channel: `depth` 10, 25, 100, 500 or 1000 levels a side, a snapshot first.
     case subscribeBook(symbols: [String], depth: Int)
     case unsubscribeBook(symbols: [String], depth: Int)
+    /// The public `ticker`, `trade` and `ohlc` channels (one answer per symbol).
+    case subscribeChannel(KrakenPublicChannel, symbols: [String])
+    case unsubscribeChannel(KrakenPublicChannel, symbols: [String])
     case cancelOrder(KrakenCancelTarget)
     case cancelAll
     case cancelAllOrdersAfter(timeoutSeconds: Int)
@@ -130,6 +133,7 @@ public enum KrakenRequest: Sendable {
         switch self {
         case .cancelOrder(let t): return t.count
         case .subscribeBook(let symbols, _), .unsubscribeBook(let symbols, _): return symbols.count
+        case .subscribeChannel(_, let symbols), .unsubscribeChannel(_, let symbols): return symbols.count
         default: return 1
         }
     }
@@ -139,8 +143,8 @@ public enum KrakenRequest: Sendable {
         case .addOrder: return .addOrder
         case .amendOrder: return .amendOrder
         case .batchAdd: return .batchAdd
-        case .subscribeExecutions, .subscribeBook, .subscribeInstruments: return .subscribe
-        case .unsubscribeBook: return .unsubscribe
+        case .subscribeExecutions, .subscribeBook, .subscribeInstruments, .subscribeChannel: return .subscribe
+        case .unsubscribeBook, .unsubscribeChannel: return .unsubscribe
         case .cancelOrder: return .cancelOrder
         case .cancelAll: return .cancelAll
         case .cancelAllOrdersAfter: return .cancelAllOrdersAfter

@@ -106,6 +106,10 @@ public enum KrakenPush: Sendable {
     case pong(requestID: UInt64?)
     /// The public `instrument` channel: pairs and their precisions (they also feed the book's checksum).
     case instruments(KrakenInstruments)
+    /// The public `ticker`, `trade` and `ohlc` channels.
+    case ticker(KrakenMarketMessage<KrakenTicker>)
+    case trades(KrakenMarketMessage<KrakenTrade>)
+    case ohlc(KrakenMarketMessage<KrakenCandle>)
     case other(channel: InlineText)
 }
 

@@ -47,6 +47,9 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         var sequence = 0
         /// `book` subscriptions by symbol, with what was last published to this connection.
         var books: [String: KrakenBookSubscription] = [:]
+        /// `ticker` and `trade` subscriptions.
+        var tickers: Set<String> = []
+        var trades: Set<String> = []
         init(_ c: WebSocketConnection) { conn = c }
     }
 
@@ -66,6 +69,11 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     /// A book that moves on its own at a set rate (`KrakenBookFlow`), for a client's book subscription to that
     /// symbol. Set before serving; then loop-confined like the rest.
     public var bookFlow: KrakenBookFlow?
+    /// The `trade` and `ticker` channels' state: the last 50 trades and the last ticker published, by symbol.
+    var recentTrades: [String: [KrakenSimTrade]] = [:]
+    var lastTradePrice: [String: FixedDecimal] = [:]
+    var lastTickers: [String: KrakenSimTicker] = [:]
+    var nextPublicTradeID: Int64 = 4_665_000
     var orders = LiveOrders<OrderInfo>(clOrdID: \.clOrdID)
     var sessions: [Int: Session] = [:]
     /// The account each session trades for: the token its requests carry (kept after it closed). Kraken's
@@ -174,6 +182,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                 let doc = try JSONDocument(validating: m.bytes)
                 venue.answer(doc.root, session: session, out: &out, pushes: &pushes)
                 venue.publishBookChanges(from: session, out: &out, pushes: &pushes)
+                venue.publishTickerChanges(from: session, out: &out, pushes: &pushes)
             } catch {
                 out.append(KrakenVenueSimulator.envelope(method: nil, reqID: nil, error: "EGeneral:Invalid arguments"))
             }
@@ -314,6 +323,9 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             if ch == "instrument", method == "subscribe" { return instrumentSnapshot(method: method, reqID: reqID, out: &out) }
             if ch == "book" {
                 return bookSubscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
+            }
+            if ch == "ticker" || ch == "trade" {
+                return marketSubscription(ch, params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
             }
             guard ch == "executions", method == "subscribe" else { return fail("Channel \(ch) not supported by the simulator") }
             sessions[session]?.executions = true
@@ -539,6 +551,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         let (fills, left) = b.match(side: side, limit: type == "market" ? nil : price, quantity: qty)
         var cum = FixedDecimal.zero
         for f in fills {
+            recordTrade(symbol, takerSide: side, price: f.price, qty: f.quantity, orderType: type, from: session, out: &out, pushes: &pushes)
             cum = cum + f.quantity
             mine.append(Exec(type: "trade", status: cum == qty ? "filled" : "partially_filled", orderID: id, info: info,
                              cumQty: cum, lastQty: f.quantity, lastPrice: f.price, liquidity: "t"))

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import TradeWire
+@testable import TradeWireKraken
+@testable import TradeWireSimulator
+
+/// Kraken's public `ticker`, `trade` and `ohlc` channels: the docs' own messages (Fixtures/kraken/docs-book), and
+/// the simulator's engine publishing its trades and best prices.
+@Suite("Kraken ticker, trade and ohlc channels")
+struct KrakenMarketChannelTests {
+    static func decode(_ name: String) throws -> KrakenInbound {
+        try fixture("kraken", "docs-book/\(name)").withUnsafeBytes { try KrakenDecoder.decode($0) }
+    }
+
+    static func request(_ r: KrakenRequest) throws -> [UInt8] {
+        try KrakenDocsTests.withoutReqID(written { KrakenEncoder.encode(r, id: 1, token: nil, into: &$0) })   // the docs send none
+    }
+
+    @Test func theDocsRequestsAreWhatTheClientSends() throws {
+        #expect(sameJSON(try Self.request(.subscribeChannel(.ticker, symbols: ["ALGO/USD"])), try fixture("kraken", "docs-book/ws_ticker_subscribe_request.json")))
+        #expect(sameJSON(try Self.request(.subscribeChannel(.trade(snapshot: true), symbols: ["MATIC/USD"])),
+                         try fixture("kraken", "docs-book/ws_trade_subscribe_request.json")))
+        #expect(sameJSON(try Self.request(.subscribeChannel(.ohlc(interval: 5), symbols: ["ALGO/USD", "MATIC/USD"])),
+                         try fixture("kraken", "docs-book/ws_ohlc_subscribe_request.json")))
+        #expect(throws: TradeWireError.self) { try KrakenEncoder.check(.subscribeChannel(.ohlc(interval: 7), symbols: ["ALGO/USD"])) }
+        #expect(throws: TradeWireError.self) { try KrakenEncoder.check(.subscribeChannel(.ticker, symbols: [])) }
+    }
+
+    @Test func theDocsMessagesDecodeToTheirValues() throws {
+        guard case .push(.ticker(let t)) = try Self.decode("ws_ticker_update.json"), let e = t.entries.first else { Issue.record("ticker"); return }
+        #expect(!t.isSnapshot && e.symbol == "ALGO/USD")
+        #expect(e.bid == FixedDecimal("0.10025") && e.bidQty == FixedDecimal("740.0") && e.ask == FixedDecimal("0.10035"))
+        #expect(e.last == FixedDecimal("0.10035") && e.volume == FixedDecimal("997038.98383185") && e.changePct == FixedDecimal("-0.17"))
+        #expect(e.timestamp?.description == "2023-09-25T09:04:31.742648Z")
+        guard case .push(.ticker(let ts)) = try Self.decode("ws_ticker_snapshot.json") else { Issue.record("ticker snapshot"); return }
+        #expect(ts.isSnapshot && !ts.entries.isEmpty)
+
+        guard case .push(.trades(let tr)) = try Self.decode("ws_trade_update.json"), let x = tr.entries.first else { Issue.record("trade"); return }
+        #expect(x.symbol == "MATIC/USD" && x.side == .sell && x.price == FixedDecimal("0.5117") && x.qty == FixedDecimal("40.0"))
+        #expect(x.orderType?.description == "market" && x.tradeID == 4665906)
+        guard case .push(.trades(let trs)) = try Self.decode("ws_trade_snapshot.json") else { Issue.record("trade snapshot"); return }
+        #expect(trs.isSnapshot && !trs.entries.isEmpty)
+
+        guard case .push(.ohlc(let o)) = try Self.decode("ws_ohlc_update.json"), let c = o.entries.first else { Issue.record("ohlc"); return }
+        #expect(c.symbol == "MATIC/USD" && c.open == FixedDecimal("0.5624") && c.close == FixedDecimal("0.5627") && c.trades == 12)
+        #expect(c.interval == 5 && c.intervalBegin?.description == "2023-10-04T16:25:00.000000000Z")
+        guard case .push(.ohlc(let os)) = try Self.decode("ws_ohlc_snapshot.json") else { Issue.record("ohlc snapshot"); return }
+        #expect(os.isSnapshot)
+    }
+
+    /// The engine's fills reach the `trade` stream and its best prices the `ticker` stream, one answer per symbol.
+    @Test func theSimulatorsTradesAndBestPricesReachTheStreams() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let venue = KrakenVenueSimulator()
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
+        let url = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2")
+        let watcher = KrakenClient(loop: loop, configuration: .init(url: url, rateLimiter: nil))
+        let trader = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", rateLimiter: nil))
+        try await watcher.connect()
+        try await trader.connect()
+        let trades = watcher.trades, tickers = watcher.tickers
+        let ack = try await watcher.subscribe(.trade(), symbols: ["BTC/USD", "ETH/USD"])
+        #expect(ack.response.success)
+        _ = try await watcher.subscribe(.ticker, symbols: ["BTC/USD"])
+        _ = try await trader.placeOrder(.limit("BTC/USD", .sell, quantity: "0.5", price: "30010"))
+        _ = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.2", price: "30020"))       // takes 0.2 at 30010
+        var it = trades.makeAsyncIterator()
+        var seen: [KrakenTrade] = []
+        while seen.count < 1, let item = await it.next() { if let t = item.value { seen.append(t) } }
+        #expect(seen.first?.symbol == "BTC/USD" && seen.first?.side == .buy)
+        #expect(seen.first?.price.flatMap { L2Book.units($0, scale: 5) } == L2Book.units(FixedDecimal("30010")!, scale: 5))
+        #expect(seen.first?.qty.flatMap { L2Book.units($0, scale: 10) } == L2Book.units(FixedDecimal("0.2")!, scale: 10))
+        // The ticker: a snapshot (empty book), then the ask, then the trade's last price and the remaining 0.3.
+        var last: KrakenTicker?
+        var ti = tickers.makeAsyncIterator()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, let item = await ti.next() {
+            last = item.value ?? last
+            if last?.last != nil { break }
+        }
+        #expect(last?.ask.flatMap { L2Book.units($0, scale: 5) } == L2Book.units(FixedDecimal("30010")!, scale: 5))
+        #expect(last?.askQty.flatMap { L2Book.units($0, scale: 10) } == L2Book.units(FixedDecimal("0.3")!, scale: 10))
+        #expect(last?.last.flatMap { L2Book.units($0, scale: 5) } == L2Book.units(FixedDecimal("30010")!, scale: 5))
+        await watcher.close()
+        await trader.close()
+    }
+}
