@@ -1,7 +1,12 @@
+/* SHA256_Init/Update/Final: the low-level API keeps a hash state in a plain struct we can copy, which is what a
+ * prepared HMAC key needs (OpenSSL 3 marks it deprecated; EVP has no copy without allocation). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "tw_sign.h"
 #include "tw_error.h"
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
@@ -179,4 +184,96 @@ int tw_ed25519_generate(char *priv_pem, size_t priv_cap, char *pub_pem, size_t p
     BIO_free(b);
     EVP_PKEY_free(k);
     return ok ? 0 : TW_ERR_NO_SPACE;
+}
+
+struct tw_signer {
+    int kind;                    /* 0: HMAC-SHA256, 1: a private key (Ed25519 or RSA) */
+    SHA256_CTX inner, outer;     /* HMAC: the states after key ^ ipad and key ^ opad */
+    EVP_PKEY *key;
+    const EVP_MD *md;            /* RSA: SHA-256; Ed25519: none (it hashes itself) */
+};
+
+tw_signer *tw_signer_hmac_sha256(const void *key, size_t key_len)
+{
+    tw_signer *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    unsigned char k[64] = {0}, pad[64];
+    if (key_len > 64) {
+        SHA256(key, key_len, k);                 /* RFC 2104: a long key is hashed first */
+    } else {
+        memcpy(k, key, key_len);
+    }
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    SHA256_Init(&s->inner);
+    SHA256_Update(&s->inner, pad, 64);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    SHA256_Init(&s->outer);
+    SHA256_Update(&s->outer, pad, 64);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return s;
+}
+
+tw_signer *tw_signer_private_key(const char *key, size_t key_len)
+{
+    EVP_PKEY *k = load_private(key, key_len);
+    if (!k || (EVP_PKEY_id(k) != EVP_PKEY_ED25519 && EVP_PKEY_id(k) != EVP_PKEY_RSA)) {
+        EVP_PKEY_free(k);
+        return NULL;
+    }
+    tw_signer *s = calloc(1, sizeof *s);
+    if (!s) {
+        EVP_PKEY_free(k);
+        return NULL;
+    }
+    s->kind = 1;
+    s->key = k;
+    s->md = EVP_PKEY_id(k) == EVP_PKEY_RSA ? EVP_sha256() : NULL;
+    return s;
+}
+
+int tw_signer_sign(tw_signer *s, const void *msg, size_t msg_len, char *out, size_t out_cap)
+{
+    if (s->kind == 0) {
+        if (out_cap < 64)
+            return TW_ERR_NO_SPACE;
+        unsigned char mac[32];
+        SHA256_CTX c = s->inner;                 /* a copy of the prepared state: no key setup, no allocation */
+        SHA256_Update(&c, msg, msg_len);
+        SHA256_Final(mac, &c);
+        c = s->outer;
+        SHA256_Update(&c, mac, 32);
+        SHA256_Final(mac, &c);
+        static const char hex[] = "0123456789abcdef";
+        for (int i = 0; i < 32; i++) {
+            out[2 * i] = hex[mac[i] >> 4];
+            out[2 * i + 1] = hex[mac[i] & 15];
+        }
+        return 64;
+    }
+    uint8_t sig[1024];
+    size_t sig_len = sizeof sig;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && (size_t)EVP_PKEY_get_size(s->key) <= sizeof sig &&
+             EVP_DigestSignInit(md, NULL, s->md, NULL, s->key) == 1 &&
+             EVP_DigestSign(md, sig, &sig_len, msg, msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return TW_ERR_TLS;
+    if (out_cap < 4 * ((sig_len + 2) / 3) + 1)
+        return TW_ERR_NO_SPACE;
+    return EVP_EncodeBlock((unsigned char *)out, sig, (int)sig_len);
+}
+
+void tw_signer_free(tw_signer *s)
+{
+    if (!s)
+        return;
+    OPENSSL_cleanse(&s->inner, sizeof s->inner);
+    OPENSSL_cleanse(&s->outer, sizeof s->outer);
+    EVP_PKEY_free(s->key);
+    free(s);
 }

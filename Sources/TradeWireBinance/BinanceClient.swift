@@ -103,6 +103,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<BinanceRequest, BinanceResponse>
     private var session = BinanceSession()
+    /// The credentials' key prepared once for signing (made on first use, on the loop).
+    private var signer: RequestSigner?
+    private var signerFailed = false
     /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
     private let reconciler: OrderReconciler
     /// The `order.status` requests the reconciler asked for: request id → client order id.
@@ -282,7 +285,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             n = try encoded.withUnsafeMutableBytes { b -> Int in
                 var w = JSONWriter(b)
                 try BinanceEncoder.encode(request, id: "tw-\(id)", credentials: configuration.credentials, loggedOn: session.loggedOn,
-                                          timestampMs: Self.nowMs(), into: &w)
+                                          timestampMs: Self.nowMs(), signer: preparedSigner(), into: &w)
                 return w.count
             }
         } catch {
@@ -297,6 +300,19 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
         }
         return id
+    }
+
+    /// The key prepared once (nil without credentials, or if it cannot be prepared: then each request signs one-off
+    /// and reports the key's problem itself).
+    private func preparedSigner() -> RequestSigner? {
+        if let signer { return signer }
+        guard !signerFailed, let c = configuration.credentials else { return nil }
+        switch c.key {
+        case .hmac(let secret): signer = try? RequestSigner(hmacSHA256: secret)
+        case .ed25519(let pem), .rsa(let pem): signer = try? RequestSigner(privateKeyPEM: pem)
+        }
+        signerFailed = signer == nil
+        return signer
     }
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {

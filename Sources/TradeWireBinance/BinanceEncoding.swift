@@ -118,7 +118,7 @@ public enum BinanceEncoder {
     /// Encode a request. Signed requests get apiKey, timestamp and signature, or only the timestamp once an Ed25519
     /// `session.logon` vouches for the connection; `session.logon` and `userDataStream.subscribe.signature` always sign.
     static func encode(_ r: BinanceRequest, id: String, credentials: BinanceCredentials?, loggedOn: Bool,
-                       timestampMs: Int64, into w: inout JSONWriter) throws(TradeWireError) {
+                       timestampMs: Int64, signer: RequestSigner? = nil, into w: inout JSONWriter) throws(TradeWireError) {
         var p = try params(r)
         if r.security != .none {
             guard let credentials else { throw TradeWireError(code: .invalidArgument, detail: "\(r.method) is signed: credentials needed") }
@@ -131,10 +131,13 @@ public enum BinanceEncoder {
                 let payload = signingPayload(p.map { ($0.0, $0.1.text) })
                 let signature: String
                 do {
+                    // The client's key, prepared once (`RequestSigner`); else signed one-off.
+                    if let signer { signature = try signer.sign(payload) } else {
                     switch credentials.key {
                     case .hmac(let secret): signature = try Signing.hmacSHA256Hex(key: secret, message: payload)
                     case .ed25519(let pem): signature = try Signing.ed25519Base64(privateKeyPEM: pem, message: payload)
                     case .rsa(let pem): signature = try Signing.rsaSHA256Base64(privateKeyPEM: pem, message: payload)
+                    }
                     }
                 } catch let e as TradeWireError { throw e } catch { throw TradeWireError(code: .invalidArgument, detail: "signing: \(error)") }
                 p.append(("signature", .string(signature)))

@@ -1,3 +1,5 @@
+import CMallocCounter
+import Foundation
 import Testing
 @testable import TradeWire
 
@@ -34,5 +36,39 @@ struct SigningTests {
         #expect(Signing.ed25519Verify(publicKeyPEM: pub, message: payload, signatureBase64: sig))
         #expect(!Signing.ed25519Verify(publicKeyPEM: pub, message: payload + "x", signatureBase64: sig))
         #expect(throws: TradeWireError.self) { _ = try Signing.ed25519Base64(privateKeyPEM: "not a key", message: "x") }
+    }
+
+    /// A key prepared once signs as the one-off functions do: RFC 4231's vectors (a key longer than the block is
+    /// hashed first), the Binance vector, Ed25519 and RSA keys; and an HMAC signature allocates nothing.
+    @Test func preparedSignersMatchTheOneOffSignatures() throws {
+        #expect(try RequestSigner(hmacSHA256: "Jefe").sign("what do ya want for nothing?")
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")              // RFC 4231 case 2
+        let binanceKey = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+        let payload = "apiKey=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT"
+        #expect(try RequestSigner(hmacSHA256: binanceKey).sign(payload) == "aa1b5712c094bc4e57c05a1a5c1fd8d88dcd628338ea863fec7b88e59fe2db24")
+        let long = String(repeating: "k", count: 100)                                                 // over SHA-256's 64-byte block
+        #expect(try RequestSigner(hmacSHA256: long).sign(payload) == (try Signing.hmacSHA256Hex(key: long, message: payload)))
+        let (priv, pub) = try Signing.ed25519KeyPair()
+        let ed = try RequestSigner(privateKeyPEM: priv).sign(payload)
+        #expect(ed == (try Signing.ed25519Base64(privateKeyPEM: priv, message: payload)))               // Ed25519 is deterministic
+        #expect(Signing.ed25519Verify(publicKeyPEM: pub, message: payload, signatureBase64: ed))
+        #expect(throws: TradeWireError.self) { _ = try RequestSigner(privateKeyPEM: "not a key") }
+    }
+
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
+    func aPreparedHMACSignatureAllocatesNothing() throws {
+        let signer = try RequestSigner(hmacSHA256: "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
+        let payload = Array("apiKey=k&price=52000.00&quantity=0.01000000&side=SELL&symbol=BTCUSDT&timestamp=1645423376532&type=LIMIT".utf8)
+        var allocations: UInt64 = 0
+        var first: UInt8 = 0
+        try payload.withUnsafeBytes { m in
+            for i in 0..<1000 {
+                let before = tw_test_thread_allocations()
+                try signer.sign(m) { sig in first = sig[0] }
+                if i > 0 { allocations += tw_test_thread_allocations() - before }
+            }
+        }
+        #expect(allocations == 0)
+        #expect(first != 0)
     }
 }

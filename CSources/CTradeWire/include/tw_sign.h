@@ -41,6 +41,18 @@ int tw_rsa_sha256_sign_base64(const char *pem, size_t pem_len, const void *msg, 
 /* Verify an RSA PKCS#1 v1.5 SHA-256 base64 signature with a public key in PEM. 1 valid, 0 invalid, < 0 error. */
 int tw_rsa_sha256_verify_base64(const char *pub_pem, size_t pem_len, const void *msg, size_t msg_len, const char *sig_b64, size_t sig_len);
 
+/*
+ * A signer prepared once per key, for the order path: HMAC-SHA256 keeps the inner and outer SHA-256 states
+ * after the key's pads (no key setup and no allocation per message; out: 64 hex characters); Ed25519 and RSA
+ * keep the parsed private key (no PEM parse per message; out: base64). Not thread-safe: one thread signs.
+ */
+typedef struct tw_signer tw_signer;
+tw_signer *tw_signer_hmac_sha256(const void *key, size_t key_len);
+/* Ed25519 or RSA private key as PEM (or Ed25519's 32 raw seed bytes); NULL if it cannot be read. */
+tw_signer *tw_signer_private_key(const char *key, size_t key_len);
+int tw_signer_sign(tw_signer *s, const void *msg, size_t msg_len, char *out, size_t out_cap);
+void tw_signer_free(tw_signer *s);
+
 /* Make an Ed25519 key pair as PEM (for tests and the simulator). Returns 0. */
 int tw_ed25519_generate(char *priv_pem, size_t priv_cap, char *pub_pem, size_t pub_cap);
 
