@@ -24,7 +24,8 @@ public enum StreamEvent<Element: Sendable>: Sendable {
 ///
 /// Every access to a client's stream property makes a new subscription that starts buffering at once;
 /// it ends when the client closes (after the buffer drains), when the iterating task is cancelled, or
-/// when the stream and its iterator are released. Several subscriptions each get every event.
+/// when the stream and its iterator are released. Several subscriptions each get every event. A stream is
+/// read by one task at a time: for a second consumer, access the client's property again.
 public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
     public typealias Failure = Never
     let lease: StreamLease<Element>
