@@ -74,10 +74,13 @@ bench: build
 	done; done
 
 # Kraken add_order round trips while the same client keeps a Kraken book the venue moves at 20k, 100k and 300k
-# updates/s on the same connection; the floors measured idle in the same run (docs/benchmarks.md).
+# updates/s on the same connection; the floors measured idle in the same run (docs/benchmarks.md); SVG plots of
+# latency against percentile in bench-out/.
 bench-book: build
+	@mkdir -p bench-out
 	@for rate in 20000 100000 300000; do \
-	  .build/release/tradewire bench --floor --busy-poll --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 --book-rate $$rate --json || exit 1; \
+	  .build/release/tradewire bench --floor --busy-poll --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 --book-rate $$rate --json \
+	    --svg bench-out/book-load-$$rate.svg || exit 1; \
 	done
 
 # Kraken book updates decoded + applied + checksum-verified per second, beside the frame walk (the floor) and
