@@ -8,8 +8,8 @@ public final class RequestSigner {
     public enum Algorithm: Sendable { case hmacSHA256Hex, privateKeyBase64 }
     public let algorithm: Algorithm
     private let signer: OpaquePointer
-    /// Room for any signature (RSA-8192 in base64).
-    private let out = UnsafeMutablePointer<CChar>.allocate(capacity: 1400)
+    /// Room for any signature (RSA-8192 in base64); allocated once the key is good (a failed init runs no deinit).
+    private let out: UnsafeMutablePointer<CChar>
 
     /// HMAC-SHA256 with `secret` as its key (Binance HMAC keys): hex signatures.
     public init(hmacSHA256 secret: String) throws(TradeWireError) {
@@ -18,6 +18,7 @@ public final class RequestSigner {
         }
         signer = s
         algorithm = .hmacSHA256Hex
+        out = .allocate(capacity: 1400)
     }
 
     /// An Ed25519 or RSA private key as PEM (Ed25519: also its 32 raw seed bytes): base64 signatures.
@@ -27,6 +28,7 @@ public final class RequestSigner {
         }
         signer = s
         algorithm = .privateKeyBase64
+        out = .allocate(capacity: 1400)
     }
 
     deinit {
