@@ -25,7 +25,8 @@ public enum QuotesDecoder {
             let status: QuotesStatus
             if root["status"]?.stringEquals("OK") == true { status = .ok }
             else if root["status"]?.stringEquals("WARN") == true { status = .warn }
-            else { throw malformed("status is neither OK nor WARN") }
+            else if let other = root["status"]?.string { status = .unknown(other) }
+            else { throw malformed("subscribed/unsubscribed without a status") }
             if op.stringEquals("subscribed") {
                 var products: [QuotesProduct] = []
                 var bad = false

@@ -5,9 +5,11 @@ public enum QuotesOp: String, Sendable {
     case subscribe, unsubscribe, unsubscribeAll, ping
 }
 
-/// `status` of a subscribed/unsubscribed answer: WARN means some names were not taken.
+/// `status` of a subscribed/unsubscribed answer: WARN means some names were not taken. A status this version
+/// does not know is kept (`.unknown`), so the answer still completes its request.
 public enum QuotesStatus: Sendable, Equatable {
     case ok, warn
+    case unknown(String)
 }
 
 /// The seed's error codes; others are kept as text.

@@ -107,13 +107,21 @@ struct QuotesTests {
     @Test(arguments: [
         #"{"op":"pq","productName":"DWC.4.20","quote":"x","timestamp":1}"#,
         #"{"op":"pq","quote":1.5,"timestamp":1}"#,
-        #"{"op":"subscribed","status":"MAYBE","products":[]}"#,
+        #"{"op":"subscribed","products":[]}"#,
         #"{"op":"error","msg":"no code"}"#,
         #"{"op":"nope"}"#, #"{"op":5}"#, #"{"op":"hb"}"#, "[]", #"{"op":"pq","#,
     ])
     func badStreamInputIsATypedError(_ text: String) {
         let bytes = Array(text.utf8)
         #expect { _ = try bytes.withUnsafeBytes { try QuotesDecoder.decode($0) } } throws: { ($0 as? TradeWireError)?.code == .malformedResponse }
+    }
+
+    @Test func aStatusThisVersionDoesNotKnowStillAnswersTheRequest() throws {
+        let b = Array(#"{"op":"subscribed","status":"MAYBE","timestamp":1,"products":[]}"#.utf8)
+        guard case .response(.subscribed(let status, _, _)) = try b.withUnsafeBytes({ try QuotesDecoder.decode($0) }) else {
+            Issue.record("not a subscribed answer"); return
+        }
+        #expect(status == .unknown("MAYBE"))
     }
 
     @Test func decodesTheDocumentedShapes() throws {
