@@ -94,7 +94,6 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private let sessionHub: StreamHub<BinanceSessionEvent>
     private let connectionHub: StreamHub<ConnectionEvent>
     private let reconciliationHub: StreamHub<OrderReconciliation>
-    private var hubs: [any ReopenableHub] { [executionReportHub, sessionHub, connectionHub, reconciliationHub] }
     /// Is the current connection's session logged on (Ed25519 `session.logon`)? Loop thread.
     package var loggedOn: Bool { session.loggedOn }
 
@@ -129,7 +128,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         var policy = configuration.reconnect
         if policy != nil, policy?.maxConnectionAge == nil { policy?.maxConnectionAge = .seconds(23 * 3600 + 1800) }
         let url = configuration.url, tls = configuration.tls
-        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: policy, retireAfter: configuration.requestTimeout) {
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: policy, retireAfter: configuration.requestTimeout,
+                                          streams: [executionReportHub, sessionHub, connectionHub, reconciliationHub]) {
             WebSocketConfiguration(url: url, tls: tls)
         }
         // unowned(unsafe): the supervisor, reconciler and request table belong to this client and end with it.
@@ -182,20 +182,17 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public func connect() async throws {
-        for hub in hubs { hub.reopen() }
         try await supervisor.connect()
     }
 
     /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
     public func beginClose() {
         supervisor.close()
-        for hub in hubs { hub.finish() }
     }
 
     /// Close for good and return once the connection is closed and every request in flight has completed.
     public func close() async {
         await supervisor.closeAndWait()
-        for hub in hubs { hub.finish() }
     }
 
     // MARK: streams (any task; each access is a new subscription, see `EventStream`)

@@ -83,7 +83,6 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     private let errorHub: StreamHub<VenueError>
     private let connectionHub: StreamHub<ConnectionEvent>
     private let reconciliationHub: StreamHub<OrderReconciliation>
-    private var hubs: [any ReopenableHub] { [reportHub, tickHub, errorHub, connectionHub, reconciliationHub] }
 
     package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
@@ -115,7 +114,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let ws = WebSocketConfiguration(url: configuration.url, headers: configuration.headers, tls: configuration.tls)
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
-                                          retireAfter: configuration.requestTimeout) { ws }
+                                          retireAfter: configuration.requestTimeout,
+                                          streams: [reportHub, tickHub, errorHub, connectionHub, reconciliationHub]) { ws }
         // unowned(unsafe): the supervisor, reconciler and request table belong to this client and end with it.
         supervisor.onEvent = { [unowned(unsafe) self] e in
             if case .connected(.reconnected) = e { metrics.reconnected() }
@@ -139,20 +139,17 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public func connect() async throws(TradeWireError) {
-        for hub in hubs { hub.reopen() }
         do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
     /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
     public func beginClose() {
         supervisor.close()
-        for hub in hubs { hub.finish() }
     }
 
     /// Close for good and return once the connection is closed and every request in flight has completed.
     public func close() async {
         await supervisor.closeAndWait()
-        for hub in hubs { hub.finish() }
     }
 
     // MARK: streams (any task; each access is a new subscription, see `EventStream`)

@@ -205,7 +205,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
-                                          retireAfter: configuration.requestTimeout) { [weak self] in
+                                          retireAfter: configuration.requestTimeout,
+                                          streams: [pushHub, executionHub, connectionHub, reconciliationHub, bookHub, tickerHub, tradeHub, candleHub]) { [weak self] in
             // Every attempt starts with a valid token (cached, or fetched again once it aged out).
             guard let self else { throw TradeWireError(code: .closed, detail: "the Kraken client is gone") }
             if let provider {
@@ -236,13 +237,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     /// Connect and wait for the upgrade (fetching the token first if there is a provider).
     public func connect() async throws(TradeWireError) {
-        for hub in hubs { hub.reopen() }
         do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
-    private var hubs: [any ReopenableHub] {
-        [pushHub, executionHub, connectionHub, reconciliationHub, bookHub, tickerHub, tradeHub, candleHub]
-    }
 
     private func connectionEvent(_ e: ConnectionEvent) {
         if case .connected(.reconnected) = e { metrics.reconnected() }
@@ -290,14 +287,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
     public func beginClose() {
         supervisor.close()
-        for hub in hubs { hub.finish() }
     }
 
     /// Close for good and return once the connection is closed and every request in flight has
     /// completed (answered, or `.connectionLost`). The streams end once drained.
     public func close() async {
         await supervisor.closeAndWait()
-        for hub in hubs { hub.finish() }
     }
 
     public func webSocketDidOpen(_ c: WebSocketConnection) {

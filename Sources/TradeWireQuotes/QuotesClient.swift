@@ -88,7 +88,6 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     private let heartbeatHub: StreamHub<Int64>
     private let errorHub: StreamHub<QuotesError>
     private let connectionHub: StreamHub<ConnectionEvent>
-    private var hubs: [any ReopenableHub] { [quoteHub, heartbeatHub, errorHub, connectionHub] }
 
     /// Products the stream confirmed (loop thread; `subscriptionCount()`/`subscribedProducts()` from any task).
     package private(set) var subscriptions: Set<String> = []
@@ -134,7 +133,8 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         pending.metrics = metrics
         pending.onComplete = { [unowned self] id, request, result, latency in settled(id, request, result, latency) }
         let c = configuration
-        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: c.reconnect, retireAfter: c.requestTimeout) {
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: c.reconnect, retireAfter: c.requestTimeout,
+                                          streams: [quoteHub, heartbeatHub, errorHub, connectionHub]) {
             let token = try await c.bearerTokenProvider?() ?? c.bearerToken
             return WebSocketConfiguration(url: c.url, headers: [("Authorization", "Bearer \(token)")], tls: c.tls)
         }
@@ -149,20 +149,17 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     // MARK: connection
 
     public func connect() async throws(TradeWireError) {
-        for hub in hubs { hub.reopen() }
         do { try await supervisor.connect() } catch { throw .wrapping(error) }
     }
 
     /// Close for good (no reconnect follows), and return at once (`close()` waits for it). The streams end once drained.
     public func beginClose() {
         supervisor.close()
-        for hub in hubs { hub.finish() }
     }
 
     /// Close for good and return once the connection is closed and every request in flight has completed.
     public func close() async {
         await supervisor.closeAndWait()
-        for hub in hubs { hub.finish() }
     }
 
     // MARK: streams (any task; each access is a new subscription, see `EventStream`)

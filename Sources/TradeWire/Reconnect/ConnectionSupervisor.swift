@@ -11,7 +11,13 @@ import Glibc
 /// here (`didOpen`, `didClose`); the supervisor says what the event means for
 /// the client. Requests carry the `generation` of the connection they went out
 /// on, so that closing a retired connection fails only its own requests.
-/// Loop-confined, except `connect()`: package-internal, the clients expose what it does as `ConnectionEvent`s.
+/// Package-internal: the clients expose what it does as `ConnectionEvent`s.
+///
+/// `@unchecked Sendable` holds because its mutable state (connections, generation, timers, waiters,
+/// `onEvent`, `isTerminal`, both set once when the client is made) is only touched on `loop`'s thread: the
+/// client's handler callbacks run there, and the members a caller's thread may use hop there first (`connect`, `close`, `closeAndWait`, `replace` go
+/// through `loop.execute`/`awaitResult`). What those read off the loop is immutable (`loop`, `policy`,
+/// `prepare`, `streams`: thread-safe hubs) or atomic (`isConnected`).
 package final class ConnectionSupervisor: @unchecked Sendable {
     package typealias Event = ConnectionEvent
     package typealias OpenKind = ConnectionEvent.OpenKind
@@ -59,9 +65,13 @@ package final class ConnectionSupervisor: @unchecked Sendable {
 
     /// `prepare` makes the configuration of each attempt (fresh tokens and headers);
     /// `retireAfter` is how long a replaced connection may finish its requests.
+    /// The client's push streams: reopened by `connect()`, ended by `close()`/`closeAndWait()` (once drained).
+    private let streams: [any ReopenableHub]
+
     package init(loop: EventLoop, handler: any WebSocketHandler, policy: ReconnectPolicy?, retireAfter: Duration = .seconds(10),
-                prepare: @escaping @Sendable () async throws -> WebSocketConfiguration) {
+                streams: [any ReopenableHub] = [], prepare: @escaping @Sendable () async throws -> WebSocketConfiguration) {
         self.loop = loop
+        self.streams = streams
         self.handler = handler
         self.policy = policy
         self.retireAfter = retireAfter
@@ -84,6 +94,7 @@ package final class ConnectionSupervisor: @unchecked Sendable {
     /// Connect and wait for the upgrade. A failure of this first connect throws
     /// and is not retried: bad credentials or a wrong URL should be seen at once.
     package func connect() async throws {
+        for s in streams { s.reopen() }
         let configuration = try await prepare()
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             loop.execute { [self] in
@@ -100,6 +111,7 @@ package final class ConnectionSupervisor: @unchecked Sendable {
     /// Close for good: no reconnect follows. Returns at once; `closeAndWait` returns when it is done.
     package func close(code: UInt16 = 1000, reason: String = "client closing") {
         loop.execute { [self] in beginClose(code: code, reason: reason, then: nil) }
+        for s in streams { s.finish() }
     }
 
     /// Close for good and return once every connection of the client is closed, so every request in
@@ -107,6 +119,7 @@ package final class ConnectionSupervisor: @unchecked Sendable {
     package func closeAndWait(code: UInt16 = 1000, reason: String = "client closing") async {
         // A waiter dropped by a stopped loop resumes (with `.closed`): nothing is left open then either.
         _ = try? await loop.awaitResult { [self] (waiter: RequestWaiter<Void>) in beginClose(code: code, reason: reason, then: waiter) }
+        for s in streams { s.finish() }
     }
 
     private func beginClose(code: UInt16, reason: String, then waiter: RequestWaiter<Void>?) {

@@ -60,7 +60,6 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     private let bestHub = StreamHub<BinanceBestBidAsk>()
     private let tradeHub = StreamHub<BinanceTrade>()
     private let connectionHub = StreamHub<ConnectionEvent>()
-    private var hubs: [any ReopenableHub] { [depthHub, bestHub, tradeHub, connectionHub] }
     package private(set) var supervisor: ConnectionSupervisor!
     /// By the symbol as events spell it (`s`, upper case): an inline key, no allocation per event.
     private var books: [InlineText: BinanceDepthBook] = [:]
@@ -92,7 +91,8 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
                                target: "/stream?streams=" + Self.streamNames(symbols, channels, encoding).joined(separator: "/"))
         let headers: [(name: String, value: String)]
         if case .sbe(let key) = encoding { headers = [("X-MBX-APIKEY", key)] } else { headers = [] }
-        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: reconnect) {
+        supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: reconnect,
+                                          streams: [depthHub, bestHub, tradeHub, connectionHub]) {
             WebSocketConfiguration(url: url, headers: headers, tls: tls)
         }
         supervisor.onEvent = { [unowned(unsafe) self] e in
@@ -114,17 +114,14 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     }
 
     public func connect() async throws {
-        for hub in hubs { hub.reopen() }
         try await supervisor.connect()
     }
     /// Start closing for good and return at once (`close()` waits for it).
     public func beginClose() {
         supervisor.close()
-        for hub in hubs { hub.finish() }
     }
     public func close() async {
         await supervisor.closeAndWait()
-        for hub in hubs { hub.finish() }
     }
 
     // MARK: streams (any task; each access is a new subscription, see `EventStream`)
