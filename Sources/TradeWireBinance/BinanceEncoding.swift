@@ -22,6 +22,17 @@ public enum BinanceEncoder {
         params.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
+    private static func signingPayload(_ p: [(String, BinanceParam)]) -> String { signingPayload(p.map { ($0.0, $0.1.text) }) }
+
+    /// The text a signed request's signature covers when it is signed on its own (not vouched for by a logon):
+    /// its params with `timestamp` and `apiKey`. For timing a signer on what the client signs.
+    public static func signedText(_ r: BinanceRequest, apiKey: String, timestampMs: Int64) throws(TradeWireError) -> String {
+        var p = try params(r)
+        p.append(("timestamp", .int(timestampMs)))
+        p.append(("apiKey", .string(apiKey)))
+        return signingPayload(p)
+    }
+
     static func recvWindow(_ r: Int?, into p: inout [(String, BinanceParam)]) throws(TradeWireError) {
         guard let r else { return }
         guard (1...60_000).contains(r) else { throw TradeWireError(code: .invalidArgument, detail: "recvWindow must be 1...60000 ms") }
@@ -115,9 +126,11 @@ public enum BinanceEncoder {
         }
     }
 
-    /// Encode a request. Signed requests get apiKey, timestamp and signature, or only the timestamp once an Ed25519
-    /// `session.logon` vouches for the connection; `session.logon` and `userDataStream.subscribe.signature` always sign.
-    static func encode(_ r: BinanceRequest, id: String, credentials: BinanceCredentials?, loggedOn: Bool,
+    /// Encode a request as `BinanceClient` sends it (the bench's raw floors send these bytes). Signed requests get
+    /// apiKey, timestamp and signature, or only the timestamp once an Ed25519 `session.logon` vouches for the
+    /// connection; `session.logon` and `userDataStream.subscribe.signature` always sign. `signer`: the key prepared
+    /// once; nil signs one-off with `credentials`' key.
+    public static func encode(_ r: BinanceRequest, id: String, credentials: BinanceCredentials?, loggedOn: Bool,
                        timestampMs: Int64, signer: RequestSigner? = nil, into w: inout JSONWriter) throws(TradeWireError) {
         var p = try params(r)
         if r.security != .none {
@@ -128,7 +141,7 @@ public enum BinanceEncoder {
             p.append(("timestamp", .int(timestampMs)))
             if r.security == .selfSigned || !loggedOn {
                 p.append(("apiKey", .string(credentials.apiKey)))
-                let payload = signingPayload(p.map { ($0.0, $0.1.text) })
+                let payload = signingPayload(p)
                 let signature: String
                 do {
                     // The client's key, prepared once (`RequestSigner`); else signed one-off.

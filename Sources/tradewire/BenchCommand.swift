@@ -11,12 +11,17 @@ struct Bench: ParsableCommand {
         discussion: """
         Each client sends one request, waits for its answer, and sends the next. TradeWire's time is \
         taken from its send() call to its callback; the raw floors' from their first send byte to the \
-        reply frame complete in their buffer. Without --url the server runs in-process on its own loop \
-        thread: the simulator's Kraken dialect, or an echo server.
+        reply frame complete in their buffer. The floors send the requests the client sends, encoded as it \
+        encodes them (Binance's pre-signed, each chunk's timestamped as it starts). Without --url the server \
+        runs in-process on its own loop thread: the simulator, or an echo server.
         """)
 
     @Option(help: "ws:// or wss:// server; default: an embedded one (echo, or the simulator's Kraken dialect).") var url: String?
-    @Option(help: "What to send: kraken (add_order round trips, acks matched by req_id) or echo.") var venue = "kraken"
+    @Option(help: """
+        What to send: kraken (add_order), binance (order.place, HMAC-signed), gateway (send_order), quotes (ping), \
+        each answered by the embedded simulator and matched to its request by the venue's client; or echo (a bare \
+        connection). Only kraken and echo take --url.
+        """) var venue = "kraken"
     @Option(help: "Embedded server only: delay every Kraken ack by this many µs.") var ackDelayUs = 0
     @Option(help: "Recorded round trips.") var count = 20_000
     @Option(help: "Round trips before recording.") var warmup = 2_000
@@ -41,18 +46,23 @@ struct Bench: ParsableCommand {
     @Flag(help: "Kraken, busy-poll: turn off the client's warm-up while idle (KrakenClient.Configuration.warmUpWhileIdle).") var noWarmUp = false
     @Flag(help: "End with one JSON line.") var json = false
     @Option(help: """
-        Embedded Kraken venue only: the same client also keeps a Kraken book (CRC-verified) that the venue moves at         this many updates per second, on the connection that carries the acks. The floors are measured first, idle;         then the round trips run under the book load.
+        Embedded Kraken venue only: the same client also keeps a Kraken book (CRC-verified) that the venue moves at \
+        this many updates per second, on the connection that carries the acks. The floors are measured first, idle; \
+        then the round trips run under the book load.
         """) var bookRate = 0
 
     func run() throws {
-        guard venue == "kraken" || venue == "echo" else { throw ValidationError("--venue is kraken or echo") }
-        let kraken = venue == "kraken"
-        let order = Order.limit("BTC/USD", .buy, quantity: "1.25", price: "26500.4")
-        let payload = kraken ? Self.encoded(.addOrder(KrakenAddOrder(order)), id: 1) : orderPayload(id: 1, size: size)
+        guard let venue = BenchVenue(rawValue: venue) else {
+            throw ValidationError("--venue is one of \(BenchVenue.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        // A real venue would take real orders (and Binance's need credentials): only Kraken and echo run against --url.
+        if url != nil, venue != .kraken, venue != .echo { throw ValidationError("--venue \(venue.rawValue) runs against the embedded simulator only (no --url)") }
+        if bookRate > 0, venue != .kraken || url != nil { throw ValidationError("--book-rate needs --venue kraken on the embedded venue (no --url)") }
         var serverLoop: EventLoop? = nil
         var wsURL: WebSocketURL
         var caFile = ca
         var certDir: String? = nil
+        var simulator: ExchangeSimulator? = nil
         if let url {
             wsURL = try WebSocketURL(url)
         } else {
@@ -67,10 +77,14 @@ struct Bench: ParsableCommand {
                 caFile = cert.caFile
                 certDir = dir
             }
-            let sim = KrakenVenueSimulator(options: .init(ackDelay: .microseconds(ackDelayUs)))
-            if bookRate > 0 { sim.bookFlow = KrakenBookFlow(perSecond: bookRate) }
-            let server = try WebSocketServer.listen(on: sl, port: 0, tls: serverTLS) { _, _ in kraken ? sim.handler() : EchoHandler() }
-            wsURL = WebSocketURL(secure: tls, host: tls ? "localhost" : "127.0.0.1", port: server.port, target: kraken ? "/v2" : "/")
+            let port: UInt16
+            if venue == .echo {
+                port = try WebSocketServer.listen(on: sl, port: 0, tls: serverTLS) { _, _ in EchoHandler() }.port
+            } else {
+                simulator = try BenchSimulator.start(on: sl, tls: serverTLS, ackDelayUs: ackDelayUs, bookRate: bookRate)
+                port = simulator!.port
+            }
+            wsURL = WebSocketURL(secure: tls, host: tls ? "localhost" : "127.0.0.1", port: port, target: venue.path)
             serverLoop = sl
         }
         defer { if let certDir { try? FileManager.default.removeItem(atPath: certDir) } }
@@ -78,77 +92,68 @@ struct Bench: ParsableCommand {
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu, backend: be))
         var tlsConfig = insecure ? TLSConfiguration.insecureNoVerification() : TLSConfiguration.default
         if let caFile { tlsConfig.additionalTrust.append(.caFile(caFile)) }
-        let driver = RoundTripDriver(payload: payload, capacity: min(count, 1_000_000))
-        var krakenDriver: KrakenRoundTrips? = nil
-        var conn: WebSocketConnection? = nil
-        // On every exit, a thrown failure too: the loops stop (their close callbacks reach the driver's
-        // unowned closures) before the driver goes. A venue dying mid-run crashed here once.
-        defer { withExtendedLifetime(krakenDriver) { loop.shutdown(); serverLoop?.shutdown() } }
-        if kraken {
-            var kc = KrakenClient.Configuration(url: wsURL, token: token, tls: tlsConfig, rateLimiter: nil)
-            kc.warmUpWhileIdle = !noWarmUp
-            // Not `[weak krakenDriver]` in its handlers: a weak reference moves an object's counts to a side table,
-            // and every retain of the driver in the timed callback would take the slow path (seen in perf).
-            let driver = KrakenRoundTrips(loop: loop, configuration: kc, requests: [.addOrder(KrakenAddOrder(order))],
-                                          capacity: min(count, 1_000_000))
-            krakenDriver = driver
-            let client = driver.client!
-            let up = Completion()
-            let failure = Locked<Error?>(nil)
-            Task { do { try await client.connect() } catch { failure.withLock { $0 = error } }; up.signal() }
-            up.wait()
-            if let e = failure.withLock({ $0 }) { throw ValidationError("could not connect to \(wsURL): \(e)") }
-            guard client.isConnected else { throw ValidationError("could not connect to \(wsURL)") }
+        let capacity = min(count, 1_000_000)
+        var subject: BenchSubject? = nil
+        var echo: EchoRoundTrips? = nil
+        var echoConnection: WebSocketConnection? = nil
+        // On every exit, a thrown failure too: the loops stop (their close callbacks reach the drivers'
+        // unowned closures) before the drivers go. A venue dying mid-run crashed here once.
+        defer { withExtendedLifetime((subject, echo, simulator)) { loop.shutdown(); serverLoop?.shutdown() } }
+        let runner: any RoundTripRunner
+        let echoPayload = orderPayload(id: 1, size: size)
+        if venue == .echo {
+            let e = EchoRoundTrips(payload: echoPayload, capacity: capacity)
+            echo = e
+            echoConnection = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tlsConfig), handler: e)
+            e.opened.wait()
+            if let c = e.closeInfo { throw ValidationError("connection failed: \(c)") }
+            e.connection = echoConnection
+            runner = e
         } else {
-            conn = try WebSocketConnection.connect(on: loop, configuration: .init(url: wsURL, tls: tlsConfig), handler: driver)
-            driver.opened.wait()
-            if let c = driver.closeInfo { throw ValidationError("connection failed: \(c)") }
+            let s = try BenchSubject.make(venue, loop: loop, url: wsURL, tls: tlsConfig, token: token, warmUpWhileIdle: !noWarmUp,
+                                          capacity: capacity)
+            subject = s
+            runner = s.runner
         }
 
-        // The floors: the same request bytes to the same server, over the same transport. A Kraken venue
-        // also pushes (status on connect, heartbeats): a floor skips them, or it would take the status for
-        // its first answer and from then on run one message behind, two requests in flight.
-        let push: String? = kraken ? #"{"channel":"# : nil
+        // The floors: the same requests to the same server, over the same transport.
         let floorCA = insecure ? nil : caFile
-        let blocking = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: false, capacity: min(count, 1_000_000), push: push) : nil
-        let spinning = try floor ? FloorClient(url: wsURL, caFile: floorCA, payload: payload, spin: true, capacity: min(count, 1_000_000), push: push) : nil
+        func floorClient(_ index: Int, spin: Bool) throws -> FloorClient? {
+            guard floor else { return nil }
+            let first = subject?.floorPayloads(index, 1) ?? [echoPayload]
+            return try FloorClient(url: wsURL, caFile: floorCA, payloads: first, spin: spin, capacity: capacity, push: venue.push)
+        }
+        let blocking = try floorClient(0, spin: false)
+        let spinning = try floorClient(1, spin: true)
 
         /// A chunk that takes this long means the server stopped answering: fail rather than hang.
         func stallLimit(_ n: Int) -> Double { 10 + Double(n) * Double(ackDelayUs + 1_000) / 1e6 }
+        let box = UnsafeBox(runner)
         func tradewire(_ n: Int, record: Bool) throws {
-            if let k = krakenDriver {
-                let box = UnsafeBox(k)
-                loop.execute { box.value.start(n, record: record) }
-                guard k.chunkDone.wait(seconds: stallLimit(n)) else { throw BenchFailure("no ack for \(Int(stallLimit(n))) s: the venue stalled") }
-                if k.errors > 0 { throw BenchFailure("\(k.errors) requests failed during the run (\(k.lastError ?? "connection lost"))") }
-                return
-            }
-            let box = UnsafeBox(conn!)
-            loop.execute { driver.start(n, record: record, on: box.value) }
-            guard driver.chunkDone.wait(seconds: stallLimit(n)) else { throw BenchFailure("no reply for \(Int(stallLimit(n))) s: the server stalled") }
-            if let c = driver.closeInfo { throw BenchFailure("connection closed during the run: \(c)") }
+            loop.execute { box.value.start(n, record: record) }
+            guard runner.chunkDone.wait(seconds: stallLimit(n)) else { throw BenchFailure("no answer for \(Int(stallLimit(n))) s: the venue stalled") }
+            if runner.errors > 0 { throw BenchFailure("\(runner.errors) requests failed during the run (\(runner.lastError ?? "connection lost"))") }
         }
-        func floorRun(_ f: FloorClient?, _ n: Int, record: Bool) throws {
+        func floorRun(_ index: Int, _ f: FloorClient?, _ n: Int, record: Bool) throws {
             guard let f else { return }
+            if let subject, subject.freshPerChunk { f.load(subject.floorPayloads(index, n)) }   // off the clock
             try loop.runSync { try f.run(n, record: record) }
         }
         let start: Date
-        if bookRate > 0, let k = krakenDriver {
-            guard url == nil else { throw ValidationError("--book-rate needs the embedded venue (no --url)") }
+        if bookRate > 0, let kraken = subject?.client as? KrakenClient {
             // The floors idle first (the book's messages would pile up on the client's socket while a floor holds
             // its loop), then the client's round trips while it keeps the moving book.
-            try floorRun(blocking, warmup, record: false)
-            try floorRun(spinning, warmup, record: false)
+            try floorRun(0, blocking, warmup, record: false)
+            try floorRun(1, spinning, warmup, record: false)
             var done = 0
             while done < count {
                 let n = min(chunk, count - done)
-                try floorRun(blocking, n, record: true)
-                try floorRun(spinning, n, record: true)
+                try floorRun(0, blocking, n, record: true)
+                try floorRun(1, spinning, n, record: true)
                 done += n
             }
-            let client = k.client!
             try blockingAwait {
-                _ = try await client.subscribeBook(["FLOW/USD"], depth: 10,
+                _ = try await kraken.subscribeBook(["FLOW/USD"], depth: 10,
                                                    precisions: ["FLOW/USD": .init(price: KrakenBookFlow.precision.price, quantity: KrakenBookFlow.precision.quantity)])
             }
             start = Date()
@@ -157,33 +162,33 @@ struct Bench: ParsableCommand {
         } else {
             // Warm-up for everyone, then interleaved chunks so drift hits all clients alike.
             try tradewire(warmup, record: false)
-            try floorRun(blocking, warmup, record: false)
-            try floorRun(spinning, warmup, record: false)
+            try floorRun(0, blocking, warmup, record: false)
+            try floorRun(1, spinning, warmup, record: false)
             start = Date()
             var done = 0
             while done < count {
                 let n = min(chunk, count - done)
                 try tradewire(n, record: true)
-                try floorRun(blocking, n, record: true)
-                try floorRun(spinning, n, record: true)
+                try floorRun(0, blocking, n, record: true)
+                try floorRun(1, spinning, n, record: true)
                 done += n
             }
         }
         let elapsed = Date().timeIntervalSince(start)
 
-        let errors = krakenDriver?.errors ?? driver.errors
+        let errors = runner.errors
         let mode = busyPoll ? "busy-poll" : "wait"
         let raw = wsURL.secure ? "raw C + OpenSSL" : "raw C"
         var series = [
-            LatencySeries(name: "tradewire \(mode), send -> callback", samples: krakenDriver?.userSamples ?? driver.userSamples),
-            LatencySeries(name: "tradewire \(mode), wire", samples: krakenDriver?.samples ?? driver.samples),
+            LatencySeries(name: "tradewire \(mode), send -> callback", samples: runner.userSamples),
+            LatencySeries(name: "tradewire \(mode), wire", samples: runner.samples),
         ]
         if let b = blocking, let s = spinning {
             series.append(LatencySeries(name: "\(raw) blocking", samples: b.samples))
             series.append(LatencySeries(name: "\(raw) non-blocking spin", samples: s.samples))
         }
         let summaries = series.map(\.summary)
-        let what = kraken ? "Kraken add_order (\(payload.count) B request)" : "echo of \(size) B"
+        let what = subject?.what ?? "echo of \(size) B"
         print("TradeWire bench: \(count) round trips, \(what), to \(wsURL), \(mode), backend \(loop.backend)")
         print("send -> callback: the caller's send() to its callback (encode, send, wait, decode, correlate)")
         print("wire: frame handed to the kernel -> reap of the completion holding the reply's last byte")
@@ -213,14 +218,19 @@ struct Bench: ParsableCommand {
             fields["ratio_spin_p50"] = user.p50 / fs.p50
             fields["ratio_spin_p999"] = user.p999 / fs.p999
         }
-        if let k = krakenDriver, let d = try loop.runSync({ k.client.latency.decodeStats(for: "add_order") }) {
+        if let kraken = subject?.client as? KrakenClient, let d = try loop.runSync({ kraken.latency.decodeStats(for: "add_order") }) {
             // Warm-up included: the recorder keeps every ack since the connection opened.
             print(String(format: "read -> ack decoded (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
             fields["decode_p50_us"] = d.p50
         }
-        if bookRate > 0, let k = krakenDriver {
+        if let s = subject, let sign = s.signP50Ns, let encode = s.encodeP50Ns {
+            print(String(format: "signing per order: the signer %.0f ns p50; the whole request encoded with it %.0f ns p50", sign, encode))
+            fields["sign_p50_ns"] = sign
+            fields["encode_p50_ns"] = encode
+        }
+        if bookRate > 0, let kraken = subject?.client as? KrakenClient {
             let (updates, failures, median) = try loop.runSync { () -> (Int, Int, UInt64?) in
-                let f = k.client.bookFeed
+                let f = kraken.bookFeed
                 return (f?.updatesApplied ?? 0, f?.checksumFailures ?? 0, f?.applyTimeMedian)
             }
             print(String(format: "book load: %d updates applied (%.0f/s over the round trips; asked %d/s), %d checksum failures, ",
@@ -251,16 +261,5 @@ struct Bench: ParsableCommand {
             print("{\(body)}")
         }
         if errors > 0 { throw ExitCode(1) }
-    }
-
-    /// A Kraken request as the client would encode it, for the raw floor to send as is.
-    static func encoded(_ r: KrakenRequest, id: UInt64) -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: 1024)
-        let n = buf.withUnsafeMutableBytes { b -> Int in
-            var w = JSONWriter(b)
-            KrakenEncoder.encode(r, id: id, token: nil, into: &w)
-            return w.count
-        }
-        return Array(buf[..<n])
     }
 }

@@ -6,9 +6,9 @@ import TradeWire
 import TradeWireKraken
 import TradeWireSimulator
 
-/// Sequential round trips on one connection, driven from the loop thread:
+/// Echo round trips on a bare connection (no venue client), driven from the loop thread:
 /// each reply triggers the next send inside the callback (the hot path).
-final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
+final class EchoRoundTrips: WebSocketHandler, RoundTripRunner, @unchecked Sendable {
     let payload: [UInt8]
     /// Frame handed to the kernel -> reap of the reply.
     var samples: [UInt64] = []
@@ -16,6 +16,9 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
     var userSamples: [UInt64] = []
     private var issuedAt: UInt64 = 0
     var errors = 0
+    var lastError: String? { closeInfo.map { "connection closed: \($0)" } }
+    /// Set once, when the connection is open.
+    var connection: WebSocketConnection?
     private var remaining = 0
     private var record = false
     private var submitted: UInt64 = 0
@@ -33,10 +36,10 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
     func webSocketDidOpen(_ connection: WebSocketConnection) { opened.signal() }
 
     /// On the loop thread: run n round trips, recording them unless warming up.
-    func start(_ n: Int, record: Bool, on c: WebSocketConnection) {
+    func start(_ n: Int, record: Bool) {
         remaining = n
         self.record = record
-        sendNext(c)
+        sendNext(connection!)
     }
 
     private func sendNext(_ c: WebSocketConnection) {
@@ -65,6 +68,7 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
     }
 
     func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
+        if closeInfo == nil { errors += 1 }
         closeInfo = close
         opened.signal()
         chunkDone.signal()
@@ -72,57 +76,36 @@ final class RoundTripDriver: WebSocketHandler, @unchecked Sendable {
     }
 }
 
-/// Sequential Kraken round trips: each ack's callback issues the next request,
-/// cycling through `requests` (one add_order for the bench; buy and sell in turn
-/// for the soak, so the venue's book stays flat).
+/// Sequential request/answer round trips through one venue client, driven from its loop thread: each answer's
+/// callback issues the next request (the hot path). One driver for every venue: the venue's client reports its
+/// completions through `completed` and its losses through `lost` (see `BenchVenues.swift`).
 ///
-/// `@unchecked Sendable`: its handlers run on the client's loop thread, and so does everything that touches
-/// its state (`start`, `takeUserSamples` are called through the loop).
-final class KrakenRoundTrips: @unchecked Sendable {
-    /// Set once, before the client connects (its handlers are this driver's).
-    private(set) var client: KrakenClient!
-    let requests: [KrakenRequest]
-    /// The library's own figure: frame handed to the kernel -> reap of the ack.
+/// `@unchecked Sendable`: everything that touches its state runs on the client's loop thread (`start` and
+/// `takeUserSamples` are called through the loop; the client's handlers run there).
+final class VenueRoundTrips<Request>: @unchecked Sendable {
+    /// The n-th request (n counts from 0 over the driver's life); made before the clock starts, as a caller
+    /// would have its order ready.
+    private let prepare: (Int) -> Request
+    /// The client's `send`: returns the request id its completion will carry. Set once, when the client exists.
+    var send: ((Request) throws -> UInt64)!
+    /// The library's own figure: frame handed to the kernel -> reap of the answer.
     var samples: [UInt64] = []
     /// What the caller sees: `send` called -> callback entered (adds encoding, decoding, correlation).
     var userSamples: [UInt64] = []
     private var issuedAt: UInt64 = 0
     /// The request id of the round trip in flight (0: none).
     private var inFlight: UInt64 = 0
-    private var next = 0
+    private var sequence = 0
     var errors = 0
     var lastError: String?
     private var remaining = 0
     private var record = false
     let chunkDone = Completion()
 
-    /// The driver makes its client, so that the client's handlers are its own.
-    init(loop: EventLoop, configuration: KrakenClient.Configuration, requests: [KrakenRequest], capacity: Int) {
-        self.requests = requests
+    init(capacity: Int, prepare: @escaping (Int) -> Request) {
+        self.prepare = prepare
         samples.reserveCapacity(capacity)
         userSamples.reserveCapacity(capacity)
-        // unowned(unsafe): run() stops the loop before the driver goes, and the timed callback skips the unowned check.
-        let handlers = KrakenClient.Handlers(
-            onResponse: { [unowned(unsafe) self] _, completion in
-                let now = twf_now_ns()
-                // Only the driver's own request: others on this client (a book subscription) are not its round trips.
-                guard completion.requestID == inFlight else { return }
-                switch completion.result {
-                case .success:
-                    if record {
-                        samples.append(completion.latency.nanoseconds)
-                        userSamples.append(now - issuedAt)
-                    }
-                case .failure(let e): errors += 1; lastError = "\(e)"
-                }
-                remaining -= 1
-                if remaining > 0 { issue() } else { chunkDone.signal() }
-            },
-            onConnection: { [unowned(unsafe) self] _, event in
-                // A lost connection fails the chunk in progress.
-                if case .disconnected(let close, _) = event { errors += 1; lastError = "\(close)"; chunkDone.signal() }
-            })
-        client = KrakenClient(loop: loop, configuration: configuration, handlers: handlers)
     }
 
     /// On the loop thread.
@@ -132,6 +115,29 @@ final class KrakenRoundTrips: @unchecked Sendable {
         issue()
     }
 
+    /// A completion from the client (loop thread). Others than the driver's own request (a book subscription
+    /// on the same client) are not its round trips.
+    @inline(__always)
+    func completed(_ requestID: UInt64, wireNanoseconds: UInt64, failure: (any Error)?) {
+        let now = twf_now_ns()
+        guard requestID == inFlight else { return }
+        if let failure {
+            errors += 1; lastError = "\(failure)"
+        } else if record {
+            samples.append(wireNanoseconds)
+            userSamples.append(now - issuedAt)
+        }
+        remaining -= 1
+        if remaining > 0 { issue() } else { chunkDone.signal() }
+    }
+
+    /// The connection was lost: the chunk in progress fails.
+    func lost(_ why: String) {
+        errors += 1
+        lastError = why
+        chunkDone.signal()
+    }
+
     /// On the loop thread: the send -> callback samples so far, handed over.
     func takeUserSamples() -> [UInt64] {
         defer { userSamples.removeAll(keepingCapacity: true); samples.removeAll(keepingCapacity: true) }
@@ -139,14 +145,14 @@ final class KrakenRoundTrips: @unchecked Sendable {
     }
 
     private func issue() {
-        let r = requests[next]              // picked before the stamp: the time starts at the send() call
-        next = next + 1 == requests.count ? 0 : next + 1
+        let r = prepare(sequence)           // made before the stamp: the time starts at the send() call
+        sequence += 1
         issuedAt = twf_now_ns()
-        do { inFlight = try client.send(r) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
+        do { inFlight = try send(r) } catch { errors += 1; lastError = "\(error)"; chunkDone.signal() }
     }
 }
 
-/// The raw-socket floor: a pre-encoded masked frame over a blocking (or spinning)
+/// The raw-socket floor: pre-encoded masked frames over a blocking (or spinning)
 /// socket, plain or with OpenSSL straight on the socket for wss://. It runs on the
 /// loop thread (between TradeWire chunks) so both see the same CPU and wake-ups.
 /// Its time: before the first send byte -> the reply frame complete in its buffer.
@@ -156,7 +162,10 @@ final class FloorClient: @unchecked Sendable {
         case tls(OpaquePointer)
     }
     private let transport: Transport
-    let frame: [UInt8]
+    /// The masked frames, back to back: frame i is frames[starts[i]..<starts[i + 1]].
+    private var frames: [UInt8] = []
+    private var starts: [Int] = [0]
+    private var next = 0
     let spin: Bool
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
     var samples: [UInt64] = []
@@ -165,7 +174,7 @@ final class FloorClient: @unchecked Sendable {
     private var reader = twf_reader()
 
     /// caFile: verify a wss:// server against it (nil: no verification). push: see `push`.
-    init(url: WebSocketURL, caFile: String?, payload: [UInt8], spin: Bool, capacity: Int, push: String?) throws {
+    init(url: WebSocketURL, caFile: String?, payloads: [[UInt8]], spin: Bool, capacity: Int, push: String?) throws {
         self.push = push.map { Array($0.utf8CString) }
         if url.secure {
             var err: Int32 = 0
@@ -179,12 +188,26 @@ final class FloorClient: @unchecked Sendable {
             transport = .plain(fd)
         }
         self.spin = spin
-        var f = [UInt8](repeating: 0, count: payload.count + 14)
-        let n = f.withUnsafeMutableBufferPointer { out in
-            payload.withUnsafeBufferPointer { twf_encode_masked($0.baseAddress, $0.count, out.baseAddress) }
-        }
-        frame = Array(f.prefix(n))
         samples.reserveCapacity(capacity)
+        load(payloads)
+    }
+
+    /// The requests to send from now on, in turn (cycling), each masked into one frame here, before any clock
+    /// starts. One for a venue that takes the same bytes again; one per round trip where each must differ (a
+    /// client order id the venue refuses twice, a signed timestamp inside the venue's window).
+    func load(_ payloads: [[UInt8]]) {
+        precondition(!payloads.isEmpty)
+        frames.removeAll(keepingCapacity: true)
+        starts = [0]
+        for p in payloads {
+            var f = [UInt8](repeating: 0, count: p.count + 14)
+            let n = f.withUnsafeMutableBufferPointer { out in
+                p.withUnsafeBufferPointer { twf_encode_masked($0.baseAddress, $0.count, out.baseAddress) }
+            }
+            frames += f.prefix(n)
+            starts.append(frames.count)
+        }
+        next = 0
     }
 
     deinit {
@@ -202,14 +225,18 @@ final class FloorClient: @unchecked Sendable {
     func run(_ n: Int, record: Bool) throws {
         let cap = buffer.count
         let spinning: Int32 = spin ? 1 : 0
+        let count = starts.count - 1
         for _ in 0..<n {
+            let from = starts[next], length = starts[next + 1] - from
+            next = next + 1 == count ? 0 : next + 1
             let t0 = twf_now_ns()
-            let r = frame.withUnsafeBufferPointer { f in
-                buffer.withUnsafeMutableBufferPointer { b in
+            let r = frames.withUnsafeBufferPointer { all in
+                let f = all.baseAddress! + from
+                return buffer.withUnsafeMutableBufferPointer { b in
                     withPush { p in
                         switch transport {
-                        case .plain(let fd): twf_roundtrip(fd, f.baseAddress, f.count, b.baseAddress, cap, spinning, p, &reader)
-                        case .tls(let t): twf_tls_roundtrip(t, f.baseAddress, f.count, b.baseAddress, cap, spinning, p, &reader)
+                        case .plain(let fd): twf_roundtrip(fd, f, length, b.baseAddress, cap, spinning, p, &reader)
+                        case .tls(let t): twf_tls_roundtrip(t, f, length, b.baseAddress, cap, spinning, p, &reader)
                         }
                     }
                 }

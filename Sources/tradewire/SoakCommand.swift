@@ -29,11 +29,10 @@ struct Soak: ParsableCommand {
         ] + (venueBusyPoll ? ["--busy-poll"] : []))
         defer { venue.stop() }
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
-        let driver = KrakenRoundTrips(loop: loop, configuration: .init(
+        let (driver, kraken) = VenueRoundTrips.kraken(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: venue.port, target: "/v2"), token: "soak-token", rateLimiter: nil),
             requests: [Side.buy, .sell].map { .addOrder(KrakenAddOrder(Order.limit("BTC/USD", $0, quantity: "0.5", price: "26500.4"))) },
             capacity: 1_000)
-        let kraken = driver.client!
         defer { withExtendedLifetime(driver) { loop.shutdown() } }   // its callbacks run until the loop stops
         let received = Locked(0)
         let quotes = QuotesClient(loop: loop, configuration: .init(
