@@ -69,7 +69,12 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             if zip(b.bids, b.bids.dropFirst()).contains(where: { $0.price <= $1.price }) { fatalError("depth bids out of order") }
         }
     }
-    _ = try? BinanceDecoder.decode(bytes)
+    // Binance's answer fast path inside decode() must read everything it accepts as the general decoder does.
+    switch (try? BinanceDecoder.decode(bytes), try? BinanceDecoder.decodeGeneral(bytes)) {
+    case (.response(let a)?, .response(let b)?): if a != b { fatalError("Binance fast path and general decoder disagree") }
+    case (.response?, _), (_, .response?): fatalError("Binance fast path and general decoder disagree on a response")
+    default: break
+    }
     // Binance SBE market data: decoded in place, the depth events applied (every read bounds-checked).
     switch try? BinanceSBE.decode(bytes) {
     case .depthDiff(let d)?, .depthSnapshot(let d)?:

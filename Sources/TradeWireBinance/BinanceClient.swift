@@ -104,6 +104,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private var session = BinanceSession()
     /// The credentials' key prepared once for signing (made on first use, on the loop).
     private var signer: RequestSigner?
+    /// Where each request is encoded, and its params gathered: allocated once (loop thread).
+    private let encodeBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 8)
+    private let params = BinanceParams()
     private var signerFailed = false
     /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
     private let reconciler: OrderReconciler
@@ -154,6 +157,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                              connectionOpen: generation == supervisor.generation && isConnected)
         }
     }
+
+    deinit { encodeBuffer.deallocate() }
 
     private func noteUnknownOrder(_ r: BinanceRequest, requestID: UInt64, cause: OrderReconciliation.Cause, generation: Int,
                                   connectionOpen: Bool) {
@@ -243,6 +248,15 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         reconciler.connectionClosed(generation: generation)
     }
 
+    /// A request id as it goes on the wire, `tw-<n>`, lent to `body`.
+    private func withRequestIDText(_ id: UInt64, _ body: (UnsafeRawBufferPointer) throws(TradeWireError) -> Void) throws(TradeWireError) {
+        try withUnsafeTemporaryAllocation(byteCount: 24, alignment: 1) { (b) throws(TradeWireError) in
+            b[0] = UInt8(ascii: "t"); b[1] = UInt8(ascii: "w"); b[2] = UInt8(ascii: "-")
+            let n = BinanceParams.writeDecimal(Int64(bitPattern: id), to: UnsafeMutableRawBufferPointer(rebasing: b[3...]))
+            try body(UnsafeRawBufferPointer(rebasing: b[..<(3 + n)]))
+        }
+    }
+
     static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -276,21 +290,20 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                                       } })
         session.sending(request)
         // Encode first (validation and signing may fail): nothing is sent, and the request completes with the error.
-        var encoded = [UInt8](repeating: 0, count: 4096)
         let n: Int
         do {
-            n = try encoded.withUnsafeMutableBytes { b -> Int in
-                var w = JSONWriter(b)
-                try BinanceEncoder.encode(request, id: "tw-\(id)", credentials: configuration.credentials, loggedOn: session.loggedOn,
-                                          timestampMs: Self.nowMs(), signer: preparedSigner(), into: &w)
-                return w.count
+            var w = JSONWriter(encodeBuffer)
+            try withRequestIDText(id) { (text) throws(TradeWireError) in
+                try BinanceEncoder.encode(request, id: text, params: params, credentials: configuration.credentials,
+                                          loggedOn: session.loggedOn, timestampMs: Self.nowMs(), signer: preparedSigner(), into: &w)
             }
+            n = w.count
         } catch {
-            pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .invalidArgument, detail: "\(error)"))
+            pending.fail(id, error)
             return id
         }
         do {
-            let submitted = try encoded.withUnsafeBytes { try conn.send(.text, bytes: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            let submitted = try conn.send(.text, bytes: UnsafeRawBufferPointer(rebasing: encodeBuffer[..<n]))
             pending.markSent(id, submitNs: submitted)
             metrics.sent()
         } catch {

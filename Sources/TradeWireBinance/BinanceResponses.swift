@@ -1,7 +1,7 @@
 import TradeWire
 
 /// A Binance response: `{id, status, result | error, rateLimits?}` (WS API › Response format).
-public struct BinanceResponse: Sendable {
+public struct BinanceResponse: Sendable, Equatable {
     /// The request's id as sent (`""` when the venue sent `null`: not an answer to any request).
     public let id: String
     /// HTTP-like: 200, 400, 401, 403, 409 (partial success), 418 (IP ban), 429 (rate limited), 5xx (unknown outcome).
@@ -27,6 +27,15 @@ public struct BinanceResponse: Sendable {
     public let serverTimeMs: Int64?
     /// Every limit the request counted against: "TYPE/INTERVAL/NUM" (e.g. "ORDERS/SECOND/10"), count, limit.
     public let rateLimits: [(interval: String, count: Int, limit: Int)]
+
+    public static func == (a: BinanceResponse, b: BinanceResponse) -> Bool {
+        a.id == b.id && a.status == b.status && a.resultJSON == b.resultJSON && a.orderID == b.orderID
+            && a.clientOrderID == b.clientOrderID && a.origClientOrderID == b.origClientOrderID && a.orderStatus == b.orderStatus
+            && a.executedQty == b.executedQty && a.subscriptionID == b.subscriptionID && a.errorCode == b.errorCode
+            && a.errorMessage == b.errorMessage && a.errorDataJSON == b.errorDataJSON && a.retryAfterMs == b.retryAfterMs
+            && a.serverTimeMs == b.serverTimeMs
+            && a.rateLimits.elementsEqual(b.rateLimits) { $0.interval == $1.interval && $0.count == $1.count && $0.limit == $1.limit }
+    }
 
     /// Did `rateLimits` report the ORDERS windows (so the venue's count already includes this order)?
     var reportsOrderCount: Bool { rateLimits.contains { $0.interval.hasPrefix("ORDERS/") } }
@@ -137,10 +146,51 @@ public struct BinanceRateLimit: Sendable, Hashable {
     /// "TYPE/INTERVAL/NUM", the key `BinanceRateLimits` keeps windows by.
     public var key: String { "\(rateLimitType)/\(interval)/\(intervalNum)" }
 
+    static let keys = JSONKeySet(["rateLimitType", "interval", "intervalNum", "limit", "count"])
+
+    /// One pass over an entry's members.
+    static func members(_ l: JSONValue) -> (type: JSONValue, interval: JSONValue, num: Int64, limit: Int64, count: Int64)? {
+        guard l.kind == .object else { return nil }
+        var t: JSONValue?, i: JSONValue?, n: Int64?, lim: Int64?, c: Int64?
+        l.forEachMember(in: keys) { k, v in
+            switch k {
+            case 0: t = v
+            case 1: i = v
+            case 2: n = v.int64
+            case 3: lim = v.int64
+            default: c = v.int64
+            }
+        }
+        guard let t, let i, let n, let lim, let c else { return nil }
+        return (t, i, n, lim, c)
+    }
+
     static func decode(_ l: JSONValue) -> BinanceRateLimit? {
-        guard let t = l["rateLimitType"]?.string, let i = l["interval"]?.string, let n = l["intervalNum"]?.int64,
-              let c = l["count"]?.int64, let lim = l["limit"]?.int64 else { return nil }
-        return BinanceRateLimit(rateLimitType: t, interval: i, intervalNum: Int(n), limit: Int(lim), count: Int(c))
+        guard let m = members(l), let t = m.type.string, let i = m.interval.string else { return nil }
+        return BinanceRateLimit(rateLimitType: t, interval: i, intervalNum: Int(m.num), limit: Int(m.limit), count: Int(m.count))
+    }
+
+    /// The windows every answer on the order path reports, keyed by texts that need no allocation.
+    private static let documentedWindows: [(type: StaticString, interval: StaticString, num: Int64, key: String)] = [
+        ("REQUEST_WEIGHT", "MINUTE", 1, "REQUEST_WEIGHT/MINUTE/1"), ("ORDERS", "SECOND", 10, "ORDERS/SECOND/10"),
+        ("ORDERS", "DAY", 1, "ORDERS/DAY/1"), ("RAW_REQUESTS", "MINUTE", 5, "RAW_REQUESTS/MINUTE/5"),
+    ]
+
+    /// "TYPE/INTERVAL/NUM" from the texts as sent (unescaped).
+    static func windowKey(type: UnsafeRawBufferPointer, interval: UnsafeRawBufferPointer, num: Int64) -> String {
+        func same(_ b: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
+            b.count == s.utf8CodeUnitCount && b.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+        for w in documentedWindows where num == w.num && same(type, w.type) && same(interval, w.interval) { return w.key }
+        return "\(String(decoding: type, as: UTF8.self))/\(String(decoding: interval, as: UTF8.self))/\(num)"
+    }
+
+    /// An entry as `BinanceResponse.rateLimits` keeps it: ("TYPE/INTERVAL/NUM", count, limit).
+    static func window(_ l: JSONValue) -> (interval: String, count: Int, limit: Int)? {
+        guard let m = members(l), let t = m.type.string, let i = m.interval.string else { return nil }
+        var t2 = t, i2 = i
+        let key = t2.withUTF8 { tb in i2.withUTF8 { ib in windowKey(type: UnsafeRawBufferPointer(tb), interval: UnsafeRawBufferPointer(ib), num: m.num) } }
+        return (key, Int(m.count), Int(m.limit))
     }
 }
 

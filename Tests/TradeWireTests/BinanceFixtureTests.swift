@@ -49,9 +49,9 @@ struct BinanceFixtureTests {
         let out = try Self.encode(.orderPlace(order), id: "4885f793-e5ad-4c3b-8f6c-55d891472b71", timestamp: 1645423376532)
         #expect(sameJSON(out, try fixture("binance", "ws_signed_hmac_order_place_request.json")))
         // The RSA example signs the same parameters (another key): the payload is the docs' one.
-        let params = try BinanceEncoder.params(.orderPlace(order)).map { ($0.0, $0.1.text) }
-            + [("timestamp", "1645423376532"), ("apiKey", "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ")]
-        #expect(BinanceEncoder.signingPayload(params) == "apiKey=CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ&newOrderRespType=ACK&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT")
+        let text = try BinanceEncoder.signedText(.orderPlace(order), apiKey: "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",
+                                                 timestampMs: 1645423376532)
+        #expect(text == "apiKey=CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ&newOrderRespType=ACK&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT")
         #expect(try Self.sameRequest(try Self.encode(.orderPlace(order), id: "4885f793-e5ad-4c3b-8f6c-55d891472b71",
                                                      apiKey: "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ", timestamp: 1645423376532),
                                      "ws_signed_rsa_order_place_request.json"))   // the same fields (RSA signing: BinanceRSATests)
