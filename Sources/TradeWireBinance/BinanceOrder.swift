@@ -9,9 +9,27 @@ public struct BinanceOrder: Sendable {
         case stopLossLimit = "STOP_LOSS_LIMIT", takeProfit = "TAKE_PROFIT", takeProfitLimit = "TAKE_PROFIT_LIMIT"
 
         /// Triggered types: they need `stopPrice` or `trailingDelta`.
-        public var isTriggered: Bool { [.stopLoss, .stopLossLimit, .takeProfit, .takeProfitLimit].contains(self) }
+        // Switches, not `[…].contains`: validation runs on every order, and an array literal is an allocation.
+        public var isTriggered: Bool {
+            switch self {
+            case .stopLoss, .stopLossLimit, .takeProfit, .takeProfitLimit: return true
+            case .limit, .limitMaker, .market: return false
+            }
+        }
         /// Types with a limit price and a time in force.
-        var takesTimeInForce: Bool { [.limit, .stopLossLimit, .takeProfitLimit].contains(self) }
+        var takesTimeInForce: Bool {
+            switch self {
+            case .limit, .stopLossLimit, .takeProfitLimit: return true
+            case .limitMaker, .market, .stopLoss, .takeProfit: return false
+            }
+        }
+        /// Types with a limit price (iceberg and pegged orders need one).
+        var hasLimitPrice: Bool {
+            switch self {
+            case .limit, .limitMaker, .stopLossLimit, .takeProfitLimit: return true
+            case .market, .stopLoss, .takeProfit: return false
+            }
+        }
     }
     public enum TimeInForce: String, Sendable { case gtc = "GTC", ioc = "IOC", fok = "FOK" }
     /// `newOrderRespType`. Binance's default: FULL for MARKET and LIMIT, ACK for the others.
@@ -140,7 +158,7 @@ public struct BinanceOrder: Sendable {
         if let s = stopPrice, s.value <= .zero { throw Self.invalid("stopPrice must be above 0") }
         if let d = trailingDelta, d <= 0 { throw Self.invalid("trailingDelta (BIPS) must be above 0") }
         if let i = icebergQty {
-            guard [.limit, .limitMaker, .stopLossLimit, .takeProfitLimit].contains(type) else {
+            guard type.hasLimitPrice else {
                 throw Self.invalid("icebergQty is for LIMIT, LIMIT_MAKER and the stop-limit types")
             }
             guard i.value > .zero else { throw Self.invalid("icebergQty must be above 0") }
@@ -149,7 +167,7 @@ public struct BinanceOrder: Sendable {
         if let s = strategyType, s < 1_000_000 { throw Self.invalid("strategyType must be at least 1000000 (smaller values are reserved)") }
         if pegged || pegOffsetType != nil || pegOffsetValue != nil {
             guard pegged else { throw Self.invalid("pegOffsetType/pegOffsetValue need pegPriceType") }
-            guard [.limit, .limitMaker, .stopLossLimit, .takeProfitLimit].contains(type) else {
+            guard type.hasLimitPrice else {
                 throw Self.invalid("pegged orders are LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT")
             }
             guard (pegOffsetType == nil) == (pegOffsetValue == nil) else { throw Self.invalid("pegOffsetType and pegOffsetValue go together") }

@@ -4,8 +4,8 @@ import TradeWire
 ///
 ///     {"id":"…","status":200,"result":{…},"rateLimits":[{"rateLimitType":"…","interval":"…","intervalNum":N,"limit":N,"count":N},…]}
 ///
-/// members in that order, no whitespace, no escapes, ASCII texts, `result` an object whose members are plain
-/// strings, integers, booleans or nulls (the ACK and RESULT answers of `order.place`, and `order.cancel`'s), and
+/// members in that order, no whitespace, no escapes, ASCII texts, `result` an object whose members are scalars
+/// (`JSONShapeCursor.scalarObject`: the ACK and RESULT answers of `order.place`, and `order.cancel`'s), and
 /// `rateLimits` optional. The general decoder validates the text, then walks `result` and each rate limit again;
 /// this reads and checks each byte once. Anything else (a FULL answer with its `fills`, an error, an event, a
 /// number id, a member out of place) returns nil and the general decoder decides: for every message both accept,
@@ -15,41 +15,22 @@ enum BinanceResponseFastPath {
         guard var c = JSONShapeCursor(payload), c.literal(#"{"id":""#), let idBytes = c.plainString(),
               c.literal(#","status":200,"result":"#) else { return nil }
         let resultStart = c.offset
-        guard c.literal("{") else { return nil }
         var orderID: Int64?, clientOrderID: String?, origClientOrderID: String?, orderStatus: String?
         var executedQty: FixedDecimal?, subscriptionID: Int64?
-        var seen = 0
-        if !c.literal("}") {
-            repeat {
-                guard c.literal(#"""#), let key = c.plainString(), c.literal(":") else { return nil }
-                // The first of each wanted name counts, as the general decoder's lookup finds it.
-                var wanted = BinanceDecoder.resultKeys.index(of: key) ?? -1
-                if wanted >= 0 { if seen & (1 << wanted) != 0 { wanted = -1 } else { seen |= 1 << wanted } }
-                if c.literal(#"""#) {
-                    guard let s = c.plainString() else { return nil }
-                    switch wanted {
-                    case 1: clientOrderID = String(decoding: s, as: UTF8.self)
-                    case 2: origClientOrderID = String(decoding: s, as: UTF8.self)
-                    case 3: orderStatus = String(decoding: s, as: UTF8.self)
-                    case 4: guard let d = FixedDecimal(ascii: s) else { return nil }; executedQty = d
-                    case 0, 5: return nil               // a string where the general decoder reads an integer
-                    default: break
-                    }
-                } else if let i = c.integer() {
-                    switch wanted {
-                    case 0: orderID = i
-                    case 5: subscriptionID = i
-                    case 1, 2, 3, 4: return nil         // a number where a text is expected: the general decoder's call
-                    default: break
-                    }
-                } else if wanted < 0, c.literal("true") || c.literal("false") || c.literal("null") {
-                    continue
-                } else {
-                    return nil                          // an object, an array, a fraction: not this shape
-                }
-            } while c.literal(",")
-            guard c.literal("}") else { return nil }
+        // A wanted member of another JSON type than the general decoder reads refuses the message: its call.
+        let read = c.scalarObject(BinanceDecoder.resultKeys) { k, v in
+            switch (k, v) {
+            case (0, .integer(let i)): orderID = i
+            case (1, .string(let s)): clientOrderID = String(decoding: s, as: UTF8.self)
+            case (2, .string(let s)): origClientOrderID = String(decoding: s, as: UTF8.self)
+            case (3, .string(let s)): orderStatus = String(decoding: s, as: UTF8.self)
+            case (4, .string(let s)): guard let d = FixedDecimal(ascii: s) else { return false }; executedQty = d
+            case (5, .integer(let i)): subscriptionID = i
+            default: return false
+            }
+            return true
         }
+        guard read else { return nil }
         let resultEnd = c.offset
         var limits: [(interval: String, count: Int, limit: Int)] = []
         if c.literal(#","rateLimits":["#) {

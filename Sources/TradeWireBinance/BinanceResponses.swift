@@ -38,7 +38,10 @@ public struct BinanceResponse: Sendable, Equatable {
     }
 
     /// Did `rateLimits` report the ORDERS windows (so the venue's count already includes this order)?
-    var reportsOrderCount: Bool { rateLimits.contains { $0.interval.hasPrefix("ORDERS/") } }
+    var reportsOrderCount: Bool {
+        for i in rateLimits.indices where rateLimits[i].interval.hasPrefix("ORDERS/") { return true }
+        return false
+    }
 
     /// The orders of an `openOrders.status` result: (clientOrderID, orderID, status).
     public var openOrders: [(clientOrderID: String, orderID: String, status: String)] {
@@ -179,9 +182,14 @@ public struct BinanceRateLimit: Sendable, Hashable {
     /// "TYPE/INTERVAL/NUM" from the texts as sent (unescaped).
     static func windowKey(type: UnsafeRawBufferPointer, interval: UnsafeRawBufferPointer, num: Int64) -> String {
         func same(_ b: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
-            b.count == s.utf8CodeUnitCount && b.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+            guard b.count == s.utf8CodeUnitCount else { return false }
+            for i in 0..<b.count where b[i] != s.utf8Start[i] { return false }
+            return true
         }
-        for w in documentedWindows where num == w.num && same(type, w.type) && same(interval, w.interval) { return w.key }
+        for i in documentedWindows.indices {     // indexed: no generic iterator on the answer path
+            let w = documentedWindows[i]
+            if num == w.num && same(type, w.type) && same(interval, w.interval) { return w.key }
+        }
         return "\(String(decoding: type, as: UTF8.self))/\(String(decoding: interval, as: UTF8.self))/\(num)"
     }
 

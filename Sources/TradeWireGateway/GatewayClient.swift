@@ -92,8 +92,11 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     private var instruments: [String] = []
     /// Orders whose outcome is unknown, settled by the accounts' order reports.
     private let reconciler: OrderReconciler
-    private var fifo: [GatewayMethod: [UInt64]] = [:]
-    private var byClientID: [String: UInt64] = [:]
+    /// Pending request ids per method (`GatewayMethod.allCases` order), oldest first: an answer that names no
+    /// request (a pong, an error) is the oldest's. Kept allocated between requests.
+    private var fifo = [[UInt64]](repeating: [], count: GatewayMethod.allCases.count)
+    /// Pending orders by client order id: an ack names its order so.
+    private var byClientID: [ClientOrderID: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
 
     public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
@@ -102,6 +105,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         self.configuration = configuration
         self.handlers = handlers
         self.logger = logger
+        byClientID.reserveCapacity(1024)            // grown once, not per order
+        for m in fifo.indices { fifo[m].reserveCapacity(64) }
         let buffer = configuration.streamBufferSize
         reportHub = StreamHub(defaultBufferSize: buffer)
         tickHub = StreamHub(defaultBufferSize: buffer)
@@ -191,8 +196,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             }
         }
         reconciler.connectionClosed(generation: generation)
-        fifo.removeAll()
-        byClientID.removeAll()
+        for m in fifo.indices { fifo[m].removeAll(keepingCapacity: true) }
+        byClientID.removeAll(keepingCapacity: true)
     }
 
     /// Issue a request (loop thread). `subscribe` has no answer and completes when sent.
@@ -211,7 +216,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
         if case .sendOrder(let id, let o) = request {
             if o.type != .market && o.price == nil { throw TradeWireError(code: .invalidArgument, detail: "a LIMIT order needs a price") }
-            if let existing = byClientID[id.description], pending.request(existing) != nil {
+            if let existing = byClientID[id], pending.request(existing) != nil {
                 throw TradeWireError(code: .invalidArgument, detail: "clOrdId \(id) is already in flight")
             }
         }
@@ -223,8 +228,8 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
                                       waiter: waiter.map { w in { id, result, latency in
                                           w.resume(with: result.map { GatewayAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
                                       } })
-            fifo[request.method, default: []].append(id)
-            if case .sendOrder(let cl, _) = request { byClientID[cl.description] = id }
+            fifo[request.method.slot].append(id)
+            if case .sendOrder(let cl, _) = request { byClientID[cl] = id }
         }
         do {
             let submitted = try conn.send(.text, capacity: 4096) { buf in
@@ -249,8 +254,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     /// Drop the correlation entries of a request that has completed.
     private func forget(_ id: UInt64, _ request: GatewayRequest) {
-        fifo[request.method]?.removeAll { $0 == id }
-        if case .sendOrder(let cl, _) = request { byClientID[cl.description] = nil }
+        let m = request.method.slot
+        // Array's own members, not Collection's `first`/`removeFirst` (unspecialized, they allocate in debug builds).
+        if !fifo[m].isEmpty && fifo[m][0] == id { fifo[m].remove(at: 0) } else { fifo[m].removeAll { $0 == id } }
+        if case .sendOrder(let cl, _) = request { byClientID[cl] = nil }
     }
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
@@ -283,7 +290,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             tickHub.yield(t)
         case .error(let m):
             // The gateway's errors name no request: the oldest pending order or subscription takes it.
-            if let id = fifo[.ordersSubscribe]?.first, pending.request(id) != nil, m.contains("account") {
+            if let id = fifo[GatewayMethod.ordersSubscribe.slot].first, pending.request(id) != nil, m.contains("account") {
                 answer(.ordersSubscribe, nil, nil, error: m, at: message.receivedAt)
             } else {
                 let v = VenueError(venue: "gateway", code: "error", message: m)
@@ -295,10 +302,11 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
 
     private func answer(_ method: GatewayMethod, _ clientID: String?, _ response: GatewayInbound?, error: String? = nil, at recv: UInt64) {
         var id: UInt64?
-        if let clientID, let byID = byClientID[clientID] { id = byID }
+        if let clientID, let key = ClientOrderID(clientID), let byID = byClientID[key] { id = byID }
         else {
-            while let first = fifo[method]?.first, pending.request(first) == nil { fifo[method]!.removeFirst() }   // timed out
-            id = fifo[method]?.first
+            let m = method.slot
+            while !fifo[m].isEmpty, pending.request(fifo[m][0]) == nil { fifo[m].remove(at: 0) }   // timed out
+            id = fifo[m].isEmpty ? nil : fifo[m][0]
         }
         guard let id, let request = pending.request(id) else {
             // A late ack of an order that timed out: it was placed.

@@ -34,12 +34,21 @@ public enum GatewayDecoder {
         TradeWireError(code: .malformedResponse, detail: "gateway: \(why)")
     }
 
+    /// A message: an order ack of the broker's shape through `GatewayAckFastPath`, anything else through
+    /// `decodeGeneral`.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> GatewayInbound {
+        if let ack = GatewayAckFastPath.decode(payload) { return .orderAck(ack) }
+        return try decodeGeneral(payload)
+    }
+
+    /// Any message, without the fast path (public for the fuzz target and tests, which compare the two).
+    public static func decodeGeneral(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> GatewayInbound {
         let doc: JSONDocument
         do { doc = try JSONDocument(validating: payload) } catch { throw TradeWireError(code: .malformedResponse, detail: "gateway: \(error)") }
         let root = doc.root
         guard root.kind == .object, let type = root["type"]?.string else { throw malformed("message without type") }
-        switch type.lowercased() {
+        // Types are matched without regard to case (the seed names them in capitals); lowercasing only when needed.
+        switch type.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? type.lowercased() : type {
         case "connection": return .connection(status: root["status"]?.string ?? "")
         case "pong": return .pong
         case "orders_subscribed":

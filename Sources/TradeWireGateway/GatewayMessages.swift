@@ -25,6 +25,16 @@ public enum GatewayMethod: String, Sendable, CaseIterable {
     case subscribe
     case ordersSubscribe = "orders_subscribe"
     case sendOrder = "send_order"
+
+    /// Its place in `allCases`: an index into per-method tables.
+    var slot: Int {
+        switch self {
+        case .ping: return 0
+        case .subscribe: return 1
+        case .ordersSubscribe: return 2
+        case .sendOrder: return 3
+        }
+    }
 }
 
 /// The `order` object of `send_order`.
@@ -107,7 +117,7 @@ public struct GatewayOrderReport: Sendable {
 }
 
 /// An `order_ack`: the gateway took (or refused) the order.
-public struct GatewayOrderAck: Sendable {
+public struct GatewayOrderAck: Sendable, Equatable {
     public let ok: Bool
     public let orderID: String?
     public let status: String?

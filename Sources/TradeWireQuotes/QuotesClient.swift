@@ -98,7 +98,8 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     private var toRestore: [String] = []
     private var restoreTimer: Int?
     private let pending: PendingRequests<QuotesRequest, QuotesResponse>
-    private var fifo: [QuotesOp: [UInt64]] = [:]
+    /// Pending request ids per answer queue (`fifoSlot`), oldest first: the stream's answers name no request.
+    private var fifo: [[UInt64]] = [[], [], []]
 
     /// The answers of one async request's parts; resumes its continuation once.
     final class AckGroup {
@@ -183,7 +184,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     public func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) {
         guard case .current(let generation) = supervisor.didClose(c, close) else { return }
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close))"), generation: generation)
-        fifo.removeAll()
+        for q in fifo.indices { fifo[q].removeAll(keepingCapacity: true) }
         if configuration.reconnect != nil {
             toRestore = subscriptions.sorted() + toRestore.filter { !subscriptions.contains($0) }
         }
@@ -211,18 +212,17 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     // MARK: requests (loop thread)
 
-    /// Issue requests. A subscribe of more than 100 names becomes several
-    /// requests (their ids are returned in order). Throws, sending nothing, when
-    /// the 10,000-subscription cap or the rate limit would be exceeded.
+    /// Issue a request. A subscribe or unsubscribe of more than 100 names becomes several requests (their ids are
+    /// returned in order). Throws, sending nothing, when the 10,000-subscription cap or the rate limit would be
+    /// exceeded.
     @discardableResult
-    public func send(_ request: QuotesRequest) throws(TradeWireError) -> [UInt64] {
+    public func send(_ request: QuotesRequest) throws(TradeWireError) -> QuotesRequestIDs {
         do { return try issue(request) } catch { throw .wrapping(error) }
     }
 
-    private func issue(_ request: QuotesRequest) throws -> [UInt64] {
+    private func issue(_ request: QuotesRequest) throws -> QuotesRequestIDs {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "QuotesClient.send runs on its loop") }
         if let refused = supervisor.refusal(venue: "quotes") { throw refused }
-        var parts: [QuotesRequest] = [request]
         switch request {
         case .subscribe(let names), .unsubscribe(let names):
             guard !names.isEmpty else { throw TradeWireError(code: .invalidArgument, detail: "no product names") }
@@ -232,44 +232,62 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
                     throw TradeWireError(code: .invalidArgument, detail: "MAX_PRODUCT_SUBSCRIPTIONS_REACHED (client side): \(subscriptions.count) subscribed + \(requested) pending + \(new) new > \(QuotesLimits.maxSubscriptions)")
                 }
             }
-            let chunks = stride(from: 0, to: names.count, by: QuotesLimits.namesPerRequest).map {
-                Array(names[$0..<min($0 + QuotesLimits.namesPerRequest, names.count)])
+            if names.count > QuotesLimits.namesPerRequest {
+                let parts: [QuotesRequest] = stride(from: 0, to: names.count, by: QuotesLimits.namesPerRequest).map {
+                    let chunk = Array(names[$0..<min($0 + QuotesLimits.namesPerRequest, names.count)])
+                    if case .subscribe = request { return .subscribe(chunk) } else { return .unsubscribe(chunk) }
+                }
+                try acquire(parts: parts.count)
+                var ids: [UInt64] = []
+                for (i, p) in parts.enumerated() { ids.append(try sendPart(p, part: i)) }
+                return QuotesRequestIDs(ids)
             }
-            if case .subscribe = request { parts = chunks.map { .subscribe($0) } } else { parts = chunks.map { .unsubscribe($0) } }
         default:
             break
         }
-        // All parts pass the rate limit, or none is sent.
-        if let limiter = configuration.rateLimiter {
-            for i in 0..<parts.count {
-                if let over = limiter.acquire(cost: 1) {
-                    throw TradeWireError(code: .rateLimited, detail: "over \(over.limit) (\(i) of \(parts.count) parts would have fit); retry in \(over.retryAfterNs / 1_000_000) ms")
-                }
+        try acquire(parts: 1)
+        return QuotesRequestIDs(try sendPart(request, part: 0))
+    }
+
+    /// All parts pass the rate limit, or none is sent.
+    private func acquire(parts: Int) throws {
+        guard let limiter = configuration.rateLimiter else { return }
+        for i in 0..<parts {
+            if let over = limiter.acquire(cost: 1) {
+                throw TradeWireError(code: .rateLimited, detail: "over \(over.limit) (\(i) of \(parts) parts would have fit); retry in \(over.retryAfterNs / 1_000_000) ms")
             }
         }
-        var ids: [UInt64] = []
-        for p in parts {
-            let part = ids.count
-            let id = try pending.register(p, method: p.op.rawValue, generation: supervisor.generation,
-                                          waiter: pendingGroup.map { g in { id, result, latency in   // before the frame leaves
-                                              g.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: latency) })
-                                          } })
-            fifo[p.op == .unsubscribeAll ? .unsubscribe : p.op, default: []].append(id)
-            if case .subscribe(let n) = p { requested += n.count }
-            do {
-                let submitted = try connection!.send(.text, capacity: 65_536) { buf in
-                    var w = JSONWriter(buf)
-                    QuotesEncoder.encode(p, into: &w)
-                    return w.overflowed ? 0 : w.count
-                }
-                pending.markSent(id, submitNs: submitted)
-                metrics.sent()
-            } catch {
-                pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
+    }
+
+    /// Register, queue for its answer and send one request (one part of a split subscribe); returns its id.
+    private func sendPart(_ p: QuotesRequest, part: Int) throws -> UInt64 {
+        let id = try pending.register(p, method: p.op.rawValue, generation: supervisor.generation,
+                                      waiter: pendingGroup.map { g in { id, result, latency in   // before the frame leaves
+                                          g.complete(part, result.map { QuotesAck(requestID: id, response: $0, latency: latency) })
+                                      } })
+        fifo[Self.fifoSlot(p.op)].append(id)
+        if case .subscribe(let n) = p { requested += n.count }
+        do {
+            let submitted = try connection!.send(.text, capacity: 65_536) { buf in
+                var w = JSONWriter(buf)
+                QuotesEncoder.encode(p, into: &w)
+                return w.overflowed ? 0 : w.count
             }
-            ids.append(id)
+            pending.markSent(id, submitNs: submitted)
+            metrics.sent()
+        } catch {
+            pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
         }
-        return ids
+        return id
+    }
+
+    /// Which answer queue an operation's requests wait in (`unsubscribeAll` is answered by `unsubscribed`).
+    private static func fifoSlot(_ op: QuotesOp) -> Int {
+        switch op {
+        case .subscribe: return 0
+        case .unsubscribe, .unsubscribeAll: return 1
+        case .ping: return 2
+        }
     }
 
     // MARK: receiving (loop thread)
@@ -300,7 +318,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             answer(op, .success(r), at: message.receivedAt)
         case .error(let e):
             let op: QuotesOp? = e.opRequest.flatMap { $0 == "unsubscribeAll" ? .unsubscribe : QuotesOp(rawValue: $0) }
-            if let op, fifo[op]?.isEmpty == false {
+            if let op, !fifo[Self.fifoSlot(op)].isEmpty {
                 answer(op, .failure(.venueRejected(VenueError(venue: "quotes", code: e.code.wireName, message: e.msg))), at: message.receivedAt)
             } else {
                 handlers.onError?(self, e)
@@ -311,8 +329,10 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
 
     /// The oldest pending request of this operation gets the answer.
     private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64) {
-        while let id = fifo[op]?.first {
-            fifo[op]!.removeFirst()
+        let q = Self.fifoSlot(op)
+        // Array's own members, not Collection's `first`/`removeFirst` (unspecialized, they allocate in debug builds).
+        while !fifo[q].isEmpty {
+            let id = fifo[q].remove(at: 0)
             if pending.answer(id, result, receivedAt: recvNs) { return }   // else it already timed out
         }
         logger.debug("answer to no pending request", metadata: ["op": "\(op)"])

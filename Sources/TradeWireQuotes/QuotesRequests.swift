@@ -39,3 +39,22 @@ public enum QuotesEncoder {
         w.endObject()
     }
 }
+
+/// The ids a request was sent as, in order: one, or one per 100-name part of a larger subscribe or unsubscribe.
+/// A single request's id is held inline (no allocation on the send path).
+public struct QuotesRequestIDs: RandomAccessCollection, Sendable, Equatable, CustomStringConvertible {
+    private let single: UInt64
+    private let parts: [UInt64]?
+
+    init(_ id: UInt64) { single = id; parts = nil }
+    init(_ ids: [UInt64]) { single = ids.first ?? 0; parts = ids }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { parts?.count ?? 1 }
+    public subscript(position: Int) -> UInt64 {
+        if let parts { return parts[position] }
+        precondition(position == 0, "index out of range")
+        return single
+    }
+    public var description: String { Array(self).description }
+}

@@ -183,11 +183,12 @@ public final class GatewayVenueSimulator: @unchecked Sendable {
             simJSON { w in
                 w.beginObject(); w.key("type"); w.value("order_ack")
                 w.key("request"); w.beginObject()
-                // The client's own order object, as it sent it.
+                // The client's own order object, as it sent it, with its client order id (the seed's ORDER_ACK).
                 o?.forEachMember { k, v in
                     if let name = k.string { w.key(dynamic: name); w.rawValue(v) }
                     return true
                 }
+                if let cl { w.key("client_order_id"); w.string(cl) }
                 w.endObject()
                 w.key("result"); w.beginObject(); w.key("status"); w.value(ok ? "ok" : "error")
                 if ok, let orderID {

@@ -50,6 +50,20 @@ func stringSpecialBytes(_ w: UInt64) -> UInt64 {
         | ((w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080) | (w & 0x8080_8080_8080_8080)
 }
 
+/// Skips plain string bytes (not a quote, backslash, control byte or byte over 0x7F) eight at a time from `i`:
+/// returns the offset of the first byte that is not plain, or where fewer than eight bytes are left before `n`
+/// (the caller reads those one at a time).
+@inline(__always) @usableFromInline
+func skipPlainRun(_ p: UnsafePointer<UInt8>, from i: Int, _ n: Int) -> Int {
+    var i = i
+    while i + 8 <= n {
+        let special = stringSpecialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+        if special != 0 { return i + special.trailingZeroBitCount >> 3 }
+        i += 8
+    }
+    return i
+}
+
 /// The offset of the first backslash in `n` bytes at `p`, or nil.
 @inline(__always) @usableFromInline
 func firstBackslash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {

@@ -159,12 +159,7 @@ struct JSONValidator {
     func string(_ i: Int) throws(JSONError) -> Int {
         var j = i + 1
         while j < n {
-            // Eight plain bytes at a time: no quote, backslash, control byte or byte over 0x7F.
-            while j + 8 <= n {
-                let special = stringSpecialBytes(UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
-                if special != 0 { j += special.trailingZeroBitCount >> 3; break }
-                j += 8
-            }
+            j = skipPlainRun(p, from: j, n)
             guard j < n else { break }
             let c = p[j]
             if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") { j += 1; continue }

@@ -40,15 +40,7 @@ public struct JSONShapeCursor {
     @inlinable
     public mutating func plainString() -> UnsafeRawBufferPointer? {
         let start = position
-        var i = start
-        while i + 8 <= n {
-            let special = stringSpecialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-            if special != 0 {
-                i += special.trailingZeroBitCount >> 3
-                return closing(start, i)
-            }
-            i += 8
-        }
+        var i = skipPlainRun(p, from: start, n)
         while i < n {
             let c = p[i]
             if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || c > 0x7F { return closing(start, i) }
@@ -131,5 +123,71 @@ public struct JSONShapeCursor {
         if literal("true") { return true }
         if literal("false") { return false }
         return nil
+    }
+
+    /// The text of a number in JSON's grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; nil (nothing
+    /// consumed) if there is none. What follows is the caller's to check.
+    public mutating func numberText() -> UnsafeRawBufferPointer? {
+        var i = position
+        if i < n && p[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < n, isDigit(p[i]) else { return nil }
+        if p[i] == UInt8(ascii: "0") { i += 1 } else { while i < n && isDigit(p[i]) { i += 1 } }
+        if i < n && p[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < n, isDigit(p[i]) else { return nil }
+            while i < n && isDigit(p[i]) { i += 1 }
+        }
+        if i < n && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < n && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i += 1 }
+            guard i < n, isDigit(p[i]) else { return nil }
+            while i < n && isDigit(p[i]) { i += 1 }
+        }
+        defer { position = i }
+        return UnsafeRawBufferPointer(start: p + position, count: i - position)
+    }
+
+    /// A member value `scalarObject` hands over.
+    public enum Scalar {
+        /// A plain string's bytes (see `plainString`).
+        case string(UnsafeRawBufferPointer)
+        /// A number `integer()` reads.
+        case integer(Int64)
+        /// Any other number (a fraction, an exponent, over 18 digits): its text.
+        case number(UnsafeRawBufferPointer)
+        case bool(Bool)
+        case null
+    }
+
+    /// An object whose members are all scalars, `{"name":value,…}` or `{}`, read in one pass: `body(index, value)`
+    /// for the first member of each name in `keys` (as `value["name"]` would find it; later ones and other names are
+    /// read and passed over), returning false to refuse the message. False when the object is not of this shape (a
+    /// nested value, whitespace, a name or text that is not plain): the caller's general decoder decides then.
+    public mutating func scalarObject(_ keys: JSONKeySet, _ body: (_ key: Int, _ value: Scalar) -> Bool) -> Bool {
+        guard literal("{") else { return false }
+        if literal("}") { return true }
+        var seen: UInt64 = 0
+        repeat {
+            guard literal(#"""#), let name = plainString(), literal(":") else { return false }
+            var key = keys.index(of: name) ?? -1
+            if key >= 0 { if seen & (1 << UInt64(key)) != 0 { key = -1 } else { seen |= 1 << UInt64(key) } }
+            let value: Scalar
+            if literal(#"""#) {
+                guard let s = plainString() else { return false }
+                value = .string(s)
+            } else if let i = integer() {
+                value = .integer(i)
+            } else if let t = numberText() {
+                value = .number(t)
+            } else if let b = bool() {
+                value = .bool(b)
+            } else if literal("null") {
+                value = .null
+            } else {
+                return false
+            }
+            if key >= 0, !body(key, value) { return false }
+        } while literal(",")
+        return literal("}")
     }
 }

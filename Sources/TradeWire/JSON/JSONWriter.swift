@@ -107,12 +107,8 @@ public struct JSONWriter: ~Copyable {
             let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var i = 0
             while i < n {
-                while i + 8 <= n {
-                    // Quotes, backslashes, control bytes and (needing no escape, but stopping the run) non-ASCII.
-                    let special = stringSpecialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                    if special != 0 { i += special.trailingZeroBitCount >> 3; break }
-                    i += 8
-                }
+                // Stops at quotes, backslashes, control bytes and (needing no escape, but ending the run) non-ASCII.
+                i = skipPlainRun(p, from: i, n)
                 guard i < n else { break }
                 let c = p[i]
                 if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") { i += 1; continue }

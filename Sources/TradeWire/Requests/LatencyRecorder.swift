@@ -27,7 +27,7 @@ public final class LatencyRecorder {
 
     /// The index for a method name (registering it the first time; off the hot path).
     public func index(of method: String) -> Int {
-        if let i = methods.firstIndex(of: method) { return i }
+        for i in methods.indices where methods[i] == method { return i }   // a plain loop: no generic call on the order path
         methods.append(method)
         roundTrip.append(Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three))
         decode.append(Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three))
