@@ -7,7 +7,7 @@ CLANG ?= clang
 # package from being used as a versioned dependency.
 C_WARNINGS := -Xcc -Wall -Xcc -Wextra -Xcc -Wno-unused-parameter
 
-.PHONY: deps build demo test test-sanitize test-tsan check-api docs fuzz fuzz-build bench bench-book book-bench benchmarks soak perf clean
+.PHONY: deps build demo test test-sanitize test-tsan check-api docs fuzz fuzz-build bench bench-venues bench-book book-bench benchmarks soak perf clean
 
 deps:
 	@scripts/install-deps.sh
@@ -72,6 +72,11 @@ bench: build
 	  .build/release/tradewire bench --floor --count $(BENCH_COUNT) --cpu 0 --server-cpu 1 $$tls $$mode \
 	    --hgrm bench-out/$$name --svg bench-out/$$name.svg || exit 1; \
 	done; done
+
+# Every venue's order round trip (busy-poll, ws) against its raw floors sending the same requests, in five
+# alternating rounds; medians as a table, a percentile plot per venue in bench-out/ (docs/benchmarks.md).
+bench-venues: build
+	python3 scripts/bench-venues.py --rounds 5 --count $(BENCH_COUNT) --out bench-out --busy-poll --cpu 0 --server-cpu 1
 
 # Kraken add_order round trips while the same client keeps a Kraken book the venue moves at 20k, 100k and 300k
 # updates/s on the same connection; the floors measured idle in the same run (docs/benchmarks.md); SVG plots of
