@@ -200,7 +200,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             do {
                 try send(.subscribe(chunk))
                 toRestore.removeFirst(chunk.count)
-            } catch let e as TradeWireError where e.code == .rateLimited {
+            } catch where error.code == .rateLimited {
                 restoreTimer = loop.schedule(after: .seconds(1)) { [self] in restoreSubscriptions() }
                 return
             } catch {

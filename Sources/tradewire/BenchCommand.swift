@@ -39,6 +39,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Kraken WebSocket token to send (a venue given with --url may require one).") var token: String?
     @Flag(help: "Do not verify the server certificate (local tests only).") var insecure = false
     @Flag(help: "Embedded server only: serve wss:// with a CA and certificate made for this run.") var tls = false
+    @Flag(help: """
+        Kraken only: instead of the simulator, a venue that sleeps (C, a thread per connection blocked in recv(), \
+        answering add_order as the simulator does and nothing more), as most servers serve a WebSocket. \
+        --server-cpu pins its connection threads.
+        """) var blockingVenue = false
     @Flag(help: "Also measure raw blocking and raw spinning C clients (with OpenSSL for wss://), interleaved.") var floor = false
     @Option(help: "Write one HdrHistogram percentile file (.hgrm, µs) per client into this folder.") var hgrm: String?
     @Option(help: "Write an SVG plot of latency against percentile, every client, to this file.") var svg: String?
@@ -63,7 +68,17 @@ struct Bench: ParsableCommand {
         var caFile = ca
         var certDir: String? = nil
         var simulator: ExchangeSimulator? = nil
-        if let url {
+        var sleepingVenue: OpaquePointer? = nil
+        defer { if let sleepingVenue { twf_venue_stop(sleepingVenue) } }
+        if blockingVenue {
+            guard venue == .kraken, url == nil, !tls, bookRate == 0 else {
+                throw ValidationError("--blocking-venue is a ws:// Kraken venue: --venue kraken, no --url, --tls or --book-rate")
+            }
+            var err: Int32 = 0
+            guard let v = twf_venue_start(Int32(serverCpu ?? -1), &err) else { throw BenchFailure("the blocking venue could not start (\(err))") }
+            sleepingVenue = v
+            wsURL = WebSocketURL(secure: false, host: "127.0.0.1", port: twf_venue_port(v), target: venue.path)
+        } else if let url {
             wsURL = try WebSocketURL(url)
         } else {
             let sl = try EventLoop(configuration: .init(waitMode: serverBusyPoll ? .busyPoll : .wait, cpu: serverCpu))

@@ -52,6 +52,17 @@ long twf_tls_roundtrip(twf_tls *t, const uint8_t *frame, size_t frame_len, uint8
                        const char *push, twf_reader *rd);
 void twf_tls_close(twf_tls *t);
 
+/*
+ * A venue that sleeps: a thread per connection blocked in recv(), answering Kraken add_order as the simulator does
+ * (and any other request with a bare success). On 127.0.0.1, an ephemeral port; the connection threads pinned to
+ * cpu (-1: wherever the scheduler puts them). NULL with *err = -errno.
+ */
+typedef struct twf_venue twf_venue;
+twf_venue *twf_venue_start(int cpu, int *err);
+uint16_t twf_venue_port(const twf_venue *v);
+/* Stop accepting; open connections end when their clients close. */
+void twf_venue_stop(twf_venue *v);
+
 /* A helper process (a venue started for a benchmark) dies with its parent: SIGKILL on the parent's exit.
  * Returns 0, -ESRCH if the parent is already gone, or -errno. */
 int twf_die_with_parent(void);
