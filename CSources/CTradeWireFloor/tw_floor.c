@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,8 +128,10 @@ size_t twf_frame_need(const uint8_t *b, size_t n, size_t *hl)
     return h + (size_t)len;
 }
 
-long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
-                   const char *push, twf_reader *rd)
+/* ep >= 0: before each read, spin on epoll_wait(ep, timeout 0) until the socket is readable, as an event loop
+ * that polls does; ep < 0: read (spinning on EAGAIN, or blocking) straight away. */
+static long roundtrip(int fd, int ep, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
+                      const char *push, twf_reader *rd)
 {
     size_t sent = 0;
     while (sent < frame_len) {
@@ -144,6 +147,14 @@ long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf,
         long done = twf_next_reply(buf, cap, rd, push);
         if (done != -EAGAIN)
             return done;
+        if (ep >= 0) {
+            struct epoll_event ev;
+            int k;
+            while ((k = epoll_wait(ep, &ev, 1, 0)) == 0)
+                ;
+            if (k < 0 && errno != EINTR)
+                return -errno;
+        }
         ssize_t r = recv(fd, buf + rd->end, cap - rd->end, 0);
         if (r < 0) {
             if (spin && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -154,6 +165,32 @@ long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf,
             return -1;
         rd->end += (size_t)r;
     }
+}
+
+long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
+                   const char *push, twf_reader *rd)
+{
+    return roundtrip(fd, -1, frame, frame_len, buf, cap, spin, push, rd);
+}
+
+int twf_epoll_for(int fd)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return -errno;
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        int e = -errno;
+        close(ep);
+        return e;
+    }
+    return ep;
+}
+
+long twf_roundtrip_epoll(int ep, int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap,
+                         const char *push, twf_reader *rd)
+{
+    return roundtrip(fd, ep, frame, frame_len, buf, cap, 1, push, rd);
 }
 
 long twf_next_reply(uint8_t *buf, size_t cap, twf_reader *rd, const char *push)

@@ -45,6 +45,14 @@ struct Bench: ParsableCommand {
         --server-cpu pins its connection threads.
         """) var blockingVenue = false
     @Flag(help: "Also measure raw blocking and raw spinning C clients (with OpenSSL for wss://), interleaved.") var floor = false
+    @Flag(help: """
+        ws:// only, with --floor: a third raw floor that spins on epoll_wait before each read, as a polling event loop \
+        does, to show what the readiness step costs against the floor spinning in recv.
+        """) var epollFloor = false
+    @Option(help: """
+        With --floor: each raw floor spins this many ns before each request, off its clock: a client's think time \
+        (decode, callback, encode), to see what it costs against a venue that sleeps.
+        """) var floorThinkNs = 0
     @Option(help: "Write one HdrHistogram percentile file (.hgrm, µs) per client into this folder.") var hgrm: String?
     @Option(help: "Write an SVG plot of latency against percentile, every client, to this file.") var svg: String?
     @Option(help: "Round trips per interleaved chunk.") var chunk = 1_000
@@ -140,6 +148,11 @@ struct Bench: ParsableCommand {
         }
         let blocking = try floorClient(0, spin: false)
         let spinning = try floorClient(1, spin: true)
+        for f in [blocking, spinning] { f?.thinkNanoseconds = UInt64(floorThinkNs) }
+        if epollFloor && (!floor || wsURL.secure) { throw ValidationError("--epoll-floor needs --floor and a ws:// venue") }
+        let polling = try epollFloor ? FloorClient(url: wsURL, caFile: nil, payloads: subject?.floorPayloads(2, 1) ?? [echoPayload],
+                                                   spin: true, epoll: true, capacity: capacity, push: venue.push) : nil
+        polling?.thinkNanoseconds = UInt64(floorThinkNs)
 
         /// A chunk that takes this long means the server stopped answering: fail rather than hang.
         func stallLimit(_ n: Int) -> Double { 10 + Double(n) * Double(ackDelayUs + 1_000) / 1e6 }
@@ -179,6 +192,7 @@ struct Bench: ParsableCommand {
             try tradewire(warmup, record: false)
             try floorRun(0, blocking, warmup, record: false)
             try floorRun(1, spinning, warmup, record: false)
+            try floorRun(2, polling, warmup, record: false)
             start = Date()
             var done = 0
             while done < count {
@@ -186,6 +200,7 @@ struct Bench: ParsableCommand {
                 try tradewire(n, record: true)
                 try floorRun(0, blocking, n, record: true)
                 try floorRun(1, spinning, n, record: true)
+                try floorRun(2, polling, n, record: true)
                 done += n
             }
         }
@@ -202,6 +217,7 @@ struct Bench: ParsableCommand {
             series.append(LatencySeries(name: "\(raw) blocking", samples: b.samples))
             series.append(LatencySeries(name: "\(raw) non-blocking spin", samples: s.samples))
         }
+        if let e = polling { series.append(LatencySeries(name: "raw C epoll spin", samples: e.samples)) }
         let summaries = series.map(\.summary)
         let what = subject?.what ?? "echo of \(size) B"
         print("TradeWire bench: \(count) round trips, \(what), to \(wsURL), \(mode), backend \(loop.backend)")
@@ -220,7 +236,7 @@ struct Bench: ParsableCommand {
         var fields: [String: Double] = ["p50_us": user.p50, "p90_us": user.p90, "p99_us": user.p99, "p999_us": user.p999,
                                         "max_us": user.max, "wire_p50_us": summaries[1].p50, "wire_p999_us": summaries[1].p999,
                                         "count": Double(user.count), "errors": Double(errors), "own_p50_us": ownP50]
-        if summaries.count == 4 {
+        if summaries.count >= 4 {
             let fb = summaries[2], fs = summaries[3]
             print(String(format: "ratio send->callback / raw blocking: p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fb.p50, user.p99 / fb.p99, user.p999 / fb.p999))
             print(String(format: "ratio send->callback / raw spin:     p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fs.p50, user.p99 / fs.p99, user.p999 / fs.p999))
@@ -232,6 +248,12 @@ struct Bench: ParsableCommand {
             fields["ratio_blocking_p999"] = user.p999 / fb.p999
             fields["ratio_spin_p50"] = user.p50 / fs.p50
             fields["ratio_spin_p999"] = user.p999 / fs.p999
+        }
+        if summaries.count == 5 {
+            let fe = summaries[4]
+            print(String(format: "ratio send->callback / raw epoll spin: p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fe.p50, user.p99 / fe.p99, user.p999 / fe.p999))
+            fields["floor_epoll_p50_us"] = fe.p50
+            fields["ratio_epoll_p50"] = user.p50 / fe.p50
         }
         if let kraken = subject?.client as? KrakenClient, let d = try loop.runSync({ kraken.latency.decodeStats(for: "add_order") }) {
             // Warm-up included: the recorder keeps every ack since the connection opened.

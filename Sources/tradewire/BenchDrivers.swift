@@ -159,6 +159,8 @@ final class VenueRoundTrips<Request>: @unchecked Sendable {
 final class FloorClient: @unchecked Sendable {
     private enum Transport {
         case plain(Int32)
+        /// A non-blocking socket read when epoll (the fd) says it is ready.
+        case polled(Int32, epoll: Int32)
         case tls(OpaquePointer)
     }
     private let transport: Transport
@@ -172,9 +174,12 @@ final class FloorClient: @unchecked Sendable {
     /// Payloads that begin with this are the venue's pushes, skipped while waiting for a reply.
     let push: [CChar]?
     private var reader = twf_reader()
+    /// Spin this long before each request (not timed): the think time a real client has between answer and request.
+    var thinkNanoseconds: UInt64 = 0
 
     /// caFile: verify a wss:// server against it (nil: no verification). push: see `push`.
-    init(url: WebSocketURL, caFile: String?, payloads: [[UInt8]], spin: Bool, capacity: Int, push: String?) throws {
+    /// epoll: spin on epoll_wait before each read, as a polling event loop does (ws:// only; implies spin).
+    init(url: WebSocketURL, caFile: String?, payloads: [[UInt8]], spin: Bool, epoll: Bool = false, capacity: Int, push: String?) throws {
         self.push = push.map { Array($0.utf8CString) }
         if url.secure {
             var err: Int32 = 0
@@ -183,9 +188,15 @@ final class FloorClient: @unchecked Sendable {
             }
             transport = .tls(t)
         } else {
-            let fd = twf_connect(url.host, url.port, url.target, spin ? 1 : 0)
+            let fd = twf_connect(url.host, url.port, url.target, spin || epoll ? 1 : 0)
             guard fd >= 0 else { throw ValidationError("floor client could not connect/upgrade (\(fd))") }
-            transport = .plain(fd)
+            if epoll {
+                let ep = twf_epoll_for(fd)
+                guard ep >= 0 else { twf_close(fd); throw ValidationError("epoll floor: \(ep)") }
+                transport = .polled(fd, epoll: ep)
+            } else {
+                transport = .plain(fd)
+            }
         }
         self.spin = spin
         samples.reserveCapacity(capacity)
@@ -213,6 +224,7 @@ final class FloorClient: @unchecked Sendable {
     deinit {
         switch transport {
         case .plain(let fd): twf_close(fd)
+        case .polled(let fd, let ep): twf_close(ep); twf_close(fd)
         case .tls(let t): twf_tls_close(t)
         }
     }
@@ -227,6 +239,10 @@ final class FloorClient: @unchecked Sendable {
         let spinning: Int32 = spin ? 1 : 0
         let count = starts.count - 1
         for _ in 0..<n {
+            if thinkNanoseconds > 0 {           // a client's own work between answer and next request, off the clock
+                let until = twf_now_ns() + thinkNanoseconds
+                while twf_now_ns() < until {}
+            }
             let from = starts[next], length = starts[next + 1] - from
             next = next + 1 == count ? 0 : next + 1
             let t0 = twf_now_ns()
@@ -236,6 +252,7 @@ final class FloorClient: @unchecked Sendable {
                     withPush { p in
                         switch transport {
                         case .plain(let fd): twf_roundtrip(fd, f, length, b.baseAddress, cap, spinning, p, &reader)
+                        case .polled(let fd, let ep): twf_roundtrip_epoll(ep, fd, f, length, b.baseAddress, cap, p, &reader)
                         case .tls(let t): twf_tls_roundtrip(t, f, length, b.baseAddress, cap, spinning, p, &reader)
                         }
                     }

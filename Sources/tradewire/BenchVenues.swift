@@ -55,7 +55,7 @@ struct BenchSubject {
     let client: AnyObject
     /// One round trip, for the report.
     let what: String
-    /// The floors' requests for their next n round trips; floor 0 is the blocking one, 1 the spinning one (their
+    /// The floors' requests for their next n round trips; floor 0 is the blocking one, 1 the spinning one, 2 the epoll one (their
     /// client order ids differ from each other's and from the client's). Called between chunks, off the clock.
     let floorPayloads: (_ floor: Int, _ n: Int) -> [[UInt8]]
     /// Whether each chunk needs fresh floor payloads (ids a venue refuses twice, signed timestamps that age).
@@ -159,7 +159,7 @@ extension BenchSubject {
             // Pre-signed with the same key, prepared once as the client prepares it, timestamped when loaded (a
             // chunk is well inside the venue's 5 s recvWindow). Request ids as the client writes them.
             let signer = try RequestSigner(hmacSHA256: BenchSimulator.binanceSecret)
-            var sent = [0, 0]
+            var sent = [0, 0, 0]
             let payloads: (Int, Int) -> [[UInt8]] = { floor, n in
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 return (0..<n).map { _ in
@@ -187,7 +187,7 @@ extension BenchSubject {
                 onResponse: driver.completionHandler(), onConnection: driver.connectionHandler()))
             driver.send = { [unowned(unsafe) client] r in try client.send(r) }
             try connect(url) { try await client.connect() }
-            var sent = [0, 0]
+            var sent = [0, 0, 0]
             let payloads: (Int, Int) -> [[UInt8]] = { floor, n in
                 (0..<n).map { _ in
                     defer { sent[floor] += 1 }
