@@ -29,6 +29,7 @@ public func fuzzVenuesMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMut
 
 /// One feed across inputs, so that updates meet the books earlier inputs built.
 nonisolated(unsafe) let fuzzBook = KrakenBookFeed(depth: 10, precisions: ["BTC/USD": .init(price: 1, quantity: 8)])
+nonisolated(unsafe) let fuzzLevel3 = KrakenLevel3Feed(depth: 10, precisions: ["BTC/USD": .init(price: 1, quantity: 8)])
 nonisolated(unsafe) let fuzzDepth = BinanceDepthBook(symbol: "BNBBTC", depth: 10)
 nonisolated(unsafe) let fuzzSBEDepth: BinanceDepthBook = {
     let b = BinanceDepthBook(symbol: "BTCUSDT", depth: 10)
@@ -58,6 +59,15 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if b.bids.count > b.depth || b.asks.count > b.depth { fatalError("book over its depth") }
         if zip(b.bids, b.bids.dropFirst()).contains(where: { $0.price <= $1.price }) { fatalError("bids out of order") }
         if zip(b.asks, b.asks.dropFirst()).contains(where: { $0.price >= $1.price }) { fatalError("asks out of order") }
+    }
+    // The level3 feed: any message applies or is refused; a book it keeps is sorted, within its depth, and every
+    // order it indexes is in a level.
+    try? fuzzLevel3.apply(message: bytes)
+    if let b = fuzzLevel3.book("BTC/USD") {
+        if b.bids.count > b.depth || b.asks.count > b.depth { fatalError("level3 book over its depth") }
+        if zip(b.bids, b.bids.dropFirst()).contains(where: { $0.price <= $1.price }) { fatalError("level3 bids out of order") }
+        if zip(b.asks, b.asks.dropFirst()).contains(where: { $0.price >= $1.price }) { fatalError("level3 asks out of order") }
+        if b.orderCount != (b.bids + b.asks).reduce(0, { $0 + $1.orders.count }) { fatalError("level3 index and levels disagree") }
     }
     // Binance diff depth: events and snapshots in any order; a book in sync stays sorted and within its depth.
     if let doc = try? JSONDocument(validating: bytes) {

@@ -43,19 +43,23 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         public var onReconciliation: (@Sendable (KrakenClient, [OrderReconciliation]) -> Void)?
         /// The book feed's events (snapshot, update, checksum mismatch…), after the book changed.
         public var onBook: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)?
+        /// The `level3` feed's events, after an order-by-order book changed.
+        public var onLevel3: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)?
 
         public init(onResponse: (@Sendable (KrakenClient, KrakenCompletion) -> Void)? = nil,
                     onPush: (@Sendable (KrakenClient, KrakenPush) -> Void)? = nil,
                     onSequenceGap: (@Sendable (KrakenClient, Int64, Int64) -> Void)? = nil,
                     onConnection: (@Sendable (KrakenClient, ConnectionEvent) -> Void)? = nil,
                     onReconciliation: (@Sendable (KrakenClient, [OrderReconciliation]) -> Void)? = nil,
-                    onBook: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)? = nil) {
+                    onBook: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)? = nil,
+                    onLevel3: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)? = nil) {
             self.onResponse = onResponse
             self.onPush = onPush
             self.onSequenceGap = onSequenceGap
             self.onConnection = onConnection
             self.onReconciliation = onReconciliation
             self.onBook = onBook
+            self.onLevel3 = onLevel3
         }
     }
 
@@ -126,6 +130,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private let connectionHub: StreamHub<ConnectionEvent>
     private let reconciliationHub: StreamHub<OrderReconciliation>
     private let bookHub: StreamHub<KrakenBookFeed.Event>
+    private let level3Hub: StreamHub<KrakenBookFeed.Event>
     private let tickerHub: StreamHub<KrakenTicker>
     private let tradeHub: StreamHub<KrakenTrade>
     private let candleHub: StreamHub<KrakenCandle>
@@ -158,6 +163,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     package private(set) var pairs: [String: KrakenPair] = [:]
     /// The `book` channel's verified books (after `subscribeBook`). Loop-confined.
     @exclusivity(unchecked) package private(set) var bookFeed: KrakenBookFeed?
+    /// The `level3` channel's verified order-by-order books (after `subscribeLevel3`). Loop-confined.
+    @exclusivity(unchecked) package private(set) var level3Feed: KrakenLevel3Feed?
     /// Requests answered once per symbol or order (multi-id `cancel_order`, `book` for several symbols) waiting
     /// for the rest of their answers (same `req_id`).
     private var multiAnswers: [UInt64: (remaining: Int, rows: [KrakenOrderRow])] = [:]
@@ -186,6 +193,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         connectionHub = StreamHub(defaultBufferSize: buffer)
         reconciliationHub = StreamHub(defaultBufferSize: buffer)
         bookHub = StreamHub(defaultBufferSize: buffer)
+        level3Hub = StreamHub(defaultBufferSize: buffer)
         tickerHub = StreamHub(defaultBufferSize: buffer)
         tradeHub = StreamHub(defaultBufferSize: buffer)
         candleHub = StreamHub(defaultBufferSize: buffer)
@@ -206,7 +214,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
                                           retireAfter: configuration.requestTimeout,
-                                          streams: [pushHub, executionHub, connectionHub, reconciliationHub, bookHub, tickerHub, tradeHub, candleHub]) { [weak self] in
+                                          streams: [pushHub, executionHub, connectionHub, reconciliationHub, bookHub, level3Hub, tickerHub, tradeHub, candleHub]) { [weak self] in
             // Every attempt starts with a valid token (cached, or fetched again once it aged out).
             guard let self else { throw TradeWireError(code: .closed, detail: "the Kraken client is gone") }
             if let provider {
@@ -258,6 +266,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public var reconciliations: EventStream<OrderReconciliation> { reconciliationHub.stream() }
     /// The book feed's events (after `subscribeBook`); read a book with `book(_:)`.
     public var bookEvents: EventStream<KrakenBookFeed.Event> { bookHub.stream() }
+    /// The `level3` feed's events (after `subscribeLevel3`); read a book with `level3Book(_:)`.
+    public var level3Events: EventStream<KrakenBookFeed.Event> { level3Hub.stream() }
     /// Each `ticker` entry (after `subscribe(.ticker, …)`), snapshot included.
     public var tickers: EventStream<KrakenTicker> { tickerHub.stream() }
     /// Each `trade` entry (after `subscribe(.trade(), …)`), snapshot included.
@@ -541,6 +551,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 feed.recordApplyTime(MonotonicClock.nanoseconds() &- t0)
                 return
             }
+            if let feed = level3Feed, doc.captured[KrakenDecoder.Top.channel]?.stringEquals("level3") == true {
+                feed.apply(type: doc.captured[KrakenDecoder.Top.type], data: doc.captured[KrakenDecoder.Top.data])
+                return
+            }
             inbound = try KrakenDecoder.decode(doc)
         } catch {
             // A malformed answer to a known request completes it (with the error) rather than leaving it to time out.
@@ -584,6 +598,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 for pair in x.pairs {
                     pairs[pair.symbol] = pair
                     bookFeed?.setPrecision(pair.bookPrecision, for: pair.symbol)
+                    level3Feed?.setPrecision(pair.bookPrecision, for: pair.symbol)
                 }
             }
             handlers.onPush?(self, p)
@@ -814,6 +829,38 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             bookFeed = feed
         }
         return try await request(.subscribeBook(symbols: symbols, depth: depth))
+    }
+
+    /// Subscribe to the authenticated `level3` channel (every order, one by one; the token is sent) and keep verified
+    /// order-by-order books, at the pairs' precisions: those given here, else the `instrument` channel's. `depth` is
+    /// 10, 100 or 1000 price levels a side. A checksum mismatch withdraws the book and resubscribes the symbol.
+    public func subscribeLevel3(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenLevel3Feed.Precision] = [:]) async throws(TradeWireError) -> KrakenAck {
+        try await loop.submitTyped { [self] in
+            let feed = level3Feed ?? KrakenLevel3Feed(depth: depth)
+            for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
+            for (s, p) in precisions { feed.setPrecision(p, for: s) }
+            feed.onEvent = { [unowned(unsafe) self] e in
+                handlers.onLevel3?(self, e)
+                level3Hub.yield(e)
+            }
+            let depth = feed.depth                  // not the feed itself: it holds this closure
+            feed.resubscribe = { [weak self] symbol in
+                guard let self else { return }
+                do {
+                    try send(.unsubscribeLevel3(symbols: [symbol], depth: depth))
+                    try send(.subscribeLevel3(symbols: [symbol], depth: depth))
+                } catch {
+                    logger.warning("level3 resubscribe failed", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
+                }
+            }
+            level3Feed = feed
+        }
+        return try await request(.subscribeLevel3(symbols: symbols, depth: depth))
+    }
+
+    /// A copy of a verified order-by-order book (nil: not subscribed, not yet in sync, or withdrawn after a mismatch).
+    public func level3Book(_ symbol: String) async throws(TradeWireError) -> L3BookSnapshot? {
+        try await loop.submitTyped { [self] in level3Feed?.book(symbol)?.snapshot() }
     }
 
     /// Round-trip percentiles of a method, read on the loop (nil: none completed yet).

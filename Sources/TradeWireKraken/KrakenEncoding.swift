@@ -62,6 +62,11 @@ public enum KrakenEncoder {
             guard [10, 25, 100, 500, 1000].contains(depth) else {
                 throw TradeWireError(code: .invalidArgument, detail: "book depth is 10, 25, 100, 500 or 1000, not \(depth)")
             }
+        case .subscribeLevel3(let symbols, let depth), .unsubscribeLevel3(let symbols, let depth):
+            guard !symbols.isEmpty else { throw TradeWireError(code: .invalidArgument, detail: "level3 needs at least one symbol") }
+            guard [10, 100, 1000].contains(depth) else {
+                throw TradeWireError(code: .invalidArgument, detail: "level3 depth is 10, 100 or 1000, not \(depth)")
+            }
         case .subscribeChannel(let channel, let symbols), .unsubscribeChannel(let channel, let symbols):
             guard !symbols.isEmpty else { throw TradeWireError(code: .invalidArgument, detail: "\(channel.name) needs at least one symbol") }
             if case .ohlc(let interval) = channel, ![1, 5, 15, 30, 60, 240, 1440, 10080, 21600].contains(interval) {
@@ -121,6 +126,14 @@ public enum KrakenEncoder {
             w.key("depth"); w.value(depth)
             if case .subscribeBook = r { w.key("snapshot"); w.value(true) }
             w.endObject()                  // a public channel: no token
+        case .subscribeLevel3(let symbols, let depth), .unsubscribeLevel3(let symbols, let depth):
+            w.key("params"); w.beginObject()
+            w.key("channel"); w.value("level3")
+            w.key("symbol"); w.beginArray(); symbols.forEach { w.string($0) }; w.endArray()
+            w.key("depth"); w.value(depth)           // the unsubscribe names it too: its default (10) may not be ours
+            if case .subscribeLevel3 = r { w.key("snapshot"); w.value(true) }
+            token.map { w.key("token"); w.string($0) }
+            w.endObject()
         case .subscribeChannel(let channel, let symbols), .unsubscribeChannel(let channel, let symbols):
             w.key("params"); w.beginObject()
             w.key("channel"); w.value(channel.name)

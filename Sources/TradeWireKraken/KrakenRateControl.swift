@@ -39,7 +39,7 @@ struct KrakenRateControl {
             }
             return (nil, charges)
         case .cancelAll, .cancelAllOrdersAfter, .ping, .subscribeExecutions, .subscribeBook, .unsubscribeBook, .subscribeInstruments,
-             .subscribeChannel, .unsubscribeChannel:
+             .subscribeChannel, .unsubscribeChannel, .subscribeLevel3, .unsubscribeLevel3:
             // Not in the guide's table: nothing is charged (docs/venues.md records the choice).
             return (nil, [])
         }

@@ -119,6 +119,10 @@ public enum KrakenRequest: Sendable {
     /// The public `book` channel: `depth` 10, 25, 100, 500 or 1000 levels a side, a snapshot first.
     case subscribeBook(symbols: [String], depth: Int)
     case unsubscribeBook(symbols: [String], depth: Int)
+    /// The authenticated `level3` channel (orders one by one): `depth` 10, 100 or 1000 price levels a side, a snapshot
+    /// first; the token goes with the subscribe and the unsubscribe.
+    case subscribeLevel3(symbols: [String], depth: Int)
+    case unsubscribeLevel3(symbols: [String], depth: Int)
     /// The public `ticker`, `trade` and `ohlc` channels (one answer per symbol).
     case subscribeChannel(KrakenPublicChannel, symbols: [String])
     case unsubscribeChannel(KrakenPublicChannel, symbols: [String])
@@ -133,6 +137,7 @@ public enum KrakenRequest: Sendable {
         switch self {
         case .cancelOrder(let t): return t.count
         case .subscribeBook(let symbols, _), .unsubscribeBook(let symbols, _): return symbols.count
+        case .subscribeLevel3(let symbols, _), .unsubscribeLevel3(let symbols, _): return symbols.count
         case .subscribeChannel(_, let symbols), .unsubscribeChannel(_, let symbols): return symbols.count
         default: return 1
         }
@@ -143,8 +148,8 @@ public enum KrakenRequest: Sendable {
         case .addOrder: return .addOrder
         case .amendOrder: return .amendOrder
         case .batchAdd: return .batchAdd
-        case .subscribeExecutions, .subscribeBook, .subscribeInstruments, .subscribeChannel: return .subscribe
-        case .unsubscribeBook, .unsubscribeChannel: return .unsubscribe
+        case .subscribeExecutions, .subscribeBook, .subscribeInstruments, .subscribeChannel, .subscribeLevel3: return .subscribe
+        case .unsubscribeBook, .unsubscribeChannel, .unsubscribeLevel3: return .unsubscribe
         case .cancelOrder: return .cancelOrder
         case .cancelAll: return .cancelAll
         case .cancelAllOrdersAfter: return .cancelAllOrdersAfter
