@@ -47,6 +47,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         var sequence = 0
         /// `book` subscriptions by symbol, with what was last published to this connection.
         var books: [String: KrakenBookSubscription] = [:]
+        /// `level3` subscriptions by symbol, with the orders last published to this connection.
+        var level3: [String: KrakenLevel3Subscription] = [:]
         /// `ticker` and `trade` subscriptions.
         var tickers: Set<String> = []
         var trades: Set<String> = []
@@ -182,6 +184,7 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
                 let doc = try JSONDocument(validating: m.bytes)
                 venue.answer(doc.root, session: session, out: &out, pushes: &pushes)
                 venue.publishBookChanges(from: session, out: &out, pushes: &pushes)
+                venue.publishLevel3Changes(from: session, out: &out, pushes: &pushes)
                 venue.publishTickerChanges(from: session, out: &out, pushes: &pushes)
             } catch {
                 out.append(KrakenVenueSimulator.envelope(method: nil, reqID: nil, error: "EGeneral:Invalid arguments"))
@@ -323,6 +326,9 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             if ch == "instrument", method == "subscribe" { return instrumentSnapshot(method: method, reqID: reqID, out: &out) }
             if ch == "book" {
                 return bookSubscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
+            }
+            if ch == "level3" {
+                return level3Subscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
             }
             if ch == "ticker" || ch == "trade" {
                 return marketSubscription(ch, params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)

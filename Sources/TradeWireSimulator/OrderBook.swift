@@ -169,6 +169,18 @@ final class OrderBook {
         return out
     }
 
+    /// The best `n` price levels of a side with their live orders in time priority (what a venue's L3 feed publishes).
+    func queues(_ side: Side, levels n: Int) -> [(price: FixedDecimal, orders: [(id: String, remaining: FixedDecimal)])] {
+        var out: [(price: FixedDecimal, orders: [(id: String, remaining: FixedDecimal)])] = []
+        for l in side == .buy ? bidLevels : askLevels {
+            let orders = l.entries[l.head...].compactMap { e in isLive(e) ? live[e.id].map { ($0.id, $0.remaining) } : nil }
+                .filter { $0.1 > .zero }
+            if !orders.isEmpty { out.append((l.price, orders)) }
+            if out.count == n { break }
+        }
+        return out
+    }
+
     /// Live orders in priority order: bids best first, then asks best first.
     var openOrders: [Resting] {
         func walk(_ levels: [Level]) -> [Resting] {

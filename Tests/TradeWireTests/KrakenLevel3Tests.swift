@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TradeWire
 @testable import TradeWireKraken
+@testable import TradeWireSimulator
 
 /// A venue for the client test: acks each level3 request (one ack per symbol, as the channel page shows) and, on a
 /// subscribe, sends the stream it was given: the first time with the one message `corrupt` names given a wrong
@@ -191,6 +192,51 @@ struct KrakenLevel3Tests {
         #expect(sent.count == 3)                        // subscribe; then, after the mismatch, unsubscribe and subscribe
         #expect(sent.allSatisfy { $0.contains(#""channel":"level3""#) && $0.contains(#""token":"l3-token""#) && $0.contains(#""depth":10"#) })
         #expect(sent[1].contains(#""method":"unsubscribe""#) && sent[2].contains(#""method":"subscribe""#))
+        await client.close()
+    }
+
+    /// The simulator's `level3`: the orders of the book it matches against, one by one. Orders placed through the
+    /// client show up in the client's level3 book in time priority, fills as new remaining quantities, cancels and
+    /// full fills as deletes; every message verifies, and the client's book is the venue's, order by order.
+    @Test func theClientsOrderBookIsTheSimulatorsOrderByOrder() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic), loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        var options = KrakenVenueSimulator.Options()
+        options.pairPrecision = ["BTC/USD": (1, 8)]
+        let venue = KrakenVenueSimulator(options: options)
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
+        let client = KrakenClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2"), token: "t", rateLimiter: nil))
+        try await client.connect()
+        _ = try await client.placeOrder(.limit("BTC/USD", .sell, quantity: "1.5", price: "26010.5"))   // in the snapshot
+        let ack = try await client.subscribeLevel3(["BTC/USD"], depth: 10, precisions: Self.btc)
+        #expect(ack.response.success)
+        for i in 0..<24 {
+            // Two orders a price, so levels hold queues; 13 levels a side, so some rest beyond the depth.
+            _ = try await client.placeOrder(.limit("BTC/USD", i % 2 == 0 ? .buy : .sell, quantity: "0.25",
+                                                   price: Price(i % 2 == 0 ? "\(25_900 + i / 4).5" : "\(26_100 + i / 4).0")!))
+        }
+        _ = try await client.placeOrder(.limit("BTC/USD", .buy, quantity: "1.6", price: "26100.0"))   // a full and a partial fill
+        _ = try await client.request(.ping)                                                         // everything before it was read
+        #expect(try loop.runSync { client.level3Feed?.checksumFailures } == 0)
+        #expect(try loop.runSync { client.level3Feed?.updatesApplied ?? 0 } > 20)
+        let mine = try #require(try await client.level3Book("BTC/USD"))
+        func text(_ levels: [L3Level]) -> [String] {
+            levels.map { l in "\(FixedDecimal(mantissa: l.price, scale: 1)):" + l.orders.map { "\($0.id)=\(FixedDecimal(mantissa: $0.quantity, scale: 8))" }.joined(separator: ",") }
+        }
+        let theirs = try serverLoop.runSync { () -> (bids: [String], asks: [String]) in
+            let b = venue.book("BTC/USD")
+            func fmt(_ w: [(price: FixedDecimal, orders: [(id: String, remaining: FixedDecimal)])]) -> [String] {
+                w.map { l in "\(FixedDecimal(mantissa: L2Book.units(l.price, scale: 1)!, scale: 1)):"
+                    + l.orders.map { "\($0.id)=\(FixedDecimal(mantissa: L2Book.units($0.remaining, scale: 8)!, scale: 8))" }.joined(separator: ",") }
+            }
+            return (fmt(b.queues(.buy, levels: 10)), fmt(b.queues(.sell, levels: 10)))
+        }
+        #expect(text(mine.bids) == theirs.bids)
+        #expect(text(mine.asks) == theirs.asks)
+        // The buy took the 1.5 at 26010.5 (deleted) and 0.1 of the first 0.25 at 26100.0 (modified in place).
+        #expect(mine.asks.first.map { FixedDecimal(mantissa: $0.price, scale: 1) } == FixedDecimal("26100.0"))
+        #expect(mine.asks.first.map { l in l.orders.map { FixedDecimal(mantissa: $0.quantity, scale: 8) } } == [FixedDecimal("0.15")!, FixedDecimal("0.25")!])
         await client.close()
     }
 }
