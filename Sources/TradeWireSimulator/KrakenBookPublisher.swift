@@ -31,17 +31,26 @@ extension KrakenVenueSimulator {
         return nil
     }
 
+    /// A channel request's symbols and the session asking, or nil after answering with Kraken's error (no symbol, or a
+    /// connection already gone).
+    func subscriptionTarget(_ params: JSONValue, method: String, reqID: Int64?, session: Int, out: inout [[UInt8]])
+        -> (symbols: [String], session: Session)? {
+        var symbols: [String] = []
+        params["symbol"]?.forEachElement { v in v.string.map { symbols.append($0) }; return true }
+        guard !symbols.isEmpty, let s = sessions[session] else {
+            out.append(Self.envelope(method: method, reqID: reqID, error: "EGeneral:Invalid arguments:symbol"))
+            return nil
+        }
+        return (symbols, s)
+    }
+
     /// `subscribe` / `unsubscribe` to `book`: one answer per symbol; a snapshot after each subscribe.
     func bookSubscription(_ params: JSONValue, subscribe: Bool, method: String, reqID: Int64?, session: Int, out: inout [[UInt8]]) {
         let depth = Int(params["depth"]?.int64 ?? 10)
         guard [10, 25, 100, 500, 1000].contains(depth) else {
             return out.append(Self.envelope(method: method, reqID: reqID, error: "EGeneral:Invalid arguments:depth"))
         }
-        var symbols: [String] = []
-        params["symbol"]?.forEachElement { v in v.string.map { symbols.append($0) }; return true }
-        guard !symbols.isEmpty, let s = sessions[session] else {
-            return out.append(Self.envelope(method: method, reqID: reqID, error: "EGeneral:Invalid arguments:symbol"))
-        }
+        guard let (symbols, s) = subscriptionTarget(params, method: method, reqID: reqID, session: session, out: &out) else { return }
         for symbol in symbols {
             out.append(Self.envelope(method: method, reqID: reqID) { w in
                 w.beginObject(); w.key("channel"); w.value("book"); w.key("depth"); w.value(depth)

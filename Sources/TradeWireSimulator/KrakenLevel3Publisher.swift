@@ -23,11 +23,7 @@ extension KrakenVenueSimulator {
         guard [10, 100, 1000].contains(depth) else {
             return out.append(Self.envelope(method: method, reqID: reqID, error: "EGeneral:Invalid arguments:depth"))
         }
-        var symbols: [String] = []
-        params["symbol"]?.forEachElement { v in v.string.map { symbols.append($0) }; return true }
-        guard !symbols.isEmpty, let s = sessions[session] else {
-            return out.append(Self.envelope(method: method, reqID: reqID, error: "EGeneral:Invalid arguments:symbol"))
-        }
+        guard let (symbols, s) = subscriptionTarget(params, method: method, reqID: reqID, session: session, out: &out) else { return }
         for symbol in symbols {
             out.append(Self.envelope(method: method, reqID: reqID) { w in
                 w.beginObject(); w.key("channel"); w.value("level3"); w.key("depth"); w.value(depth)

@@ -27,11 +27,7 @@ extension KrakenVenueSimulator {
     /// `subscribe` / `unsubscribe` to `ticker` or `trade`.
     func marketSubscription(_ channel: String, _ params: JSONValue, subscribe: Bool, method: String, reqID: Int64?, session: Int,
                             out: inout [[UInt8]]) {
-        var symbols: [String] = []
-        params["symbol"]?.forEachElement { v in v.string.map { symbols.append($0) }; return true }
-        guard !symbols.isEmpty, let s = sessions[session] else {
-            return out.append(Self.envelope(method: method, reqID: reqID, error: "EGeneral:Invalid arguments:symbol"))
-        }
+        guard let (symbols, s) = subscriptionTarget(params, method: method, reqID: reqID, session: session, out: &out) else { return }
         for symbol in symbols {
             out.append(Self.envelope(method: method, reqID: reqID) { w in
                 w.beginObject(); w.key("channel"); w.string(channel)
