@@ -52,6 +52,8 @@ public struct SimulatorSettings: Sendable {
     /// Every S seconds the tokens (issued and configured) go stale.
     public var krakenTokenLifetimeSeconds: Int?
     public var krakenCorruptBookEvery: Int?
+    /// A book that moves on its own (`KrakenBookFlow`, symbol FLOW/USD) at this many updates per second; nil: none.
+    public var krakenBookFlowPerSecond: Int?
     public var krakenPairPrecision: [String: (price: UInt8, quantity: UInt8)] = [:]
     public var krakenDefaultPrecision = Defaults.krakenPrecision
 
@@ -113,7 +115,12 @@ public struct SimulatorSettings: Sendable {
         b.rsaPublicKeyPEM = try binanceRSAPublicKeyFile.map { try Self.publicKeyPEM(atPath: $0, kind: .rsa) }
         b.skipDepthEventEvery = binanceSkipDepthEvery
         b.cutSBEFrameEvery = binanceCutSBEEvery
-        return (KrakenVenueSimulator(options: k),
+        let kraken = KrakenVenueSimulator(options: k)
+        if let rate = krakenBookFlowPerSecond {
+            guard rate > 0 else { throw Invalid("the book flow rate must be positive") }
+            kraken.bookFlow = KrakenBookFlow(perSecond: rate)
+        }
+        return (kraken,
                 QuotesVenueSimulator(options: .init(bearer: quotesBearer, quotesPerSecond: quotesPerSecond, heartbeatInterval: quotesHeartbeat)),
                 GatewayVenueSimulator(options: .init(ticksPerSecond: gatewayTicksPerSecond)),
                 BinanceVenueSimulator(options: b))

@@ -55,6 +55,8 @@ struct Simulator: ParsableCommand {
         var krakenTokenLifetimeS: Int?
         @Option(help: "Every N-th book message carries a wrong checksum (the client must resynchronize) (default: never).")
         var krakenCorruptBookEvery: Int?
+        @Option(help: "A Kraken book that moves on its own, FLOW/USD (price 1 decimal, quantity 8), at this many updates per second (default: none).")
+        var krakenBookFlow: Int?
         @Option(help: ArgumentHelp("A pair's price and quantity decimals, as SYMBOL=PRICE,QTY (e.g. BTC/USD=1,8); repeat for more (others: \(D.krakenPrecision.price),\(D.krakenPrecision.quantity)).",
                                    valueName: "symbol=price,qty"))
         var krakenPrecision: [String] = []
@@ -138,6 +140,7 @@ struct Simulator: ParsableCommand {
         }
         s.krakenTokenLifetimeSeconds = kraken.krakenTokenLifetimeS
         s.krakenCorruptBookEvery = kraken.krakenCorruptBookEvery
+        s.krakenBookFlowPerSecond = kraken.krakenBookFlow
         for p in kraken.krakenPrecision {
             let parts = p.split(separator: "=", maxSplits: 1)
             let digits = parts.count == 2 ? parts[1].split(separator: ",").compactMap { UInt8($0) } : []

@@ -22,11 +22,15 @@ struct Soak: ParsableCommand {
     @Flag(help: "Busy-poll the client loop.") var busyPoll = false
     @Option(help: "Pin the client loop to this CPU (the venue runs on the other one).") var cpu = 0
     @Flag(inversion: .prefixedNo, help: "Busy-poll the venue's loop.") var venueBusyPoll = false
+    @Option(help: """
+        The same client also keeps a Kraken book (CRC-verified on every update) that the venue moves at this many \
+        updates per second (0: none).
+        """) var bookRate = 0
 
     func run() throws {
         let venue = try SimulatorProcess(executable: "/proc/self/exe", arguments: [
             "--quotes-per-second", String(quotesPerSecond), "--token", "soak-token", "--cpu", cpu == 0 ? "1" : "0",
-        ] + (venueBusyPoll ? ["--busy-poll"] : []))
+        ] + (venueBusyPoll ? ["--busy-poll"] : []) + (bookRate > 0 ? ["--kraken-book-flow", String(bookRate)] : []))
         defer { venue.stop() }
         let loop = try EventLoop(configuration: .init(waitMode: busyPoll ? .busyPoll : .wait, cpu: cpu))
         let (driver, kraken) = VenueRoundTrips.kraken(loop: loop, configuration: .init(
@@ -43,10 +47,22 @@ struct Soak: ParsableCommand {
             try await quotes.connect()
             _ = try await quotes.subscribe((0..<100).map { "SOK.\($0)" })
         }
+        if bookRate > 0 {
+            try blockingAwait {
+                _ = try await kraken.subscribeBook(["FLOW/USD"], depth: 10, precisions: [
+                    "FLOW/USD": .init(price: KrakenBookFlow.precision.price, quantity: KrakenBookFlow.precision.quantity)])
+            }
+        }
+        /// Book updates applied and checksum failures so far (0, 0 without a book).
+        func bookCounts() throws -> (updates: Int, failures: Int) {
+            try loop.runSync { (kraken.bookFeed?.updatesApplied ?? 0, kraken.bookFeed?.checksumFailures ?? 0) }
+        }
+        var lastBook = 0
 
-        print("soak: \(seconds) s of Kraken add_order round trips (send -> callback) with a \(quotesPerSecond) quotes/s stream "
-              + "on the same \(busyPoll ? "busy-polling" : "waiting") loop; venue pid \(venue.process.processIdentifier)")
-        print("window       round trips   quotes/s      p50      p99    p99.9      max (µs)   RSS (MiB)")
+        print("soak: \(seconds) s of Kraken add_order round trips (send -> callback) with a \(quotesPerSecond) quotes/s stream"
+              + (bookRate > 0 ? " and a \(bookRate) updates/s Kraken book" : "")
+              + " on the same \(busyPoll ? "busy-polling" : "waiting") loop; venue pid \(venue.process.processIdentifier)")
+        print("window       round trips   quotes/s  book upd/s      p50      p99    p99.9      max (µs)   RSS (MiB)")
         let start = Date()
         var windowStart = start
         var windowSamples: [UInt64] = []
@@ -66,8 +82,11 @@ struct Soak: ParsableCommand {
                 let s = LatencySummary(windowSamples)
                 let rss = Self.residentMiB()
                 let t = Int(now.timeIntervalSince(start).rounded())
-                print(String(format: "%4d s  %16d %10.0f %8.1f %8.1f %8.1f %10.1f %11.1f", t, s.count,
-                             Double(q - lastQuotes) / now.timeIntervalSince(windowStart), s.p50, s.p99, s.p999, s.max, rss))
+                let book = try bookCounts()
+                let span = now.timeIntervalSince(windowStart)
+                print(String(format: "%4d s  %16d %10.0f %11.0f %8.1f %8.1f %8.1f %10.1f %11.1f", t, s.count,
+                             Double(q - lastQuotes) / span, Double(book.updates - lastBook) / span, s.p50, s.p99, s.p999, s.max, rss))
+                lastBook = book.updates
                 rows.append((s.p50, s.p999, rss))
                 lastQuotes = q
                 windowStart = now
@@ -81,6 +100,11 @@ struct Soak: ParsableCommand {
                          p50s.min()!, p50s.max()!, p999s.min()!, p999s.max()!, rss.min()!, rss.max()!))
         }
         print("quotes received: \(received.withLock { $0 })")
+        if bookRate > 0 {
+            let book = try bookCounts()
+            print("book updates applied: \(book.updates), checksum failures: \(book.failures)")
+            if book.failures > 0 { throw ExitCode(1) }
+        }
     }
 
     /// This process's resident set, from /proc/self/statm.
