@@ -20,14 +20,23 @@ final class BinanceStreamConnection: WebSocketHandler, Sendable {      // only `
     let depth: Set<String>
     let bestBidAsk: Set<String>
     let trades: Set<String>
-    init(venue: BinanceVenueSimulator, sbe: Bool, depth: Set<String>, bestBidAsk: Set<String>, trades: Set<String>) {
+    let aggTrades: Set<String>
+    /// `@depth20@100ms` (JSON) or `@depth20` (SBE): the top 20 levels, whole, every 100 ms.
+    let topLevels: Set<String>
+    init(venue: BinanceVenueSimulator, sbe: Bool, depth: Set<String>, bestBidAsk: Set<String>, trades: Set<String>,
+         aggTrades: Set<String>, topLevels: Set<String>) {
         self.venue = venue
         self.sbe = sbe
         self.depth = depth
         self.bestBidAsk = bestBidAsk
         self.trades = trades
+        self.aggTrades = aggTrades
+        self.topLevels = topLevels
     }
-    func webSocketDidOpen(_ c: WebSocketConnection) { venue.streamConnections[ObjectIdentifier(c)] = (c, self) }
+    func webSocketDidOpen(_ c: WebSocketConnection) {
+        venue.streamConnections[ObjectIdentifier(c)] = (c, self)
+        if !topLevels.isEmpty { venue.publishTopLevels(to: c, self) }
+    }
     func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) { venue.streamConnections[ObjectIdentifier(c)] = nil }
     func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {}
 }
@@ -37,8 +46,9 @@ extension BinanceVenueSimulator {
     /// The SBE events' exponents: the simulator's decimals are exact at 8 places.
     static let sbeExponent: Int8 = -8
 
-    /// Accept `/stream?streams=…`: JSON `<s>@depth@100ms`, `<s>@bookTicker`, `<s>@trade`; with an `X-MBX-APIKEY`
-    /// header (the SBE host's rule: the simulator's API key) SBE `<s>@depth`, `<s>@bestBidAsk`, `<s>@trade`.
+    /// Accept `/stream?streams=…`: JSON `<s>@depth@100ms`, `<s>@bookTicker`, `<s>@trade`, `<s>@aggTrade`,
+    /// `<s>@depth20@100ms`; with an `X-MBX-APIKEY` header (the SBE host's rule: the simulator's API key) SBE
+    /// `<s>@depth`, `<s>@bestBidAsk`, `<s>@trade`, `<s>@depth20`.
     /// Other names, or a name of the other encoding, are refused.
     public func streamDecision(_ r: WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision {
         let key = r.header("x-mbx-apikey")
@@ -46,7 +56,7 @@ extension BinanceVenueSimulator {
         let sbe = key != nil
         let query = r.target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let names = query.split(separator: "&").first { $0.hasPrefix("streams=") }.map { $0.dropFirst(8).split(separator: "/") } ?? []
-        var depth: Set<String> = [], best: Set<String> = [], trades: Set<String> = []
+        var depth: Set<String> = [], best: Set<String> = [], trades: Set<String> = [], aggTrades: Set<String> = [], top: Set<String> = []
         for n in names {
             let parts = n.split(separator: "@").map(String.init)
             guard parts.count >= 2 else { return .reject(status: 400, body: "unsupported stream: \(n)\n") }
@@ -55,11 +65,16 @@ extension BinanceVenueSimulator {
             case ("depth@100ms", false), ("depth", true): depth.insert(symbol)
             case ("bookTicker", false), ("bestBidAsk", true): best.insert(symbol)
             case ("trade", _): trades.insert(symbol)
+            case ("aggTrade", false): aggTrades.insert(symbol)
+            case ("depth20@100ms", false), ("depth20", true): top.insert(symbol)
             default: return .reject(status: 400, body: "unsupported stream: \(n)\n")
             }
         }
-        guard !(depth.isEmpty && best.isEmpty && trades.isEmpty) else { return .reject(status: 400, body: "no streams\n") }
-        return .accept(BinanceStreamConnection(venue: self, sbe: sbe, depth: depth, bestBidAsk: best, trades: trades))
+        guard !(depth.isEmpty && best.isEmpty && trades.isEmpty && aggTrades.isEmpty && top.isEmpty) else {
+            return .reject(status: 400, body: "no streams\n")
+        }
+        return .accept(BinanceStreamConnection(venue: self, sbe: sbe, depth: depth, bestBidAsk: best, trades: trades,
+                                               aggTrades: aggTrades, topLevels: top))
     }
 
     func depthState(_ symbol: String) -> BinanceDepthState {
@@ -153,29 +168,64 @@ extension BinanceVenueSimulator {
 
     /// `@trade`: a match of the engine, to the streams that asked for its symbol (the taker's side says who was maker).
     func publishTrade(_ symbol: String, price: FixedDecimal, quantity: FixedDecimal, takerSide: Side) {
-        let listeners = streamConnections.values.filter { $0.stream.trades.contains(symbol) }
+        let listeners = streamConnections.values.filter { $0.stream.trades.contains(symbol) || $0.stream.aggTrades.contains(symbol) }
         guard !listeners.isEmpty else { return }
         nextPublicTradeId += 1
         let id = nextPublicTradeId, nowMs = Self.nowMs()
         let buyerMaker = takerSide == .sell
-        for l in listeners {
+        /// A trade event as JSON (`@trade`), or as an aggregate of that one trade (`@aggTrade`: its id doubles as the
+        /// aggregate's), wrapped as a combined-stream message.
+        func json(_ kind: StaticString, _ stream: String) -> [UInt8] {
+            simJSON { w in
+                w.beginObject()
+                w.key("stream"); w.string(symbol.lowercased() + stream)
+                w.key("data"); w.beginObject()
+                w.key("e"); w.value(kind); w.key("E"); w.value(nowMs); w.key("s"); w.string(symbol)
+                if stream == "@aggTrade" { w.key("a"); w.value(id) } else { w.key("t"); w.value(id) }
+                w.key("p"); w.quoted(Self.eight(price)); w.key("q"); w.quoted(Self.eight(quantity))
+                if stream == "@aggTrade" { w.key("f"); w.value(id); w.key("l"); w.value(id) }
+                w.key("T"); w.value(nowMs); w.key("m"); w.value(buyerMaker); w.key("M"); w.value(true)
+                w.endObject()
+                w.endObject()
+            }
+        }
+        for l in listeners where l.stream.aggTrades.contains(symbol) { l.connection.sendAll([json("aggTrade", "@aggTrade")]) }
+        for l in listeners where l.stream.trades.contains(symbol) {
             if l.stream.sbe {
                 l.connection.sendAll([BinanceSBEEncoder.trades(symbol: symbol, eventTimeUs: nowMs * 1000, transactTimeUs: nowMs * 1000,
                                                                priceExponent: Self.sbeExponent, qtyExponent: Self.sbeExponent,
                                                                trades: [(id, price, quantity, buyerMaker)])], opcode: .binary)
             } else {
-                l.connection.sendAll([simJSON { w in
+                l.connection.sendAll([json("trade", "@trade")])
+            }
+        }
+    }
+
+    /// `@depth20`: the top 20 levels of each symbol the connection asked for, now and every 100 ms while it is open.
+    func publishTopLevels(to c: WebSocketConnection, _ stream: BinanceStreamConnection) {
+        guard streamConnections[ObjectIdentifier(c)] != nil else { return }
+        let nowMs = Self.nowMs()
+        for symbol in stream.topLevels.sorted() {
+            let state = depthState(symbol)
+            let bids = Array(state.bids.prefix(20)), asks = Array(state.asks.prefix(20))
+            if stream.sbe {
+                c.sendAll([BinanceSBEEncoder.depthSnapshot(symbol: symbol, eventTimeUs: nowMs * 1000, updateID: state.updateID,
+                                                           priceExponent: Self.sbeExponent, qtyExponent: Self.sbeExponent,
+                                                           bids: bids, asks: asks)], opcode: .binary)
+            } else {
+                c.sendAll([simJSON { w in
                     w.beginObject()
-                    w.key("stream"); w.string(symbol.lowercased() + "@trade")
+                    w.key("stream"); w.string(symbol.lowercased() + "@depth20@100ms")
                     w.key("data"); w.beginObject()
-                    w.key("e"); w.value("trade"); w.key("E"); w.value(nowMs); w.key("s"); w.string(symbol)
-                    w.key("t"); w.value(id); w.key("p"); w.quoted(Self.eight(price)); w.key("q"); w.quoted(Self.eight(quantity))
-                    w.key("T"); w.value(nowMs); w.key("m"); w.value(buyerMaker); w.key("M"); w.value(true)
+                    w.key("lastUpdateId"); w.value(state.updateID)
+                    w.key("bids"); Self.writeLevels(bids, into: &w)
+                    w.key("asks"); Self.writeLevels(asks, into: &w)
                     w.endObject()
                     w.endObject()
                 }])
             }
         }
+        c.loop.schedule(after: .milliseconds(100)) { [weak c, self] in if let c { publishTopLevels(to: c, stream) } }
     }
 
     /// `depth`'s result: `lastUpdateId` and up to `limit` levels a side.

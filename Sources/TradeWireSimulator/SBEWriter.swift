@@ -50,6 +50,17 @@ package enum BinanceSBEEncoder {
         return w.bytes
     }
 
+    /// `@depth20` (template 10002): the top levels, whole, at the book's update id.
+    package static func depthSnapshot(symbol: String, eventTimeUs: Int64, updateID: Int64, priceExponent: Int8, qtyExponent: Int8,
+                                      bids: [(price: FixedDecimal, quantity: FixedDecimal)], asks: [(price: FixedDecimal, quantity: FixedDecimal)]) -> [UInt8] {
+        var w = SBEWriter(blockLength: 18, templateId: 10002, schemaId: schemaId, version: version)
+        w.i64(eventTimeUs); w.i64(updateID); w.i8(priceExponent); w.i8(qtyExponent)
+        levels(bids, into: &w, priceExponent, qtyExponent)
+        levels(asks, into: &w, priceExponent, qtyExponent)
+        w.varString8(symbol)
+        return w.bytes
+    }
+
     package static func bestBidAsk(symbol: String, eventTimeUs: Int64, updateID: Int64, priceExponent: Int8, qtyExponent: Int8,
                            bid: (price: FixedDecimal, quantity: FixedDecimal), ask: (price: FixedDecimal, quantity: FixedDecimal)) -> [UInt8] {
         var w = SBEWriter(blockLength: 50, templateId: 10001, schemaId: schemaId, version: version)

@@ -103,18 +103,24 @@ struct BinanceDepthTests {
 
 @Suite("Binance depth against the simulator", .serialized)
 struct BinanceDepthStreamTests {
-    /// JSON and SBE alike: the book kept from the stream is the venue's book; with SBE, the best bid/ask and trade
-    /// streams report the venue's top of book and its matches.
-    @Test(arguments: [false, true])
-    func theStreamedBookIsTheVenuesBook(sbe: Bool) async throws {
+    /// The simulator on its loop and a WS API client (for orders and depth snapshots) connected to it on another.
+    static func simulatorAndAPI() async throws -> (EventLoop, EventLoop, ExchangeSimulator, BinanceClient) {
         let serverLoop = try EventLoop.forTest(.automatic)
         let loop = try EventLoop.forTest(.automatic)
-        defer { loop.shutdown(); serverLoop.shutdown() }
         let exchange = try ExchangeSimulator(on: serverLoop)
         let api = BinanceClient(loop: loop, configuration: .init(
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
             credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), rateLimiter: nil))
         try await api.connect()
+        return (serverLoop, loop, exchange, api)
+    }
+
+    /// JSON and SBE alike: the book kept from the stream is the venue's book; with SBE, the best bid/ask and trade
+    /// streams report the venue's top of book and its matches.
+    @Test(arguments: [false, true])
+    func theStreamedBookIsTheVenuesBook(sbe: Bool) async throws {
+        let (serverLoop, loop, exchange, api) = try await Self.simulatorAndAPI()
+        defer { loop.shutdown(); serverLoop.shutdown() }
         // Some book before the stream (in the snapshot), the rest as diff events.
         _ = try await api.placeOrder(.limit("BTCUSDT", .sell, quantity: "2", price: "30010"))
         let events = Locked<[BinanceDepthBook.Event]>([])
@@ -159,6 +165,57 @@ struct BinanceDepthStreamTests {
         let best = try await stream.bestBidAsk("BTCUSDT")
         #expect(best.flatMap { L2Book.units(mantissa: $0.bidPrice, exponent: $0.priceExponent, scale: 8) } == venueTop[0])
         #expect(best.flatMap { L2Book.units(mantissa: $0.askPrice, exponent: $0.priceExponent, scale: 8) } == venueTop[1])
+    }
+
+    /// `@depth20` (JSON `@depth20@100ms`, SBE `@depth20`): the top 20 levels, whole, every 100 ms, equal to the
+    /// venue's; and JSON `@aggTrade` for each match.
+    @Test(arguments: [false, true])
+    func topLevelsAndAggregateTradesAreTheVenues(sbe: Bool) async throws {
+        let (serverLoop, loop, exchange, api) = try await Self.simulatorAndAPI()
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        for i in 0..<25 {                               // 25 levels a side: the stream shows 20
+            _ = try await api.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.5", price: Price("\(29_900 - i)")!))
+            _ = try await api.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.5", price: Price("\(30_100 + i)")!))
+        }
+        let aggs = Locked<[BinanceAggTrade]>([]), tops = Locked(0)
+        let base = WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/")
+        let stream = BinanceMarketStream(loop: loop, base: base, api: nil, symbols: ["BTCUSDT"],
+                                         encoding: sbe ? .sbe(apiKey: "demo-api-key") : .json,
+                                         channels: sbe ? [.topLevels] : [.topLevels, .aggTrades], handlers: .init(
+                                            onAggTrade: { _, t in aggs.withLock { $0.append(t) } },
+                                            onTopLevels: { _, _ in tops.withLock { $0 += 1 } }))
+        try await stream.connect()
+        _ = try await api.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.75", price: "30101"))   // takes 30100 and part of 30101
+        let venue = try serverLoop.runSync { () -> [[Int64]] in
+            let b = exchange.binance.books["BTCUSDT"]!
+            func units(_ l: [(price: FixedDecimal, quantity: FixedDecimal)]) -> [Int64] {
+                l.flatMap { [L2Book.units($0.price, scale: 8)!, L2Book.units($0.quantity, scale: 8)!] }
+            }
+            return [units(b.depth(.buy, levels: 20)), units(b.depth(.sell, levels: 20))]
+        }
+        let until = Date().addingTimeInterval(10)
+        var mine: [[Int64]] = []
+        repeat {
+            if let t = try await stream.topLevels("BTCUSDT") {
+                func units(_ l: [L2Level]) -> [Int64] {
+                    l.flatMap { [L2Book.units(mantissa: $0.price, exponent: -Int8(t.book.priceScale), scale: 8)!,
+                                 L2Book.units(mantissa: $0.quantity, exponent: -Int8(t.book.qtyScale), scale: 8)!] }
+                }
+                mine = [units(t.book.bids), units(t.book.asks)]
+            }
+            if mine == venue { break }
+            try await Task.sleep(for: .milliseconds(20))
+        } while Date() < until
+        #expect(mine == venue)
+        #expect(mine.first?.count == 40 && mine.last?.count == 40)       // 20 levels a side, price and quantity each
+        #expect(tops.withLock { $0 } >= 1)
+        if !sbe {
+            let seen = aggs.withLock { $0 }
+            #expect(seen.map { $0.price } == [FixedDecimal("30100")!, FixedDecimal("30101")!])
+            #expect(seen.map { $0.quantity } == [FixedDecimal("0.5")!, FixedDecimal("0.25")!])
+            #expect(seen.allSatisfy { !$0.isBuyerMaker && $0.symbol == InlineText("BTCUSDT") && $0.firstTradeID == $0.lastTradeID })
+        }
+        await stream.close()
     }
 
     /// The venue's market data faults: a diff event skipped now and then (a gap: the book is withdrawn and rebuilt

@@ -62,3 +62,37 @@ extension BinanceTrade {
                   qtyExponent: -Int8(clamping: Int(q.scale)), transactTimeUs: time * 1000, symbol: symbol)
     }
 }
+
+/// An `@aggTrade` event: the trades of one taker order at one price, aggregated (a JSON stream: SBE has none).
+public struct BinanceAggTrade: Sendable, Equatable {
+    public let aggregateTradeID: Int64
+    public let price: FixedDecimal
+    public let quantity: FixedDecimal
+    public let firstTradeID: Int64
+    public let lastTradeID: Int64
+    public let tradeTimeMs: Int64
+    public let isBuyerMaker: Bool
+    public let symbol: InlineText
+
+    /// `{"e":"aggTrade","E":1672515782136,"s":"BNBBTC","a":12345,"p":"0.001","q":"100","f":100,"l":105,"T":1672515782136,"m":true,"M":true}`
+    public init?(json e: JSONValue) {
+        guard let s = e["s"], let symbol = InlineText(json: s), let a = e["a"]?.int64, let p = e["p"]?.decimal,
+              let q = e["q"]?.decimal, let f = e["f"]?.int64, let l = e["l"]?.int64, let t = e["T"]?.int64, let m = e["m"]?.bool else { return nil }
+        aggregateTradeID = a
+        price = p
+        quantity = q
+        firstTradeID = f
+        lastTradeID = l
+        tradeTimeMs = t
+        isBuyerMaker = m
+        self.symbol = symbol
+    }
+}
+
+/// The top levels of a symbol's book as `@depth20` sends them, whole each time (not kept in sync by update ids:
+/// each message replaces the last). `lastUpdateID` is the book's update id at that moment.
+public struct BinanceTopLevels: Sendable, Equatable {
+    public let symbol: InlineText
+    public let lastUpdateID: Int64
+    public let book: L2BookSnapshot
+}

@@ -9,6 +9,8 @@ import TradeWire
 ///   again when a snapshot is older than the stream, and after every gap. The same procedure for both encodings.
 /// - `.bestBidAsk`: JSON `@bookTicker`, SBE `@bestBidAsk`; the last one per symbol is kept.
 /// - `.trades`: JSON `@trade`, SBE `@trade` (one SBE event may carry several trades).
+/// - `.aggTrades`: JSON `@aggTrade` (SBE has no such stream).
+/// - `.topLevels`: JSON `@depth20@100ms`, SBE `@depth20`: the top 20 levels, whole each time, kept per symbol.
 ///
 /// `@unchecked Sendable` (a `WebSocketHandler` must be Sendable): its mutable state (`books`, `best`, counters) is
 /// only touched on `loop`'s thread: by the handler callbacks, which the loop runs, and by snapshots, whose task
@@ -28,6 +30,8 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         public static let depth = Channels(rawValue: 1)
         public static let bestBidAsk = Channels(rawValue: 2)
         public static let trades = Channels(rawValue: 4)
+        public static let aggTrades = Channels(rawValue: 8)
+        public static let topLevels = Channels(rawValue: 16)
     }
 
     /// What the stream calls on its loop thread (`@Sendable`: the compiler checks what each closure captures).
@@ -36,14 +40,20 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         public var onDepthEvent: (@Sendable (BinanceMarketStream, BinanceDepthEvent) -> Void)?
         public var onBestBidAsk: (@Sendable (BinanceMarketStream, BinanceBestBidAsk) -> Void)?
         public var onTrade: (@Sendable (BinanceMarketStream, BinanceTrade) -> Void)?
+        public var onAggTrade: (@Sendable (BinanceMarketStream, BinanceAggTrade) -> Void)?
+        public var onTopLevels: (@Sendable (BinanceMarketStream, BinanceTopLevels) -> Void)?
         public var onConnection: (@Sendable (BinanceMarketStream, ConnectionEvent) -> Void)?
         public init(onDepthEvent: (@Sendable (BinanceMarketStream, BinanceDepthEvent) -> Void)? = nil,
                     onBestBidAsk: (@Sendable (BinanceMarketStream, BinanceBestBidAsk) -> Void)? = nil,
                     onTrade: (@Sendable (BinanceMarketStream, BinanceTrade) -> Void)? = nil,
+                    onAggTrade: (@Sendable (BinanceMarketStream, BinanceAggTrade) -> Void)? = nil,
+                    onTopLevels: (@Sendable (BinanceMarketStream, BinanceTopLevels) -> Void)? = nil,
                     onConnection: (@Sendable (BinanceMarketStream, ConnectionEvent) -> Void)? = nil) {
             self.onDepthEvent = onDepthEvent
             self.onBestBidAsk = onBestBidAsk
             self.onTrade = onTrade
+            self.onAggTrade = onAggTrade
+            self.onTopLevels = onTopLevels
             self.onConnection = onConnection
         }
     }
@@ -59,11 +69,14 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     private let depthHub = StreamHub<BinanceDepthEvent>()
     private let bestHub = StreamHub<BinanceBestBidAsk>()
     private let tradeHub = StreamHub<BinanceTrade>()
+    private let aggTradeHub = StreamHub<BinanceAggTrade>()
+    private let topHub = StreamHub<BinanceTopLevels>()
     private let connectionHub = StreamHub<ConnectionEvent>()
     package private(set) var supervisor: ConnectionSupervisor!
     /// By the symbol as events spell it (`s`, upper case): an inline key, no allocation per event.
     private var books: [InlineText: BinanceDepthBook] = [:]
     private var best: [InlineText: BinanceBestBidAsk] = [:]
+    private var top: [InlineText: BinanceTopLevels] = [:]
     /// Time from the read of an event to its book updated.
     private var applyTimes = ApplyTimes()
     /// The median time from an event's read to its book updated (ns), nil before any (loop thread).
@@ -79,6 +92,7 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
                 tls: TLSConfiguration = .default, reconnect: ReconnectPolicy? = nil, handlers: Handlers = Handlers(),
                 logger: Logger = Logger(label: "tradewire.binance.stream")) {
         precondition(api != nil || !channels.contains(.depth), "the depth channel needs a WS API client for its snapshots")
+        precondition(encoding == .json || !channels.contains(.aggTrades), "@aggTrade is a JSON stream: SBE has none")
         self.loop = loop
         self.handlers = handlers
         self.logger = logger
@@ -92,7 +106,7 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         let headers: [(name: String, value: String)]
         if case .sbe(let key) = encoding { headers = [("X-MBX-APIKEY", key)] } else { headers = [] }
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: reconnect,
-                                          streams: [depthHub, bestHub, tradeHub, connectionHub]) {
+                                          streams: [depthHub, bestHub, tradeHub, aggTradeHub, topHub, connectionHub]) {
             WebSocketConfiguration(url: url, headers: headers, tls: tls)
         }
         supervisor.onEvent = { [unowned(unsafe) self] e in
@@ -109,6 +123,8 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
             if channels.contains(.depth) { names.append(encoding == .json ? "\(s)@depth@100ms" : "\(s)@depth") }
             if channels.contains(.bestBidAsk) { names.append(encoding == .json ? "\(s)@bookTicker" : "\(s)@bestBidAsk") }
             if channels.contains(.trades) { names.append("\(s)@trade") }
+            if channels.contains(.aggTrades) { names.append("\(s)@aggTrade") }
+            if channels.contains(.topLevels) { names.append(encoding == .json ? "\(s)@depth20@100ms" : "\(s)@depth20") }
             return names
         }
     }
@@ -130,6 +146,9 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     public var events: EventStream<BinanceDepthEvent> { depthHub.stream() }
     public var bestBidAsks: EventStream<BinanceBestBidAsk> { bestHub.stream() }
     public var trades: EventStream<BinanceTrade> { tradeHub.stream() }
+    public var aggTrades: EventStream<BinanceAggTrade> { aggTradeHub.stream() }
+    /// Each `@depth20` message (the top levels, whole).
+    public var topLevelsStream: EventStream<BinanceTopLevels> { topHub.stream() }
     public var connectionEvents: EventStream<ConnectionEvent> { connectionHub.stream() }
 
     // MARK: reads
@@ -137,6 +156,11 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     /// A copy of the symbol's book while it is in sync (nil: not yet, or resyncing after a gap).
     public func book(_ symbol: String) async throws -> L2BookSnapshot? {
         try await loop.submit { [self] in loopBook(symbol)?.snapshot() }
+    }
+
+    /// The symbol's last top levels (`.topLevels`).
+    public func topLevels(_ symbol: String) async throws -> BinanceTopLevels? {
+        try await loop.submit { [self] in top[InlineText(symbol.uppercased())] }
     }
 
     /// The symbol's last best bid and ask.
@@ -201,7 +225,11 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
                 guard handlers.onTrade != nil || tradeHub.hasSubscribers else { return }
                 for i in 0..<t.count { trade(t[i]) }
             case .depthSnapshot?:
-                break       // `@depth20` is not subscribed: the diff stream keeps the book (see `Channels`)
+                let d = try BinanceSBE.depth(bytes)
+                let scales = (UInt8(clamping: -Int(d.priceExponent)), UInt8(clamping: -Int(d.qtyExponent)))
+                let book = L2Book(depth: 20, priceScale: scales.0, qtyScale: scales.1)
+                Self.fill(book, bids: d.bidLevels, asks: d.askLevels)
+                topLevels(BinanceTopLevels(symbol: InlineText(bytes: d.symbolBytes), lastUpdateID: d.lastUpdateID, book: book.snapshot()))
             case nil:
                 _ = try BinanceSBE.decode(bytes)       // to throw the right error
             }
@@ -229,10 +257,23 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
                 applyTimes.record(MonotonicClock.nanoseconds() &- receivedAt)
             } else if kind.stringEquals("trade") {
                 if let t = BinanceTrade(json: event) { trade(t) } else { undecodable += 1 }
+            } else if kind.stringEquals("aggTrade") {
+                if let t = BinanceAggTrade(json: event) {
+                    handlers.onAggTrade?(self, t)
+                    aggTradeHub.yield(t)
+                } else { undecodable += 1 }
             } else if kind.stringEquals("serverShutdown") {
                 logger.notice("Binance market stream serverShutdown: replacing the connection")
                 supervisor.replace(reason: "Binance serverShutdown")
             }
+        } else if let id = event["lastUpdateId"]?.int64 {
+            // `@depth20@100ms` carries no `e` and no symbol: the combined stream's name says whose it is.
+            guard let name = doc.captured[0]?.string, let at = name.firstIndex(of: "@"),
+                  let t = Self.topLevels(symbol: InlineText(String(name[..<at]).uppercased()), lastUpdateID: id, bids: event["bids"], asks: event["asks"]) else {
+                undecodable += 1
+                return
+            }
+            topLevels(t)
         } else if event["u"] != nil, event["b"] != nil {
             // `@bookTicker` carries no `e`.
             if let b = BinanceBestBidAsk(json: event) { bestBidAsk(b) } else { undecodable += 1 }
@@ -246,6 +287,38 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
         best[b.symbol] = b
         handlers.onBestBidAsk?(self, b)
         bestHub.yield(b)
+    }
+
+    private func topLevels(_ t: BinanceTopLevels) {
+        top[t.symbol] = t
+        handlers.onTopLevels?(self, t)
+        topHub.yield(t)
+    }
+
+    /// A JSON `@depth20` message's levels (`[["price","qty"],…]`) as a book at the finest scale they use.
+    static func topLevels(symbol: InlineText, lastUpdateID: Int64, bids: JSONValue?, asks: JSONValue?) -> BinanceTopLevels? {
+        var ps: UInt8 = 0, qs: UInt8 = 0
+        for side in [bids, asks] {
+            side?.forEachElement { l in
+                var i = 0
+                l.forEachElement { v in
+                    if let d = v.decimal { if i == 0 { ps = max(ps, d.scale) } else { qs = max(qs, d.scale) } }
+                    i += 1
+                    return i < 2
+                }
+                return true
+            }
+        }
+        let book = L2Book(depth: 20, priceScale: ps, qtyScale: qs)
+        fill(book, bids: JSONLevels(bids), asks: JSONLevels(asks))
+        return BinanceTopLevels(symbol: symbol, lastUpdateID: lastUpdateID, book: book.snapshot())
+    }
+
+    /// A whole book from its levels (a level not exact at the book's scales is skipped, as in `BinanceLevelSource`).
+    static func fill<L: BinanceLevelSource>(_ book: L2Book, bids: L, asks: L) {
+        bids.forEachLevel(priceScale: book.priceScale, qtyScale: book.qtyScale) { p, q in book.apply(.buy, price: p, quantity: q) }
+        asks.forEachLevel(priceScale: book.priceScale, qtyScale: book.qtyScale) { p, q in book.apply(.sell, price: p, quantity: q) }
+        book.truncate()
     }
 
     private func trade(_ t: BinanceTrade) {
