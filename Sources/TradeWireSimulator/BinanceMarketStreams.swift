@@ -36,6 +36,11 @@ final class BinanceStreamConnection: WebSocketHandler, Sendable {      // only `
     func webSocketDidOpen(_ c: WebSocketConnection) {
         venue.streamConnections[ObjectIdentifier(c)] = (c, self)
         if !topLevels.isEmpty { venue.publishTopLevels(to: c, self) }
+        if let stall = venue.options.stallStreamAfter {
+            c.loop.schedule(after: stall) { [weak c, venue] in
+                if let c { venue.streamConnections[ObjectIdentifier(c)] = nil }      // the feed stalls; the socket stays
+            }
+        }
     }
     func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) { venue.streamConnections[ObjectIdentifier(c)] = nil }
     func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {}

@@ -35,6 +35,9 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         /// gap), and every Nth SBE frame is cut short. nil: never.
         public var skipDepthEventEvery: Int?
         public var cutSBEFrameEvery: Int?
+        /// Market data fault: a stream connection this long after it opened is no longer published to (the venue
+        /// forgets it; the socket stays open and silent), as a feed that stalls. nil: never.
+        public var stallStreamAfter: Duration?
         public init(apiKey: String, apiSecret: String, ed25519PublicKeyPEM: String? = nil, recvWindowMs: Int64 = 5000,
                     ordersPer10s: Int? = nil, ordersPerDay: Int = 160_000, revokeSessionAfterRequests: Int? = nil,
                     commissionRate: FixedDecimal = FixedDecimal("0.001")!, balances: [String: FixedDecimal] = [:]) {

@@ -82,6 +82,8 @@ public struct SimulatorSettings: Sendable {
     /// Market data faults: every Nth diff depth event skipped; every Nth SBE frame cut short.
     public var binanceSkipDepthEvery: Int?
     public var binanceCutSBEEvery: Int?
+    /// Stall each market data stream connection this many ms after it opens (nil: never).
+    public var binanceStallStreamsAfterMs: Int?
     public var binanceCommissionRate = FixedDecimal(Defaults.binanceCommissionRate)!
     public var binanceBalances: [String: FixedDecimal] = [:]
 
@@ -115,6 +117,7 @@ public struct SimulatorSettings: Sendable {
         b.rsaPublicKeyPEM = try binanceRSAPublicKeyFile.map { try Self.publicKeyPEM(atPath: $0, kind: .rsa) }
         b.skipDepthEventEvery = binanceSkipDepthEvery
         b.cutSBEFrameEvery = binanceCutSBEEvery
+        b.stallStreamAfter = binanceStallStreamsAfterMs.map { .milliseconds($0) }
         let kraken = KrakenVenueSimulator(options: k)
         if let rate = krakenBookFlowPerSecond {
             guard rate > 0 else { throw Invalid("the book flow rate must be positive") }

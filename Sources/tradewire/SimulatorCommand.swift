@@ -85,6 +85,8 @@ struct Simulator: ParsableCommand {
         var binanceSkipDepthEvery: Int?
         @Option(help: "Market data fault: cut every N-th SBE frame short (a client must count it and go on).")
         var binanceCutSbeEvery: Int?
+        @Option(help: "Market data fault: each stream connection stalls (stays open, sends nothing more) this many ms after it opens.")
+        var binanceStallStreamsAfterMs: Int?
     }
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -177,6 +179,7 @@ struct Simulator: ParsableCommand {
         s.binanceRevokeAfter = binance.binanceRevokeAfter
         s.binanceSkipDepthEvery = binance.binanceSkipDepthEvery
         s.binanceCutSBEEvery = binance.binanceCutSbeEvery
+        s.binanceStallStreamsAfterMs = binance.binanceStallStreamsAfterMs
         s.fault = fault.map { FaultInjector.Plan(mode: $0, atMessage: faultAt, connections: faultConnections == 0 ? nil : faultConnections,
                                                  delay: .milliseconds(faultDelayMs)) }
         // Key files, secrets: refused here, before anything listens.

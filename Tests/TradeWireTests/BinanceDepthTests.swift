@@ -103,6 +103,24 @@ struct BinanceDepthTests {
 
 @Suite("Binance depth against the simulator", .serialized)
 struct BinanceDepthStreamTests {
+    /// The stream's best bid and ask and the venue's, once they agree (or after 10 s): the events of a change follow
+    /// its answer on another connection, so the stream's book may lag the last order briefly.
+    static func bestPrices(_ stream: BinanceMarketStream, _ exchange: ExchangeSimulator, _ loop: EventLoop,
+                           _ serverLoop: EventLoop) async throws -> (mine: [Int64?], venue: [Int64?]) {
+        let venueTop = try serverLoop.runSync { () -> [Int64?] in
+            let b = exchange.binance.books["BTCUSDT"]!
+            return [b.depth(.buy, levels: 1).first, b.depth(.sell, levels: 1).first].map { $0.flatMap { L2Book.units($0.price, scale: 8) } }
+        }
+        let until = Date().addingTimeInterval(10)
+        var mine: [Int64?] = []
+        repeat {
+            mine = try loop.runSync { stream.loopBook("BTCUSDT").map { [$0.bestBid?.price, $0.bestAsk?.price] } ?? [] }
+            if mine == venueTop { break }
+            try await Task.sleep(for: .milliseconds(5))
+        } while Date() < until
+        return (mine, venueTop)
+    }
+
     /// The simulator on its loop and a WS API client (for orders and depth snapshots) connected to it on another.
     static func simulatorAndAPI() async throws -> (EventLoop, EventLoop, ExchangeSimulator, BinanceClient) {
         let serverLoop = try EventLoop.forTest(.automatic)
@@ -139,17 +157,7 @@ struct BinanceDepthStreamTests {
         }
         _ = try await api.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "30015"))       // takes from 30010
         // The events of the last change follow its answer on another connection: wait until the book shows it.
-        let venueTop = try serverLoop.runSync { () -> [Int64?] in
-            let b = exchange.binance.books["BTCUSDT"]!
-            return [b.depth(.buy, levels: 1).first, b.depth(.sell, levels: 1).first].map { $0.flatMap { L2Book.units($0.price, scale: 8) } }
-        }
-        let until = Date().addingTimeInterval(10)
-        var mine: [Int64?] = []
-        repeat {
-            mine = try loop.runSync { stream.loopBook("BTCUSDT").map { [$0.bestBid?.price, $0.bestAsk?.price] } ?? [] }
-            if mine == venueTop { break }
-            try await Task.sleep(for: .milliseconds(5))
-        } while Date() < until
+        let (mine, venueTop) = try await Self.bestPrices(stream, exchange, loop, serverLoop)
         #expect(mine == venueTop)
         #expect(events.withLock { $0.first.map { if case .synced = $0 { return true }; return false } ?? false })
         #expect(try loop.runSync { (stream.depthBook("BTCUSDT")?.gaps ?? -1, stream.depthBook("BTCUSDT")?.eventsApplied ?? 0) }.0 == 0)
@@ -215,6 +223,48 @@ struct BinanceDepthStreamTests {
             #expect(seen.map { $0.quantity } == [FixedDecimal("0.5")!, FixedDecimal("0.25")!])
             #expect(seen.allSatisfy { !$0.isBuyerMaker && $0.symbol == InlineText("BTCUSDT") && $0.firstTradeID == $0.lastTradeID })
         }
+        await stream.close()
+    }
+
+    /// The venue's stalled-feed fault: each stream connection goes silent (open, nothing sent) 300 ms after it
+    /// opened. With `staleAfter`, the client drops the silent connection, opens another and rebuilds the book from a
+    /// new snapshot; the book ends as the venue's.
+    @Test func aStalledFeedIsDroppedAndTheBookRebuilt() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        var options = BinanceVenueSimulator.Options(apiKey: "demo-api-key", apiSecret: "demo-api-secret")
+        options.stallStreamAfter = .milliseconds(300)
+        let exchange = try ExchangeSimulator(on: serverLoop, binance: BinanceVenueSimulator(options: options))
+        let api = BinanceClient(loop: loop, configuration: .init(
+            url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
+            credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), rateLimiter: nil))
+        try await api.connect()
+        let stale = Locked(0), synced = Locked(0)
+        let stream = BinanceMarketStream(loop: loop, base: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: "/"),
+                                         api: api, symbols: ["BTCUSDT"], depth: 100, channels: [.depth],
+                                         reconnect: ReconnectPolicy(initialDelay: .milliseconds(10), staleAfter: .milliseconds(150)),
+                                         handlers: .init(
+                                            onDepthEvent: { _, e in if case .synced = e.event { synced.withLock { $0 += 1 } } },
+                                            onConnection: { _, e in if case .stale = e { stale.withLock { $0 += 1 } } }))
+        try await stream.connect()
+        // Orders until the feed has stalled twice (about a second; bounded for slow sanitizer builds).
+        let start = Date()
+        var i = 0
+        while stale.withLock({ $0 }) < 2 && Date().timeIntervalSince(start) < 20 {
+            _ = try await api.placeOrder(.limit("BTCUSDT", i % 2 == 0 ? .buy : .sell, quantity: "0.5",
+                                                price: Price(i % 2 == 0 ? "\(29_000 + i % 50)" : "\(31_000 + i % 50)")!))
+            i += 1
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(stale.withLock { $0 } >= 2)
+        // The first connection's book, then one rebuild per stall (the last one may still be on its way).
+        let rebuilt = Date().addingTimeInterval(10)
+        while synced.withLock({ $0 }) < 3 && Date() < rebuilt { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(synced.withLock { $0 } >= 3)
+        // The current connection is fresh (stalls 300 ms after it opened): once it has synced, its book is the venue's.
+        let (mine, venueTop) = try await Self.bestPrices(stream, exchange, loop, serverLoop)
+        #expect(mine == venueTop)
         await stream.close()
     }
 
