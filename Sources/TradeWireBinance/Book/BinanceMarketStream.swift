@@ -268,12 +268,12 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
             }
         } else if let id = event["lastUpdateId"]?.int64 {
             // `@depth20@100ms` carries no `e` and no symbol: the combined stream's name says whose it is.
-            guard let name = doc.captured[0]?.string, let at = name.firstIndex(of: "@"),
-                  let t = Self.topLevels(symbol: InlineText(String(name[..<at]).uppercased()), lastUpdateID: id, bids: event["bids"], asks: event["asks"]) else {
+            guard let name = doc.captured[0]?.string, let at = name.firstIndex(of: "@") else {
                 undecodable += 1
                 return
             }
-            topLevels(t)
+            topLevels(Self.topLevels(symbol: InlineText(String(name[..<at]).uppercased()), lastUpdateID: id,
+                                     bids: event["bids"], asks: event["asks"]))
         } else if event["u"] != nil, event["b"] != nil {
             // `@bookTicker` carries no `e`.
             if let b = BinanceBestBidAsk(json: event) { bestBidAsk(b) } else { undecodable += 1 }
@@ -296,7 +296,7 @@ public final class BinanceMarketStream: WebSocketHandler, @unchecked Sendable {
     }
 
     /// A JSON `@depth20` message's levels (`[["price","qty"],…]`) as a book at the finest scale they use.
-    static func topLevels(symbol: InlineText, lastUpdateID: Int64, bids: JSONValue?, asks: JSONValue?) -> BinanceTopLevels? {
+    static func topLevels(symbol: InlineText, lastUpdateID: Int64, bids: JSONValue?, asks: JSONValue?) -> BinanceTopLevels {
         var ps: UInt8 = 0, qs: UInt8 = 0
         for side in [bids, asks] {
             side?.forEachElement { l in
