@@ -257,6 +257,24 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
+    /// The request id of an answer's `id` as the client writes it (`tw-<n>`), read from its bytes; nil for any other.
+    static func requestID(_ text: String) -> UInt64? {
+        var text = text
+        return text.withUTF8 { b -> UInt64? in
+            guard b.count > 3, b.count <= 23, b[0] == UInt8(ascii: "t"), b[1] == UInt8(ascii: "w"), b[2] == UInt8(ascii: "-") else { return nil }
+            var v: UInt64 = 0
+            for i in 3..<b.count {
+                let d = b[i] &- UInt8(ascii: "0")
+                guard d < 10 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = m.addingReportingOverflow(UInt64(d))
+                guard !o1, !o2 else { return nil }
+                v = sum
+            }
+            return v
+        }
+    }
+
     static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -358,8 +376,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             }
         case .response(let r):
             feedLimiter(r)
-            guard r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)), let request = pending.request(id) else {
-                if reconciler.isWatching, r.id.hasPrefix("tw-"), let id = UInt64(r.id.dropFirst(3)) {
+            guard let id = Self.requestID(r.id), let request = pending.request(id) else {
+                if reconciler.isWatching, let id = Self.requestID(r.id) {
                     // A late answer to an order that timed out settles it.
                     reconciler.answeredLate(requestID: id, r.status == 200
                         ? .success((orderID: r.orderID.map { String($0) } ?? "", status: r.orderStatus ?? "acknowledged late"))
@@ -372,7 +390,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             if request.placesOrder, !r.reportsOrderCount, Self.countsAsPlaced(r, of: request) {
                 _ = configuration.rateLimiter?.withModel(as: BinanceRateLimits.self) { $0.orderPlaced(now: MonotonicClock.nanoseconds()) }
             }
-            if let cl = statusQueries.removeValue(forKey: id) {
+            if !statusQueries.isEmpty, let cl = statusQueries.removeValue(forKey: id) {
                 switch result {
                 case .success(let s): reconciler.sighted(clientOrderID: cl, orderID: s.orderID.map { String($0) } ?? "", status: s.orderStatus ?? "")
                 case .failure where r.errorCode == -2013: reconciler.notFound(clientOrderID: cl)    // "Order does not exist."

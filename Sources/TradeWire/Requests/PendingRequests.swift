@@ -107,6 +107,6 @@ package final class PendingRequests<Request: Sendable, Response: Sendable> {
         let lat = RequestLatency(nanoseconds: ns ?? (sent ? MonotonicClock.nanoseconds() &- e.submitNs : 0), decodeNanoseconds: 0, wasSent: sent)
         onComplete?(id, request, result, lat)
         metrics?.completed(method: e.method, latency: lat, failed: { if case .failure = result { true } else { false } }())
-        waiters.removeValue(forKey: id)?(id, result, lat)
+        if !waiters.isEmpty { waiters.removeValue(forKey: id)?(id, result, lat) }   // no hashing when nobody awaits
     }
 }
