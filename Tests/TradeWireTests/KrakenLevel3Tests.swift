@@ -103,6 +103,8 @@ struct KrakenLevel3Tests {
         b.add(.buy, id: w, price: 990, quantity: 3)
         b.truncate()
         #expect(b.bids.map(\.price) == [1010, 1000] && b.orderCount == 3)                           // W fell out, with no delete
+        b.add(.buy, id: w, price: 1000, quantity: 3)
+        #expect(b.modify(id: w, price: 1000, quantity: 0) && b.bids[1].orders.map(\.id) == [y])   // nothing left: gone
         #expect(b.delete(id: z) && b.delete(id: x) && !b.delete(id: w))
         b.truncate()
         #expect(b.bids.map(\.price) == [1000] && b.orderCount == 1)

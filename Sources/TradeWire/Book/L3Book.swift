@@ -55,10 +55,11 @@ public final class L3Book {
     }
 
     /// An order's remaining quantity changed (a fill): it keeps its place. At another price it goes to the back of
-    /// the new level. False if the book does not hold the order.
+    /// the new level. None left (0): it leaves the book, as a delete. False if the book does not hold the order.
     @discardableResult
     public func modify(id: InlineText, price: Int64, quantity: Int64) -> Bool {
         guard let at = index[id] else { return false }
+        if quantity == 0 { return delete(id: id) }
         if at.price != price {
             delete(id: id)
             append(at.side, L3Order(id: id, quantity: quantity), price: price)
