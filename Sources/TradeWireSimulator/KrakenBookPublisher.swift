@@ -160,10 +160,12 @@ extension KrakenVenueSimulator {
     /// The guide's recipe, on text: top 10 asks then top 10 bids, "price" then "qty" at the pair's
     /// precision, point and leading zeros removed, CRC-32.
     func bookChecksum(_ sub: KrakenBookSubscription, _ pp: UInt8, _ qp: UInt8) -> UInt32 {
-        func text(_ d: FixedDecimal, _ scale: UInt8) -> String { String(L2Book.units(d, scale: scale) ?? 0) }
         var s = ""
-        for l in sub.asks.prefix(10) { s += text(l.price, pp) + text(l.quantity, qp) }
-        for l in sub.bids.prefix(10) { s += text(l.price, pp) + text(l.quantity, qp) }
+        for l in sub.asks.prefix(10) { s += Self.checksumText(l.price, pp) + Self.checksumText(l.quantity, qp) }
+        for l in sub.bids.prefix(10) { s += Self.checksumText(l.price, pp) + Self.checksumText(l.quantity, qp) }
         return CRC32.checksum(Array(s.utf8))
     }
+
+    /// A number as Kraken's checksums write it: its digits at `scale` places, no point, no leading zeros.
+    static func checksumText(_ d: FixedDecimal, _ scale: UInt8) -> String { String(L2Book.units(d, scale: scale) ?? 0) }
 }

@@ -111,10 +111,9 @@ extension KrakenVenueSimulator {
     /// CRC-32 of the top 10 ask levels then the top 10 bid levels, order by order: price then remaining quantity,
     /// each as its digits at the pair's precision with no point and no leading zeros (the guide's text).
     func level3Checksum(_ sub: KrakenLevel3Subscription, _ pp: UInt8, _ qp: UInt8) -> UInt32 {
-        func text(_ d: FixedDecimal, _ scale: UInt8) -> String { String(L2Book.units(d, scale: scale) ?? 0) }
         var s = ""
-        for l in sub.asks.prefix(10) { for o in l.orders { s += text(l.price, pp) + text(o.remaining, qp) } }
-        for l in sub.bids.prefix(10) { for o in l.orders { s += text(l.price, pp) + text(o.remaining, qp) } }
-        return Array(s.utf8).withUnsafeBytes { CRC32.checksum($0) }
+        for l in sub.asks.prefix(10) { for o in l.orders { s += Self.checksumText(l.price, pp) + Self.checksumText(o.remaining, qp) } }
+        for l in sub.bids.prefix(10) { for o in l.orders { s += Self.checksumText(l.price, pp) + Self.checksumText(o.remaining, qp) } }
+        return CRC32.checksum(Array(s.utf8))
     }
 }

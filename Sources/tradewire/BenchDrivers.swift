@@ -8,6 +8,11 @@ import TradeWireSimulator
 
 /// Echo round trips on a bare connection (no venue client), driven from the loop thread:
 /// each reply triggers the next send inside the callback (the hot path).
+///
+/// `@unchecked Sendable` (a `WebSocketHandler` must be Sendable): its mutable state is touched only on the
+/// connection's loop thread, by the callbacks and by `start`, which the bench calls through `loop.execute`; the
+/// bench's thread reads the samples and `closeInfo` only after `chunkDone` (a semaphore: its happens-before) or after
+/// the loop stopped.
 final class EchoRoundTrips: WebSocketHandler, RoundTripRunner, @unchecked Sendable {
     let payload: [UInt8]
     /// Frame handed to the kernel -> reap of the reply.
