@@ -1,3 +1,4 @@
+import CMallocCounter
 import Foundation
 import Testing
 @testable import TradeWire
@@ -139,6 +140,88 @@ struct KrakenLevel3Tests {
         }
         #expect(side(book.bids) == scriptSide(want?["bids"] ?? []))
         #expect(side(book.asks) == scriptSide(want?["asks"] ?? []))
+    }
+
+    /// A venue whose orders come and go at random over a bounded set of ids and prices: once the book has grown,
+    /// a level3 message (decode, apply, truncate, checksum) allocates nothing, and neither does the book itself
+    /// while levels leave and return through truncation.
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
+    func onceGrownTheLevel3PathAllocatesNothing() throws {
+        var rng = SplitMix64(seed: 5)
+        let venue = L3Book(depth: 100, priceScale: 1, qtyScale: 8)   // never truncates: the venue's whole book
+        var live: [Int: Side] = [:]
+        func text(_ v: Int64, _ scale: Int) -> String {
+            let unit = [1, 10, 100_000_000][scale == 1 ? 1 : 2]
+            let frac = String(v % Int64(unit))
+            return "\(v / Int64(unit)).\(String(repeating: "0", count: scale - frac.count))\(frac)"
+        }
+        var messages: [[UInt8]] = [Array(#"{"channel":"level3","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]}"#.utf8)]
+        for _ in 0..<4000 {
+            var sides: [Side: [String]] = [.buy: [], .sell: []]
+            for _ in 0..<3 {
+                let k = Int(rng.next() % 300)
+                let id = InlineText("O\(k)")
+                let qty = Int64(rng.next() % 100_000_000) + 1
+                if let side = live[k] {
+                    if rng.next() % 2 == 0 {
+                        live[k] = nil
+                        venue.delete(id: id)
+                        sides[side]!.append(#"{"event":"delete","order_id":"\#(id)","limit_price":0.0,"order_qty":"0"}"#)
+                    } else {
+                        let price = (side == .buy ? venue.bids : venue.asks).first { $0.orders.contains { $0.id == id } }!.price
+                        venue.modify(id: id, price: price, quantity: qty)
+                        sides[side]!.append(#"{"event":"modify","order_id":"\#(id)","limit_price":\#(text(price, 1)),"order_qty":"\#(text(qty, 8))"}"#)
+                    }
+                } else {
+                    let side: Side = k % 2 == 0 ? .buy : .sell
+                    let price: Int64 = side == .buy ? 500_000 - Int64(rng.next() % 40) : 500_010 + Int64(rng.next() % 40)
+                    live[k] = side
+                    venue.add(side, id: id, price: price, quantity: qty)
+                    sides[side]!.append(#"{"event":"add","order_id":"\#(id)","limit_price":\#(text(price, 1)),"order_qty":"\#(text(qty, 8))"}"#)
+                }
+            }
+            venue.truncate()
+            let bids = sides[.buy]!.joined(separator: ","), asks = sides[.sell]!.joined(separator: ",")
+            messages.append(Array(#"{"channel":"level3","type":"update","data":[{"symbol":"BTC/USD","bids":[\#(bids)],"asks":[\#(asks)],"checksum":\#(KrakenLevel3Checksum.compute(venue))}]}"#.utf8))
+        }
+        // The first pass grows the book to the flow's high-water marks; the second's updates (after the same empty
+        // snapshot) are measured.
+        let f = KrakenLevel3Feed(depth: 100, precisions: Self.btc)
+        for m in messages { try apply(f, m) }
+        try apply(f, messages[0])
+        var allocations = 0
+        for m in messages[1...] {
+            let start = tw_test_thread_allocations()
+            try apply(f, m)
+            allocations += Int(tw_test_thread_allocations() - start)
+        }
+        #expect(allocations == 0)
+        #expect(f.checksumFailures == 0 && f.snapshots == 2 && f.updatesApplied == 8000)
+        let book = try #require(f.book("BTC/USD"))
+        #expect(book.bids == venue.bids && book.asks == venue.asks)
+
+        // The book alone at depth 10: levels fall out of the window and come back.
+        let small = L3Book(depth: 10, priceScale: 1, qtyScale: 8)
+        var held = [Bool](repeating: false, count: 300)
+        func step() {
+            let k = Int(rng.next() % 300)
+            let id = InlineText("O\(k)")
+            if held[k] {
+                held[k] = false
+                small.delete(id: id)
+            } else {
+                held[k] = true
+                let side: Side = k % 2 == 0 ? .buy : .sell
+                small.add(side, id: id, price: side == .buy ? 500_000 - Int64(rng.next() % 40) : 500_010 + Int64(rng.next() % 40), quantity: 1)
+            }
+            small.truncate()
+            _ = KrakenLevel3Checksum.compute(small)
+        }
+        for _ in 0..<20_000 { step() }
+        let start = tw_test_thread_allocations()
+        for _ in 0..<20_000 { step() }
+        #expect(tw_test_thread_allocations() - start == 0)
+        #expect(small.bids.count <= 10 && small.asks.count <= 10)
     }
 
     @Test func theSubscribeCarriesTheTokenAndTheDepthBothWays() throws {

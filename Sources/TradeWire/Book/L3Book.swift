@@ -13,7 +13,23 @@ public struct L3Level: Sendable, Equatable {
     public var price: Int64
     public var orders: [L3Order]
     /// The level's total quantity.
-    public var quantity: Int64 { orders.reduce(0) { $0 + $1.quantity } }
+    public var quantity: Int64 {
+        // An index loop: a generic `reduce` allocates its iterator in an unoptimized build.
+        var total: Int64 = 0
+        var i = 0
+        while i < orders.count { total += orders[i].quantity; i += 1 }
+        return total
+    }
+
+    /// Where the order of this id is in the queue.
+    func position(of id: InlineText) -> Int? {
+        var i = 0
+        while i < orders.count {
+            if orders[i].id == id { return i }
+            i += 1
+        }
+        return nil
+    }
 }
 
 /// An order-by-order (L3) book, venue-neutral: per side, price levels best first, each with its orders in queue
@@ -21,6 +37,10 @@ public struct L3Level: Sendable, Equatable {
 /// level's queue, a change of quantity keeps the order's place, a change of price sends it to the back of the new
 /// level, a delete removes it. `truncate()` keeps the best `depth` levels a side (a venue sends no delete for the
 /// orders that fall out of a subscription's depth). Orders are found by id through an index. Loop-confined.
+///
+/// No allocation once the book has grown: a level that goes keeps its queue's storage for the next level that
+/// comes (`spareQueues`), and the index and the sides keep their capacity. A queue starts with room for
+/// `initialQueueCapacity` orders; storage is allocated again only when a queue outgrows what it was given.
 public final class L3Book {
     public let depth: Int
     public let priceScale: UInt8
@@ -30,6 +50,9 @@ public final class L3Book {
     @exclusivity(unchecked) public private(set) var asks: [L3Level] = []
     /// Where each order rests.
     @exclusivity(unchecked) private var index: [InlineText: (side: Side, price: Int64)] = [:]
+    public static let initialQueueCapacity = 16
+    /// Emptied queues of levels that went, kept for the levels that come.
+    @exclusivity(unchecked) private var spareQueues: [[L3Order]] = []
 
     public init(depth: Int, priceScale: UInt8, qtyScale: UInt8) {
         self.depth = depth
@@ -42,8 +65,8 @@ public final class L3Book {
     public var bestAsk: L3Level? { asks.first }
 
     public func clear() {
-        bids.removeAll(keepingCapacity: true)
-        asks.removeAll(keepingCapacity: true)
+        retire(&bids, from: 0)
+        retire(&asks, from: 0)
         index.removeAll(keepingCapacity: true)
     }
 
@@ -66,7 +89,7 @@ public final class L3Book {
             return true
         }
         update(at.side, price: price) { level in
-            if let i = level.orders.firstIndex(where: { $0.id == id }) { level.orders[i].quantity = quantity }
+            if let i = level.position(of: id) { level.orders[i].quantity = quantity }
         }
         return true
     }
@@ -75,7 +98,9 @@ public final class L3Book {
     @discardableResult
     public func delete(id: InlineText) -> Bool {
         guard let at = index.removeValue(forKey: id) else { return false }
-        update(at.side, price: at.price) { level in level.orders.removeAll { $0.id == id } }
+        update(at.side, price: at.price) { level in
+            if let i = level.position(of: id) { level.orders.remove(at: i) }
+        }
         return true
     }
 
@@ -92,26 +117,42 @@ public final class L3Book {
     }
 
     private func prune(_ levels: inout [L3Level]) {
-        levels.removeAll { l in
-            if l.orders.isEmpty || l.quantity == 0 {
-                for o in l.orders { index.removeValue(forKey: o.id) }
-                return true
+        // Compact in place: the levels that stay move up, the empty ones gather at the end.
+        var kept = 0
+        var i = 0
+        while i < levels.count {
+            if !levels[i].orders.isEmpty && levels[i].quantity != 0 {
+                if kept != i { Self.exchange(&levels, kept, i) }
+                kept += 1
             }
-            return false
+            i += 1
         }
-        while levels.count > depth {
-            for o in levels.removeLast().orders { index.removeValue(forKey: o.id) }
+        retire(&levels, from: Swift.min(kept, depth))
+    }
+
+    /// Remove `levels[from...]`: their orders leave the index, their queues go to the spares.
+    private func retire(_ levels: inout [L3Level], from: Int) {
+        var i = from
+        while i < levels.count {
+            var queue = [L3Order]()
+            swap(&queue, &levels[i].orders)
+            var k = 0
+            while k < queue.count { index.removeValue(forKey: queue[k].id); k += 1 }
+            queue.removeAll(keepingCapacity: true)
+            spareQueues.append(queue)
+            i += 1
         }
+        if levels.count > from { levels.removeLast(levels.count - from) }
     }
 
     private func append(_ side: Side, _ order: L3Order, price: Int64) {
-        index[order.id] = (side, price)
+        index.updateValue((side, price), forKey: order.id)
         let descending = side == .buy
-        if side == .buy { Self.insert(order, price: price, into: &bids, descending: descending) }
-        else { Self.insert(order, price: price, into: &asks, descending: descending) }
+        if side == .buy { insert(order, price: price, into: &bids, descending: descending) }
+        else { insert(order, price: price, into: &asks, descending: descending) }
     }
 
-    private static func insert(_ order: L3Order, price: Int64, into levels: inout [L3Level], descending: Bool) {
+    private func insert(_ order: L3Order, price: Int64, into levels: inout [L3Level], descending: Bool) {
         // Binary search for the level (best first).
         var lo = 0, hi = levels.count
         while lo < hi {
@@ -120,7 +161,24 @@ public final class L3Book {
             if p == price { levels[mid].orders.append(order); return }
             if descending ? p > price : p < price { lo = mid + 1 } else { hi = mid }
         }
-        levels.insert(L3Level(price: price, orders: [order]), at: lo)
+        var queue: [L3Order]
+        if let spare = spareQueues.popLast() { queue = spare } else {
+            queue = []
+            queue.reserveCapacity(Self.initialQueueCapacity)
+        }
+        queue.append(order)
+        // Append and shift down to `lo` by hand: `insert(_:at:)` allocates in an unoptimized build.
+        levels.append(L3Level(price: price, orders: queue))
+        var j = levels.count - 1
+        while j > lo { Self.exchange(&levels, j, j - 1); j -= 1 }
+    }
+
+    /// Swap two levels (`swapAt` goes through a generic path that allocates in an unoptimized build).
+    @inline(__always)
+    private static func exchange(_ levels: inout [L3Level], _ a: Int, _ b: Int) {
+        let t = levels[a]
+        levels[a] = levels[b]
+        levels[b] = t
     }
 
     private func update(_ side: Side, price: Int64, _ body: (inout L3Level) -> Void) {
