@@ -810,21 +810,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public func subscribeBook(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenBookFeed.Precision] = [:]) async throws(TradeWireError) -> KrakenAck {
         try await loop.submitTyped { [self] in
             let feed = bookFeed ?? KrakenBookFeed(depth: depth)
-            for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
-            for (s, p) in precisions { feed.setPrecision(p, for: s) }
-            feed.onEvent = { [unowned(unsafe) self] e in
-                handlers.onBook?(self, e)
-                bookHub.yield(e)
-            }
-            let depth = feed.depth                  // not the feed itself: it holds this closure
-            feed.resubscribe = { [weak self] symbol in
-                guard let self else { return }
-                do {
-                    try send(.unsubscribeBook(symbols: [symbol], depth: depth))
-                    try send(.subscribeBook(symbols: [symbol], depth: depth))
-                } catch {
-                    logger.warning("book resubscribe failed", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
-                }
+            for (s, p) in precisionsToUse(precisions) { feed.setPrecision(p, for: s) }
+            (feed.onEvent, feed.resubscribe) = bookFeedCallbacks(handler: handlers.onBook, hub: bookHub, name: "book", depth: feed.depth) {
+                [.unsubscribeBook(symbols: [$0], depth: $1), .subscribeBook(symbols: [$0], depth: $1)]
             }
             bookFeed = feed
         }
@@ -837,25 +825,39 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     public func subscribeLevel3(_ symbols: [String], depth: Int = 10, precisions: [String: KrakenLevel3Feed.Precision] = [:]) async throws(TradeWireError) -> KrakenAck {
         try await loop.submitTyped { [self] in
             let feed = level3Feed ?? KrakenLevel3Feed(depth: depth)
-            for (s, pair) in pairs { feed.setPrecision(pair.bookPrecision, for: s) }
-            for (s, p) in precisions { feed.setPrecision(p, for: s) }
-            feed.onEvent = { [unowned(unsafe) self] e in
-                handlers.onLevel3?(self, e)
-                level3Hub.yield(e)
-            }
-            let depth = feed.depth                  // not the feed itself: it holds this closure
-            feed.resubscribe = { [weak self] symbol in
-                guard let self else { return }
-                do {
-                    try send(.unsubscribeLevel3(symbols: [symbol], depth: depth))
-                    try send(.subscribeLevel3(symbols: [symbol], depth: depth))
-                } catch {
-                    logger.warning("level3 resubscribe failed", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
-                }
+            for (s, p) in precisionsToUse(precisions) { feed.setPrecision(p, for: s) }
+            (feed.onEvent, feed.resubscribe) = bookFeedCallbacks(handler: handlers.onLevel3, hub: level3Hub, name: "level3", depth: feed.depth) {
+                [.unsubscribeLevel3(symbols: [$0], depth: $1), .subscribeLevel3(symbols: [$0], depth: $1)]
             }
             level3Feed = feed
         }
         return try await request(.subscribeLevel3(symbols: symbols, depth: depth))
+    }
+
+    /// The pairs' precisions for a book feed: the `instrument` channel's, then those given (which win).
+    private func precisionsToUse(_ given: [String: KrakenBookFeed.Precision]) -> [(String, KrakenBookFeed.Precision)] {
+        pairs.map { ($0.key, $0.value.bookPrecision) } + given.map { ($0.key, $0.value) }
+    }
+
+    /// A book feed's callbacks (on the loop): each event to `handler` and `hub`; and its resubscribe, which sends the
+    /// channel's unsubscribe and subscribe `requests` for the symbol at the feed's depth. They hold the depth, not
+    /// the feed, which holds them.
+    private func bookFeedCallbacks(handler: (@Sendable (KrakenClient, KrakenBookFeed.Event) -> Void)?, hub: StreamHub<KrakenBookFeed.Event>,
+                                   name: String, depth: Int, requests: @escaping (String, Int) -> [KrakenRequest])
+        -> (((KrakenBookFeed.Event) -> Void)?, ((String) -> Void)?) {
+        let onEvent: (KrakenBookFeed.Event) -> Void = { [unowned(unsafe) self] e in
+            handler?(self, e)
+            hub.yield(e)
+        }
+        let resubscribe: (String) -> Void = { [weak self] symbol in
+            guard let self else { return }
+            do {
+                for r in requests(symbol, depth) { try send(r) }
+            } catch {
+                logger.warning("\(name) resubscribe failed", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
+            }
+        }
+        return (onEvent, resubscribe)
     }
 
     /// A copy of a verified order-by-order book (nil: not subscribed, not yet in sync, or withdrawn after a mismatch).

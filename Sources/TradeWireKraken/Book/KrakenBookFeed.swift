@@ -33,38 +33,33 @@ public final class KrakenBookFeed {
         case unusable(symbol: InlineText, reason: String)
     }
 
-    public let depth: Int
+    /// The per-symbol books, their verification and the counters (shared with `KrakenLevel3Feed`).
+    private let keeper: KrakenBookKeeper<L2Book>
+    public var depth: Int { keeper.depth }
     /// Each event, on the loop thread.
-    package var onEvent: ((Event) -> Void)?
+    package var onEvent: ((Event) -> Void)? {
+        get { keeper.onEvent }
+        set { keeper.onEvent = newValue }
+    }
     /// Asked to unsubscribe and subscribe the symbol again, for a fresh snapshot.
-    package var resubscribe: ((String) -> Void)?
+    package var resubscribe: ((String) -> Void)? {
+        get { keeper.resubscribe }
+        set { keeper.resubscribe = newValue }
+    }
 
-    @exclusivity(unchecked) public private(set) var updatesApplied = 0
-    @exclusivity(unchecked) public private(set) var snapshots = 0
-    @exclusivity(unchecked) public private(set) var checksumFailures = 0
-    @exclusivity(unchecked) public private(set) var resyncs = 0
+    public var updatesApplied: Int { keeper.updatesApplied }
+    public var snapshots: Int { keeper.snapshots }
+    public var checksumFailures: Int { keeper.checksumFailures }
+    public var resyncs: Int { keeper.resyncs }
 
     /// Time from the read of a book message to its book verified.
     @exclusivity(unchecked) private var applyTimes = ApplyTimes()
 
-    /// Per symbol: its precision, its book once made, and whether the book matches the venue's last checksum.
-    final class Entry {
-        var precision: Precision
-        var book: L2Book?
-        var verified = false
-        /// The text of the book's last checksummed levels.
-        let memo = KrakenBookChecksum.Memo()
-        init(_ p: Precision) { precision = p }
-    }
-    @exclusivity(unchecked) private var entries: [InlineText: Entry] = [:]
-    /// The last symbol looked up: a feed of one symbol compares instead of hashing.
-    @exclusivity(unchecked) private var last: (symbol: InlineText, entry: Entry)?
     static let entryKeys = JSONKeySet(["symbol", "bids", "asks", "checksum"])
     static let levelKeys = JSONKeySet(["price", "qty"])
 
     public init(depth: Int, precisions: [String: Precision] = [:]) {
-        self.depth = depth
-        for (s, p) in precisions { entries[InlineText(s)] = Entry(p) }
+        keeper = KrakenBookKeeper(depth: depth, precisions: precisions)
     }
 
     /// Note how long a message took from its read to its book verified (the client calls this).
@@ -73,20 +68,14 @@ public final class KrakenBookFeed {
     /// The median of the recorded apply times (ns), nil before any.
     public var applyTimeMedian: UInt64? { applyTimes.median }
 
-    /// The pair's precision (from the `instrument` channel or the venue's asset pairs).
-    public func setPrecision(_ p: Precision, for symbol: String) {
-        let key = InlineText(symbol)
-        if let e = entries[key] {
-            if e.precision != p { e.precision = p; e.book = nil; e.verified = false }   // a new scale: a new book at the next snapshot
-        } else {
-            entries[key] = Entry(p)
-        }
-    }
+    /// The pair's precision (from the `instrument` channel or the venue's asset pairs); a new one drops the book
+    /// until the next snapshot.
+    public func setPrecision(_ p: Precision, for symbol: String) { keeper.setPrecision(p, for: symbol) }
 
     /// The verified book of a symbol; nil while there is none (before the snapshot, after a mismatch).
-    public func book(_ symbol: String) -> L2Book? { book(InlineText(symbol)) }
+    public func book(_ symbol: String) -> L2Book? { keeper.book(InlineText(symbol)) }
 
-    public func book(_ symbol: InlineText) -> L2Book? { entries[symbol].flatMap { $0.verified ? $0.book : nil } }
+    public func book(_ symbol: InlineText) -> L2Book? { keeper.book(symbol) }
 
     /// Apply a `book` channel message (its top-level members, as `KrakenDecoder` captured them).
     func apply(_ top: JSONCapturedMembers) {
@@ -122,57 +111,11 @@ public final class KrakenBookFeed {
             }
         }
         guard let sv = symbolValue, let symbol = InlineText(json: sv) else { return }
-        guard let entry = lookup(symbol) else {
-            return onEvent?(.unusable(symbol: symbol, reason: "no precision known for \(symbol)")) ?? ()
-        }
-        guard let book = prepare(entry, snapshot: snapshot) else { return }
+        guard let entry = keeper.entry(for: symbol), let book = keeper.prepare(entry, snapshot: snapshot) else { return }
         if !Self.applyLevels(bids, .buy, to: book) || !Self.applyLevels(asks, .sell, to: book) {
-            return withdraw(entry, symbol, .unusable(symbol: symbol, reason: "a level is malformed or finer than the pair's precision"))
+            return keeper.withdraw(entry, symbol, .unusable(symbol: symbol, reason: "a level is malformed or finer than the pair's precision"))
         }
-        verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
-    }
-
-    @inline(__always)
-    private func lookup(_ symbol: InlineText) -> Entry? {
-        if let l = last, l.symbol == symbol { return l.entry }
-        guard let found = entries[symbol] else { return nil }
-        last = (symbol, found)
-        return found
-    }
-
-    /// The entry's book, emptied for a snapshot; nil when an update has no verified book to go to (a resync waits
-    /// for its snapshot).
-    @inline(__always)
-    private func prepare(_ entry: Entry, snapshot: Bool) -> L2Book? {
-        let book: L2Book
-        if let b = entry.book {
-            book = b
-        } else {
-            book = L2Book(depth: depth, priceScale: entry.precision.price, qtyScale: entry.precision.quantity)
-            entry.book = book
-        }
-        if snapshot {
-            book.clear()
-            snapshots += 1
-        } else if !entry.verified {
-            return nil
-        }
-        return book
-    }
-
-    /// After a message's levels: truncate, compare the checksum, tell.
-    private func verify(_ entry: Entry, _ book: L2Book, _ symbol: InlineText, snapshot: Bool, checksum: Int64?) {
-        book.truncate()
-        if let expected = checksum {
-            let computed = KrakenBookChecksum.compute(book, memo: entry.memo)
-            guard UInt32(truncatingIfNeeded: expected) == computed else {
-                checksumFailures += 1
-                return withdraw(entry, symbol, .checksumMismatch(symbol: symbol, expected: UInt32(truncatingIfNeeded: expected), computed: computed))
-            }
-        }
-        entry.verified = true
-        if !snapshot { updatesApplied += 1 }
-        onEvent?(snapshot ? .snapshot(symbol: symbol) : .update(symbol: symbol))
+        keeper.verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
     }
 
     /// A `book` message of one entry in Kraken's member order, read in one pass without building anything
@@ -186,7 +129,7 @@ public final class KrakenBookFeed {
         if c.literal(#"update""#) { snapshot = false } else if c.literal(#"snapshot""#) { snapshot = true } else { return false }
         guard c.literal(#","data":[{"symbol":""#), let raw = c.plainString(), raw.count <= InlineText.capacity else { return false }
         let symbol = InlineText(bytes: raw)
-        guard let entry = lookup(symbol), snapshot || entry.verified else { return false }
+        guard let entry = keeper.lookup(symbol), snapshot || entry.verified else { return false }
         let ps = entry.precision.price, qs = entry.precision.quantity
         return withUnsafeTemporaryAllocation(of: L2Level.self, capacity: 64) { levels -> Bool in
             var count = 0
@@ -195,9 +138,9 @@ public final class KrakenBookFeed {
             guard Self.side(&c, #","asks":["#, levels, &count, ps, qs), c.literal(#","checksum":"#),
                   let checksum = c.integer(), checksum >= 0 else { return false }
             if c.literal(#","timestamp":""#) { guard c.plainString() != nil else { return false } }
-            guard c.literal("}]}"), c.atEnd, let book = prepare(entry, snapshot: snapshot) else { return false }
+            guard c.literal("}]}"), c.atEnd, let book = keeper.prepare(entry, snapshot: snapshot) else { return false }
             for i in 0..<count { book.apply(i < bidCount ? .buy : .sell, price: levels[i].price, quantity: levels[i].quantity) }
-            verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
+            keeper.verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
             return true
         }
     }
@@ -236,13 +179,4 @@ public final class KrakenBookFeed {
         }
         return ok
     }
-
-    private func withdraw(_ entry: Entry, _ symbol: InlineText, _ event: Event) {
-        entry.verified = false
-        entry.book?.clear()
-        onEvent?(event)
-        resyncs += 1
-        resubscribe?(symbol.description)
-    }
-
 }

@@ -9,55 +9,49 @@ import TradeWire
 /// sends no delete for orders that fall out of it) and the checksum of the top 10 levels, order by order, is compared
 /// with the message's. There are no sequence numbers: the checksum is the only check, on snapshots too.
 ///
-/// As with `KrakenBookFeed`, a book known to be wrong is never handed out: on a mismatch or a message it cannot
+/// As with `KrakenBookFeed` (both keep their books through `KrakenBookKeeper`), a book known to be wrong is never
+/// handed out: on a mismatch or a message it cannot
 /// apply, the book is withdrawn, `onEvent` says so, `resubscribe` is asked for a new snapshot, and updates are
 /// dropped until it comes. Prices and quantities are held at the pair's precision. Loop-confined.
 public final class KrakenLevel3Feed {
     public typealias Precision = KrakenBookFeed.Precision
     public typealias Event = KrakenBookFeed.Event
 
-    public let depth: Int
+    /// The per-symbol books, their verification and the counters (shared with `KrakenBookFeed`).
+    private let keeper: KrakenBookKeeper<L3Book>
+    public var depth: Int { keeper.depth }
     /// Each event, on the loop thread.
-    package var onEvent: ((Event) -> Void)?
+    package var onEvent: ((Event) -> Void)? {
+        get { keeper.onEvent }
+        set { keeper.onEvent = newValue }
+    }
     /// Asked to unsubscribe and subscribe the symbol again, for a fresh snapshot.
-    package var resubscribe: ((String) -> Void)?
+    package var resubscribe: ((String) -> Void)? {
+        get { keeper.resubscribe }
+        set { keeper.resubscribe = newValue }
+    }
 
-    @exclusivity(unchecked) public private(set) var updatesApplied = 0
-    @exclusivity(unchecked) public private(set) var snapshots = 0
-    @exclusivity(unchecked) public private(set) var checksumFailures = 0
-    @exclusivity(unchecked) public private(set) var resyncs = 0
+    public var updatesApplied: Int { keeper.updatesApplied }
+    public var snapshots: Int { keeper.snapshots }
+    public var checksumFailures: Int { keeper.checksumFailures }
+    public var resyncs: Int { keeper.resyncs }
     /// `modify` and `delete` events for orders the book did not hold (an order truncated away: normal).
     @exclusivity(unchecked) public private(set) var unknownOrders = 0
 
-    final class Entry {
-        var precision: Precision
-        var book: L3Book?
-        var verified = false
-        init(_ p: Precision) { precision = p }
-    }
-    @exclusivity(unchecked) private var entries: [InlineText: Entry] = [:]
     static let topKeys = JSONKeySet(["channel", "type", "data"])
     static let entryKeys = JSONKeySet(["symbol", "bids", "asks", "checksum"])
     static let orderKeys = JSONKeySet(["event", "order_id", "limit_price", "order_qty"])
 
     public init(depth: Int, precisions: [String: Precision] = [:]) {
-        self.depth = depth
-        for (s, p) in precisions { entries[InlineText(s)] = Entry(p) }
+        keeper = KrakenBookKeeper(depth: depth, precisions: precisions)
     }
 
     /// The pair's precision (from the `instrument` channel); a new one drops the book until the next snapshot.
-    public func setPrecision(_ p: Precision, for symbol: String) {
-        let key = InlineText(symbol)
-        if let e = entries[key] {
-            if e.precision != p { e.precision = p; e.book = nil; e.verified = false }
-        } else {
-            entries[key] = Entry(p)
-        }
-    }
+    public func setPrecision(_ p: Precision, for symbol: String) { keeper.setPrecision(p, for: symbol) }
 
     /// The verified book of a symbol; nil while there is none (before the snapshot, after a mismatch).
-    public func book(_ symbol: String) -> L3Book? { book(InlineText(symbol)) }
-    public func book(_ symbol: InlineText) -> L3Book? { entries[symbol].flatMap { $0.verified ? $0.book : nil } }
+    public func book(_ symbol: String) -> L3Book? { keeper.book(InlineText(symbol)) }
+    public func book(_ symbol: InlineText) -> L3Book? { keeper.book(symbol) }
 
     /// Decode and apply one raw `level3` message.
     public func apply(message payload: UnsafeRawBufferPointer) throws(TradeWireError) {
@@ -91,34 +85,11 @@ public final class KrakenLevel3Feed {
             }
         }
         guard let sv = symbolValue, let symbol = InlineText(json: sv) else { return }
-        guard let entry = entries[symbol] else {
-            return onEvent?(.unusable(symbol: symbol, reason: "no precision known for \(symbol)")) ?? ()
-        }
-        let book: L3Book
-        if let b = entry.book { book = b } else {
-            book = L3Book(depth: depth, priceScale: entry.precision.price, qtyScale: entry.precision.quantity)
-            entry.book = book
-        }
-        if snapshot {
-            book.clear()
-            snapshots += 1
-        } else if !entry.verified {
-            return                                  // a resync waits for its snapshot
-        }
+        guard let entry = keeper.entry(for: symbol), let book = keeper.prepare(entry, snapshot: snapshot) else { return }
         guard apply(bids, .buy, to: book, snapshot: snapshot), apply(asks, .sell, to: book, snapshot: snapshot) else {
-            return withdraw(entry, symbol, .unusable(symbol: symbol, reason: "an order is malformed or finer than the pair's precision"))
+            return keeper.withdraw(entry, symbol, .unusable(symbol: symbol, reason: "an order is malformed or finer than the pair's precision"))
         }
-        book.truncate()
-        if let expected = checksum {
-            let computed = KrakenLevel3Checksum.compute(book)
-            guard UInt32(truncatingIfNeeded: expected) == computed else {
-                checksumFailures += 1
-                return withdraw(entry, symbol, .checksumMismatch(symbol: symbol, expected: UInt32(truncatingIfNeeded: expected), computed: computed))
-            }
-        }
-        entry.verified = true
-        if !snapshot { updatesApplied += 1 }
-        onEvent?(snapshot ? .snapshot(symbol: symbol) : .update(symbol: symbol))
+        keeper.verify(entry, book, symbol, snapshot: snapshot, checksum: checksum)
     }
 
     /// One side's orders (a snapshot's) or order events (an update's), in the order sent. False: one was malformed.
@@ -151,13 +122,5 @@ public final class KrakenLevel3Feed {
             return true
         }
         return ok
-    }
-
-    private func withdraw(_ entry: Entry, _ symbol: InlineText, _ event: Event) {
-        entry.verified = false
-        entry.book?.clear()
-        onEvent?(event)
-        resyncs += 1
-        resubscribe?(symbol.description)
     }
 }
