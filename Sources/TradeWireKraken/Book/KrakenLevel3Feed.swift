@@ -10,9 +10,8 @@ import TradeWire
 /// with the message's. There are no sequence numbers: the checksum is the only check, on snapshots too.
 ///
 /// As with `KrakenBookFeed` (both keep their books through `KrakenBookKeeper`), a book known to be wrong is never
-/// handed out: on a mismatch or a message it cannot
-/// apply, the book is withdrawn, `onEvent` says so, `resubscribe` is asked for a new snapshot, and updates are
-/// dropped until it comes. Prices and quantities are held at the pair's precision. Loop-confined.
+/// handed out: on a mismatch or a message it cannot apply, the book is withdrawn, `onEvent` says so, `resubscribe`
+/// is asked for a new snapshot, and updates are dropped until it comes. Prices and quantities are held at the pair's precision. Loop-confined.
 public final class KrakenLevel3Feed {
     public typealias Precision = KrakenBookFeed.Precision
     public typealias Event = KrakenBookFeed.Event
