@@ -3,7 +3,7 @@ import TradeWire
 /// The simulator's Kraken `ticker` and `trade` channels, from its matching engine: a trade entry per fill (the
 /// taker's side, the match's price and quantity), and a ticker entry whenever a book's best bid or ask changes
 /// (or a trade moves `last`). One acknowledgement per symbol, then a snapshot: the ticker as it stands, the last
-/// 50 trades. `ohlc` is not served. Loop-confined.
+/// 50 trades. (`ohlc`: `KrakenCandlePublisher.swift`.) Loop-confined.
 struct KrakenSimTrade {
     let symbol: String
     let side: Side
@@ -61,6 +61,7 @@ extension KrakenVenueSimulator {
         for (sid, s) in sessions where s.trades.contains(symbol) {
             if sid == session { out.append(message) } else { pushes.append((sid, message)) }
         }
+        recordCandleTrade(symbol, price: price, qty: qty, from: session, out: &out, pushes: &pushes)
     }
 
     /// After a request: a ticker update for every subscribed symbol whose best prices or last trade changed.

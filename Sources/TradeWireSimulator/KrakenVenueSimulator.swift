@@ -52,6 +52,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
         /// `ticker` and `trade` subscriptions.
         var tickers: Set<String> = []
         var trades: Set<String> = []
+        /// `ohlc` subscriptions, by symbol and interval.
+        var candles: Set<KrakenCandleKey> = []
         init(_ c: WebSocketConnection) { conn = c }
     }
 
@@ -76,6 +78,8 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
     var lastTradePrice: [String: FixedDecimal] = [:]
     var lastTickers: [String: KrakenSimTicker] = [:]
     var nextPublicTradeID: Int64 = 4_665_000
+    /// The `ohlc` channel's candles (the last few), by symbol and interval, from the first subscription on.
+    var candles: [KrakenCandleKey: [KrakenSimCandle]] = [:]
     var orders = LiveOrders<OrderInfo>(clOrdID: \.clOrdID)
     var sessions: [Int: Session] = [:]
     /// The account each session trades for: the token its requests carry (kept after it closed). Kraken's
@@ -329,6 +333,9 @@ public final class KrakenVenueSimulator: @unchecked Sendable {
             }
             if ch == "level3" {
                 return level3Subscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
+            }
+            if ch == "ohlc" {
+                return candleSubscription(params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)
             }
             if ch == "ticker" || ch == "trade" {
                 return marketSubscription(ch, params!, subscribe: method == "subscribe", method: method, reqID: reqID, session: session, out: &out)

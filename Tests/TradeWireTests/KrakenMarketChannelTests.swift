@@ -86,4 +86,63 @@ struct KrakenMarketChannelTests {
         await watcher.close()
         await trader.close()
     }
+
+    /// The engine's fills build the `ohlc` candles: one taker order that fills against two resting orders moves the
+    /// candle of each subscribed interval (open, high, low, close, trades, volume, vwap), and a client subscribing
+    /// afterwards gets the candle in its snapshot.
+    @Test func theSimulatorsFillsBuildTheCandles() async throws {
+        let serverLoop = try EventLoop.forTest(.automatic)
+        let loop = try EventLoop.forTest(.automatic)
+        defer { loop.shutdown(); serverLoop.shutdown() }
+        let venue = KrakenVenueSimulator()
+        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
+        let url = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2")
+        let watcher = KrakenClient(loop: loop, configuration: .init(url: url, rateLimiter: nil))
+        let trader = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", rateLimiter: nil))
+        try await watcher.connect()
+        try await trader.connect()
+        let candles = watcher.candles
+        await #expect(throws: TradeWireError.self) { try await watcher.subscribe(.ohlc(interval: 7), symbols: ["BTC/USD"]) }
+        #expect(try await watcher.subscribe(.ohlc(interval: 1), symbols: ["BTC/USD"]).response.success)
+        #expect(try await watcher.subscribe(.ohlc(interval: 60), symbols: ["BTC/USD"]).response.success)
+        _ = try await trader.placeOrder(.limit("BTC/USD", .sell, quantity: "0.5", price: "30010"))
+        _ = try await trader.placeOrder(.limit("BTC/USD", .sell, quantity: "0.5", price: "30030"))
+        _ = try await trader.placeOrder(.limit("BTC/USD", .buy, quantity: "0.7", price: "30040"))   // 0.5 at 30010, 0.2 at 30030
+        // The updates: per interval, the candle as it stands after each fill (a minute may turn between the two).
+        // The snapshots came first, empty: no fill yet.
+        var byInterval: [Int64: [String: KrakenCandle]] = [:]
+        func tradesSeen() -> Int64 { byInterval.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + ($1.trades ?? 0) } } }
+        var it = candles.makeAsyncIterator()
+        while tradesSeen() < 4, let item = await it.next() {
+            guard let c = item.value else { continue }
+            byInterval[c.interval ?? 0, default: [:]][c.intervalBegin?.description ?? ""] = c
+        }
+        #expect(Set(byInterval.keys) == [1, 60])
+        for (_, kept) in byInterval {
+            let list = kept.values.sorted { ($0.intervalBegin?.description ?? "") < ($1.intervalBegin?.description ?? "") }
+            #expect(list.reduce(0) { $0 + ($1.trades ?? 0) } == 2)
+            #expect(list.first?.open == FixedDecimal("30010") && list.last?.close == FixedDecimal("30030"))
+            #expect(list.compactMap(\.volume).reduce(FixedDecimal("0")!, { FixedDecimal(mantissa: L2Book.units($0, scale: 8)! + L2Book.units($1, scale: 8)!, scale: 8) })
+                    == FixedDecimal("0.7"))
+            if list.count == 1, let c = list.first {
+                #expect(c.high == FixedDecimal("30030") && c.low == FixedDecimal("30010"))
+                // (30010 × 0.5 + 30030 × 0.2) / 0.7 = 30015.714…, at the pair's price precision.
+                let vwap = Double(c.vwap?.description ?? "") ?? 0
+                let (pp, _) = venue.precision("BTC/USD")
+                #expect(abs(vwap - 21011.0 / 0.7) <= 0.5 * pow(10, -Double(pp)) + 1e-9)
+            }
+        }
+        // A later subscriber: the candles in its snapshot.
+        let late = KrakenClient(loop: loop, configuration: .init(url: url, rateLimiter: nil))
+        try await late.connect()
+        let lateCandles = late.candles
+        _ = try await late.subscribe(.ohlc(interval: 60), symbols: ["BTC/USD"])
+        var li = lateCandles.makeAsyncIterator()
+        var got: KrakenCandle?
+        while got == nil, let item = await li.next() { got = item.value }
+        #expect(got?.symbol == "BTC/USD" && got?.interval == 60 && (got?.trades ?? 0) >= 1)
+        await late.close()
+        await watcher.close()
+        await trader.close()
+    }
 }
