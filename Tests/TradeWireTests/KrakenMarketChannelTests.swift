@@ -48,18 +48,37 @@ struct KrakenMarketChannelTests {
         #expect(os.isSnapshot)
     }
 
+    /// A simulator on its own loop, and a client loop with a watcher and a trader (with a token) connected to it.
+    struct Venue {
+        let serverLoop: EventLoop, loop: EventLoop
+        let venue = KrakenVenueSimulator()
+        let server: WebSocketServer
+        let url: WebSocketURL
+        let watcher: KrakenClient, trader: KrakenClient
+
+        init() async throws {
+            serverLoop = try EventLoop.forTest(.automatic)
+            loop = try EventLoop.forTest(.automatic)
+            server = try WebSocketServer.listen(on: serverLoop) { [venue] _, _ in venue.handler() }
+            url = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2")
+            watcher = KrakenClient(loop: loop, configuration: .init(url: url, rateLimiter: nil))
+            trader = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", rateLimiter: nil))
+            try await watcher.connect()
+            try await trader.connect()
+        }
+
+        func close() async {
+            await watcher.close()
+            await trader.close()
+            loop.shutdown()
+            serverLoop.shutdown()
+        }
+    }
+
     /// The engine's fills reach the `trade` stream and its best prices the `ticker` stream, one answer per symbol.
     @Test func theSimulatorsTradesAndBestPricesReachTheStreams() async throws {
-        let serverLoop = try EventLoop.forTest(.automatic)
-        let loop = try EventLoop.forTest(.automatic)
-        defer { loop.shutdown(); serverLoop.shutdown() }
-        let venue = KrakenVenueSimulator()
-        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
-        let url = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2")
-        let watcher = KrakenClient(loop: loop, configuration: .init(url: url, rateLimiter: nil))
-        let trader = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", rateLimiter: nil))
-        try await watcher.connect()
-        try await trader.connect()
+        let v = try await Venue()
+        let (watcher, trader) = (v.watcher, v.trader)
         let trades = watcher.trades, tickers = watcher.tickers
         let ack = try await watcher.subscribe(.trade(), symbols: ["BTC/USD", "ETH/USD"])
         #expect(ack.response.success)
@@ -83,24 +102,15 @@ struct KrakenMarketChannelTests {
         #expect(last?.ask.flatMap { L2Book.units($0, scale: 5) } == L2Book.units(FixedDecimal("30010")!, scale: 5))
         #expect(last?.askQty.flatMap { L2Book.units($0, scale: 10) } == L2Book.units(FixedDecimal("0.3")!, scale: 10))
         #expect(last?.last.flatMap { L2Book.units($0, scale: 5) } == L2Book.units(FixedDecimal("30010")!, scale: 5))
-        await watcher.close()
-        await trader.close()
+        await v.close()
     }
 
     /// The engine's fills build the `ohlc` candles: one taker order that fills against two resting orders moves the
     /// candle of each subscribed interval (open, high, low, close, trades, volume, vwap), and a client subscribing
     /// afterwards gets the candle in its snapshot.
     @Test func theSimulatorsFillsBuildTheCandles() async throws {
-        let serverLoop = try EventLoop.forTest(.automatic)
-        let loop = try EventLoop.forTest(.automatic)
-        defer { loop.shutdown(); serverLoop.shutdown() }
-        let venue = KrakenVenueSimulator()
-        let server = try WebSocketServer.listen(on: serverLoop) { _, _ in venue.handler() }
-        let url = WebSocketURL(secure: false, host: "127.0.0.1", port: server.port, target: "/v2")
-        let watcher = KrakenClient(loop: loop, configuration: .init(url: url, rateLimiter: nil))
-        let trader = KrakenClient(loop: loop, configuration: .init(url: url, token: "t", rateLimiter: nil))
-        try await watcher.connect()
-        try await trader.connect()
+        let v = try await Venue()
+        let (venue, loop, url, watcher, trader) = (v.venue, v.loop, v.url, v.watcher, v.trader)
         let candles = watcher.candles
         await #expect(throws: TradeWireError.self) { try await watcher.subscribe(.ohlc(interval: 7), symbols: ["BTC/USD"]) }
         #expect(try await watcher.subscribe(.ohlc(interval: 1), symbols: ["BTC/USD"]).response.success)
@@ -142,7 +152,6 @@ struct KrakenMarketChannelTests {
         while got == nil, let item = await li.next() { got = item.value }
         #expect(got?.symbol == "BTC/USD" && got?.interval == 60 && (got?.trades ?? 0) >= 1)
         await late.close()
-        await watcher.close()
-        await trader.close()
+        await v.close()
     }
 }
