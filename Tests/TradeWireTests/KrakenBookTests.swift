@@ -14,19 +14,32 @@ struct KrakenBookTests {
     @Test func crc32IsTheZlibOne() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([]) == 0)
-        // Slicing by 8 and byte at a time agree on every length around the 8-byte boundary.
-        let bytes = (0..<37).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) }
-        for n in 0...bytes.count {
-            let whole = CRC32.checksum(Array(bytes[..<n]))
-            let split = bytes[..<n].withUnsafeBytes { b -> UInt32 in
-                let k = n / 3
-                return CRC32.checksum(UnsafeRawBufferPointer(rebasing: b[k...]), continuing: CRC32.checksum(UnsafeRawBufferPointer(rebasing: b[..<k])))
+        // A bit at a time, straight from the polynomial: the reference both paths must match.
+        func reference(_ bytes: ArraySlice<UInt8>, _ start: UInt32) -> UInt32 {
+            var c = ~start
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
             }
-            #expect(whole == split)
+            return ~c
+        }
+        // Every length to 300 (the folding starts at 64 bytes and works in 16-byte blocks, the table in 8), split
+        // anywhere and continued, and from a nonzero start.
+        var rng = SplitMix64(seed: 3)
+        let bytes = (0..<300).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        bytes.withUnsafeBytes { b in
+            for n in 0...bytes.count {
+                let whole = UnsafeRawBufferPointer(rebasing: b[..<n])
+                let want = reference(bytes[..<n], 0)
+                #expect(CRC32.checksum(whole) == want && CRC32.tableChecksum(whole) == want)
+                let k = n / 3
+                #expect(CRC32.checksum(UnsafeRawBufferPointer(rebasing: b[k..<n]),
+                                       continuing: CRC32.checksum(UnsafeRawBufferPointer(rebasing: b[..<k]))) == want)
+                #expect(CRC32.checksum(whole, continuing: 0x1234_5678) == reference(bytes[..<n], 0x1234_5678))
+            }
         }
     }
 
-    /// The guide's example (prices as strings): 3310070434; with the best bid's quantity set to 0.2: 38355977.
     @Test func theChecksumGuidesExample() throws {
         let feed = KrakenBookFeed(depth: 10, precisions: ["BTC/USD": .init(price: 1, quantity: 8)])
         var events: [KrakenBookFeed.Event] = []

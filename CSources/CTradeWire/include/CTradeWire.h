@@ -8,4 +8,5 @@
 #include "tw_loop.h"
 #include "tw_cert.h"
 #include "tw_sign.h"
+#include "tw_crc32.h"
 #endif
