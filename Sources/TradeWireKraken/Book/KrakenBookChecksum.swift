@@ -8,56 +8,71 @@ public enum KrakenBookChecksum {
     public static let levels = 10
 
     /// The text of the last checksum's levels, kept per book: an update changes one or two of the top 20, so a
-    /// checksum formats those and copies the rest (formatting all 40 numbers was ~40 % of an update's time).
-    /// Two generations of 20 slots (`slotSize` bytes: price, quantity, length, digits), allocated once.
+    /// checksum formats those and reuses the text of the rest (formatting all 40 numbers was ~40 % of an update's
+    /// time). Each of the 20 places (asks then bids) points at a slot of a pool (`slotSize` bytes: price, quantity,
+    /// text length, text); an unchanged level keeps its slot, so nothing is copied but its text into the checksum
+    /// buffer, a fixed 40 bytes at a time. A slot is free when neither this generation nor the last points at it.
+    /// Allocated once.
     public final class Memo {
         static let slotSize = 64
-        static let slots = 2 * levels               // asks then bids
-        private var previous: UnsafeMutableRawPointer
-        private var current: UnsafeMutableRawPointer
+        static let textCapacity = 40            // two numbers of at most 19 digits
+        static let places = 2 * levels
+        static let poolSlots = 2 * places + 8   // this generation's and the last's, with room to find a free one
+        private let pool: UnsafeMutableRawPointer
+        /// Per place, the slot of this generation (`current`) and of the last (`previous`).
+        private var previous: UnsafeMutablePointer<Int>
+        private var current: UnsafeMutablePointer<Int>
+        /// The generation that last pointed at each slot.
+        private let stamps: UnsafeMutablePointer<UInt64>
+        private var generation: UInt64 = 2
+        private var cursor = 0
         private var previousCount = (asks: 0, bids: 0)
 
         public init() {
-            previous = .allocate(byteCount: Self.slots * Self.slotSize, alignment: 8)
-            current = .allocate(byteCount: Self.slots * Self.slotSize, alignment: 8)
+            pool = .allocate(byteCount: Self.poolSlots * Self.slotSize, alignment: 8)
+            previous = .allocate(capacity: Self.places)
+            current = .allocate(capacity: Self.places)
+            stamps = .allocate(capacity: Self.poolSlots)
+            stamps.initialize(repeating: 0, count: Self.poolSlots)
         }
 
         deinit {
+            pool.deallocate()
             previous.deallocate()
             current.deallocate()
+            stamps.deallocate()
         }
 
-        /// Write a side's text at `out` (through the slots: reused where a level is unchanged); the byte count.
+        /// Write a side's text at `out` (each level's from its slot, formatted only when new); the byte count.
         fileprivate func write(_ side: UnsafeBufferPointer<L2Level>, first: Int, previousCount: Int,
                                into out: UnsafeMutableRawPointer) -> (bytes: Int, count: Int) {
             var n = 0
             var i = 0
             while i < side.count && i < levels {
                 let l = side[i]
-                let slot = current + (first + i) * Self.slotSize
-                if let old = find(l, from: first, count: previousCount, near: i) {
-                    slot.copyMemory(from: old, byteCount: Self.slotSize)
-                } else {
-                    slot.storeBytes(of: l.price, as: Int64.self)
-                    slot.storeBytes(of: l.quantity, toByteOffset: 8, as: Int64.self)
-                    let k = digits(l.price, into: slot + 24)
-                    let len = k + digits(l.quantity, into: slot + 24 + k)
-                    slot.storeBytes(of: len, toByteOffset: 16, as: Int.self)
+                let s = find(l, from: first, count: previousCount, near: i) ?? format(l)
+                stamps[s] = generation
+                current[first + i] = s
+                let slot = pool + s * Self.slotSize
+                // A fixed 40 bytes (the buffer has room past the end): no call to copy a short, varying length.
+                var k = 0
+                while k < Self.textCapacity {
+                    (out + n + k).storeBytes(of: slot.load(fromByteOffset: 24 + k, as: UInt64.self), as: UInt64.self)
+                    k += 8
                 }
-                let len = slot.load(fromByteOffset: 16, as: Int.self)
-                (out + n).copyMemory(from: slot + 24, byteCount: len)
-                n += len
+                n += slot.load(fromByteOffset: 16, as: Int.self)
                 i += 1
             }
             return (n, i)
         }
 
-        /// The previous generation's slot of the same level (same index first: most levels stay put).
+        /// The last generation's slot of the same level (same place first: most levels stay put).
         @inline(__always)
-        private func find(_ l: L2Level, from first: Int, count: Int, near i: Int) -> UnsafeMutableRawPointer? {
-            func matches(_ j: Int) -> UnsafeMutableRawPointer? {
-                let s = previous + (first + j) * Self.slotSize
-                return s.load(as: Int64.self) == l.price && s.load(fromByteOffset: 8, as: Int64.self) == l.quantity ? s : nil
+        private func find(_ l: L2Level, from first: Int, count: Int, near i: Int) -> Int? {
+            func matches(_ j: Int) -> Int? {
+                let s = previous[first + j]
+                let slot = pool + s * Self.slotSize
+                return slot.load(as: Int64.self) == l.price && slot.load(fromByteOffset: 8, as: Int64.self) == l.quantity ? s : nil
             }
             if i < count, let s = matches(i) { return s }
             var j = 0
@@ -68,6 +83,17 @@ public enum KrakenBookChecksum {
             return nil
         }
 
+        /// A free slot with the level's text.
+        private func format(_ l: L2Level) -> Int {
+            while stamps[cursor] &+ 1 >= generation { cursor = cursor + 1 == Self.poolSlots ? 0 : cursor + 1 }
+            let slot = pool + cursor * Self.slotSize
+            slot.storeBytes(of: l.price, as: Int64.self)
+            slot.storeBytes(of: l.quantity, toByteOffset: 8, as: Int64.self)
+            let k = digits(l.price, into: slot + 24)
+            slot.storeBytes(of: k + digits(l.quantity, into: slot + 24 + k), toByteOffset: 16, as: Int.self)
+            return cursor
+        }
+
         fileprivate func compute(_ book: L2Book) -> UInt32 {
             withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 8) { buf -> UInt32 in
                 let base = buf.baseAddress!
@@ -75,6 +101,7 @@ public enum KrakenBookChecksum {
                 let b = book.bids.withUnsafeBufferPointer { write($0, first: levels, previousCount: previousCount.bids, into: base + a.bytes) }
                 swap(&previous, &current)
                 previousCount = (a.count, b.count)
+                generation += 1
                 return CRC32.checksum(UnsafeRawBufferPointer(start: base, count: a.bytes + b.bytes))
             }
         }
