@@ -67,6 +67,20 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         public var streamBufferSize = 4096
         /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
         public var metricsFactory: (any MetricsFactory)?
+        /// How the venue answers: JSON text frames, or SBE binary frames (`BinanceSBEAnswers`: the connection's
+        /// URL carries `responseFormat=sbe&sbeSchemaId=3&sbeSchemaVersion=5`). On an SBE connection, a request
+        /// whose SBE answer this version does not read is refused before it is sent (`.unsupported`).
+        public var responseFormat: ResponseFormat = .json
+        public enum ResponseFormat: Sendable { case json, sbe }
+
+        /// The URL connected to: `url`, with the SBE query when answers are to come in SBE.
+        var connectURL: WebSocketURL {
+            guard responseFormat == .sbe else { return url }
+            var u = url
+            u.target += (u.target.contains("?") ? "&" : "?") + BinanceSBEAnswers.urlQuery
+            return u
+        }
+
         public init(url: WebSocketURL, credentials: BinanceCredentials? = nil, tls: TLSConfiguration = .default,
                     requestTimeout: Duration = .seconds(10), rateLimiter: VenueRateLimiter? = BinanceClient.sharedRateLimiter,
                     reconnect: ReconnectPolicy? = nil) {
@@ -130,7 +144,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .statusQuery)
         var policy = configuration.reconnect
         if policy != nil, policy?.maxConnectionAge == nil { policy?.maxConnectionAge = .seconds(23 * 3600 + 1800) }
-        let url = configuration.url, tls = configuration.tls
+        let url = configuration.connectURL, tls = configuration.tls
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: policy, retireAfter: configuration.requestTimeout,
                                           streams: [executionReportHub, sessionHub, connectionHub, reconciliationHub]) {
             WebSocketConfiguration(url: url, tls: tls)
@@ -290,6 +304,9 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     /// `send`, with the async caller's waiter stored with the request before its frame leaves.
     private func issue(_ request: BinanceRequest, waiter: RequestWaiter<BinanceAck>?) throws(TradeWireError) -> UInt64 {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "BinanceClient.send runs on its loop") }
+        if configuration.responseFormat == .sbe, !BinanceSBEAnswers.readsAnswer(to: request) {
+            throw TradeWireError(code: .unsupported, detail: "\(request.method): its SBE answer is not read by this version; send it on a JSON connection")
+        }
         if let refused = supervisor.refusal(venue: "Binance") { throw refused }
         guard let conn = connection else { throw TradeWireError(code: .closed, detail: "Binance connection is not open") }
         if let limiter = configuration.rateLimiter {
@@ -344,11 +361,24 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     }
 
     public func webSocket(_ c: WebSocketConnection, didReceive message: borrowing WebSocketMessage) {
-        guard message.opcode == .text else { return }
-        metrics.received()
         let inbound: BinanceInbound
-        do { inbound = try BinanceDecoder.decode(message.bytes) } catch {
-            logger.warning("undecodable Binance message", metadata: ["error": "\(error)"])
+        switch message.opcode {
+        case .text:
+            metrics.received()
+            do { inbound = try BinanceDecoder.decode(message.bytes) } catch {
+                logger.warning("undecodable Binance message", metadata: ["error": "\(error)"])
+                return
+            }
+        case .binary where configuration.responseFormat == .sbe:
+            metrics.received()
+            do {
+                let r = try BinanceSBEAnswers.decode(message.bytes)
+                inbound = r.id.isEmpty ? .unsolicited(r) : .response(r)
+            } catch {
+                logger.warning("undecodable Binance SBE answer", metadata: ["error": "\(error)"])
+                return
+            }
+        default:
             return
         }
         switch inbound {

@@ -27,13 +27,16 @@ public struct BinanceResponse: Sendable, Equatable {
     public let serverTimeMs: Int64?
     /// Every limit the request counted against: "TYPE/INTERVAL/NUM" (e.g. "ORDERS/SECOND/10"), count, limit.
     public let rateLimits: [(interval: String, count: Int, limit: Int)]
+    /// On a connection answered in SBE: the success's `result` message, header included (`resultJSON` is nil);
+    /// the typed accessors read it.
+    public let resultSBE: [UInt8]?
 
     public static func == (a: BinanceResponse, b: BinanceResponse) -> Bool {
         a.id == b.id && a.status == b.status && a.resultJSON == b.resultJSON && a.orderID == b.orderID
             && a.clientOrderID == b.clientOrderID && a.origClientOrderID == b.origClientOrderID && a.orderStatus == b.orderStatus
             && a.executedQty == b.executedQty && a.subscriptionID == b.subscriptionID && a.errorCode == b.errorCode
             && a.errorMessage == b.errorMessage && a.errorDataJSON == b.errorDataJSON && a.retryAfterMs == b.retryAfterMs
-            && a.serverTimeMs == b.serverTimeMs
+            && a.serverTimeMs == b.serverTimeMs && a.resultSBE == b.resultSBE
             && a.rateLimits.elementsEqual(b.rateLimits) { $0.interval == $1.interval && $0.count == $1.count && $0.limit == $1.limit }
     }
 
@@ -64,12 +67,21 @@ public struct BinanceResponse: Sendable, Equatable {
 
     /// The order of an `order.place` (ACK/RESULT/FULL), `order.cancel` or `order.status` answer.
     public func orderReport() throws(TradeWireError) -> BinanceOrderReport {
-        try Self.parse(resultJSON, "result is not an order") { v throws(TradeWireError) in try BinanceOrderReport.decode(v) }
+        if let resultSBE { return try Self.sbeOrderReport(resultSBE) }
+        return try Self.parse(resultJSON, "result is not an order") { v throws(TradeWireError) in try BinanceOrderReport.decode(v) }
     }
 
     /// An `order.cancel` answer: one order, or a whole order list when the order was part of one.
     public func cancelResult() throws(TradeWireError) -> BinanceCancelResult {
-        try Self.parse(resultJSON, "result is not a cancel") { v throws(TradeWireError) in try BinanceCancelResult.decode(v) }
+        if let resultSBE { return .order(try Self.sbeOrderReport(resultSBE)) }
+        return try Self.parse(resultJSON, "result is not a cancel") { v throws(TradeWireError) in try BinanceCancelResult.decode(v) }
+    }
+
+    static func sbeOrderReport(_ bytes: [UInt8]) throws(TradeWireError) -> BinanceOrderReport {
+        let result: Result<BinanceOrderReport, TradeWireError> = bytes.withUnsafeBytes { b in
+            do throws(TradeWireError) { return .success(try BinanceSBEAnswers.orderReport(b)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// The orders of an `openOrders.status` answer.

@@ -65,7 +65,11 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         /// `revokeSessions()` was called: the next request revokes the session.
         var revokePending = false
         var userStream: Bool { !subscriptions.isEmpty }
+        /// Opened with `responseFormat=sbe`: answers go out in SBE, in binary frames.
+        var sbe = false
         init(_ c: WebSocketConnection?) { conn = c }
+        /// Send an answer (`reply`'s), in the frame its format takes.
+        func answer(_ frame: [UInt8]) { conn?.sendAll([frame], opcode: sbe ? .binary : .text) }
     }
 
     /// An order at the venue, with its latest state.
@@ -102,7 +106,11 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     /// Binance's error: code, message, HTTP-like status.
     struct SimError: Error {
         let code: Int, msg: String, status: Int
-        init(_ code: Int, _ msg: String, _ status: Int) { self.code = code; self.msg = msg; self.status = status }
+        /// A rate-limited answer's `retryAfter` (epoch ms).
+        var retryAfterMs: Int64?
+        init(_ code: Int, _ msg: String, _ status: Int, retryAfterMs: Int64? = nil) {
+            self.code = code; self.msg = msg; self.status = status; self.retryAfterMs = retryAfterMs
+        }
     }
 
     public let options: Options
@@ -133,7 +141,19 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     public var orders: [Int64: SimOrder] { ledger.filter { $0.value.status != "CANCELED" } }
 
     public init(options: Options) { self.options = options }
-    public func handler() -> any WebSocketHandler { Connection(venue: self) }
+    public func handler() -> any WebSocketHandler { Connection(venue: self, sbe: false) }
+
+    /// The WebSocket API's upgrade: answered in SBE when the URL asks (`responseFormat=sbe`), which needs the schema
+    /// this simulator encodes (`sbeSchemaId=3`, `sbeSchemaVersion=5`); another is refused with HTTP 400 and a JSON
+    /// body, as the SBE FAQ says of an invalid or retired schema.
+    public func decide(_ r: WebSocketServer.UpgradeRequest) -> WebSocketServer.Decision {
+        let query = r.target.split(separator: "?", maxSplits: 1).dropFirst().first.map { $0.split(separator: "&").map(String.init) } ?? []
+        guard query.contains("responseFormat=sbe") else { return .accept(Connection(venue: self, sbe: false)) }
+        guard query.contains("sbeSchemaId=\(BinanceSBEAnswerEncoder.schemaId)"), query.contains("sbeSchemaVersion=\(BinanceSBEAnswerEncoder.version)") else {
+            return .reject(status: 400, body: #"{"code":-1100,"msg":"Illegal characters found in parameter 'sbeSchemaId'; legal range is '3:5'."}"#)
+        }
+        return .accept(Connection(venue: self, sbe: true))
+    }
 
     static func nowMs() -> Int64 {
         var ts = timespec()
@@ -146,18 +166,23 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         var id = -1
         /// Kept after the close: bytes read late (the hold-inbound fault) still act, and their answers go nowhere.
         var session: Session?
-        init(venue: BinanceVenueSimulator) { self.venue = venue }
+        let sbe: Bool
+        init(venue: BinanceVenueSimulator, sbe: Bool) {
+            self.venue = venue
+            self.sbe = sbe
+        }
         func webSocketDidOpen(_ c: WebSocketConnection) {
             id = venue.nextSession
             venue.nextSession += 1
             session = Session(c)
+            session?.sbe = sbe
             venue.sessions[id] = session
         }
         func webSocket(_ c: WebSocketConnection, didClose close: WebSocketClose) { venue.sessions[id] = nil }
         func webSocket(_ c: WebSocketConnection, didReceive m: borrowing WebSocketMessage) {
             guard let s = session else { return }
             guard let doc = try? JSONDocument(validating: m.bytes), doc.root.kind == .object else {
-                return c.sendAll([venue.reply(s, id: nil, error: SimError(-1100, "Illegal characters found in a parameter.", 400))])
+                return s.answer(venue.reply(s, id: nil, error: SimError(-1100, "Illegal characters found in a parameter.", 400)))
             }
             venue.handle(doc.root, session: s, sessionID: id)
             if !venue.streamConnections.isEmpty || !venue.depthStates.isEmpty { venue.publishDepthChanges() }
@@ -180,10 +205,15 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     }
 
     /// `{"id", "status", "result" | "error", "rateLimits"}`; `orders`: the answer reports the ORDERS windows too.
+    /// On an SBE session (`sbe`: the answer's message; none for an empty result), the same in SBE.
     func reply(_ s: Session, id: JSONValue?, result: ((inout JSONWriter) -> Void)? = nil, error: SimError? = nil,
-               data: ((inout JSONWriter) -> Void)? = nil, orders: Bool = false) -> [UInt8] {
+               data: ((inout JSONWriter) -> Void)? = nil, orders: Bool = false, sbe: (() -> [UInt8])? = nil) -> [UInt8] {
         let used = weight.count
         let counts = orderCounts()
+        if s.sbe {
+            return sbeReply(status: error?.status ?? 200, id: id, error: error, result: sbe, hasJSONResult: result != nil,
+                            orders: orders, counts: counts, weightUsed: used)
+        }
         let per10s = options.ordersPer10s, perDay = options.ordersPerDay
         return simJSON { w in
             w.beginObject()
@@ -245,7 +275,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         if minute != weight.minute { weight = (minute, 0) }
         guard let method = root["method"]?.string.map({ $0.hasPrefix("v3/") ? String($0.dropFirst(3)) : $0 }) else {
             weight.count += 1
-            s.conn?.sendAll([reply(s, id: id, error: Self.mandatory("method"))]); return
+            s.answer(reply(s, id: id, error: Self.mandatory("method"))); return
         }
         let p = root["params"]
         weight.count += method == "openOrders.status" ? (p?["symbol"] == nil ? 80 : 6) : Self.weights[method] ?? 1
@@ -253,7 +283,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         if s.loggedOn, s.revokePending || options.revokeSessionAfterRequests.map({ s.requests > $0 }) == true {
             revoke(s)            // "after the next request the session will be revoked"
         }
-        func send(_ frame: [UInt8]) { s.conn?.sendAll([frame]) }
+        func send(_ frame: [UInt8]) { s.answer(frame) }
         func fail(_ e: SimError) { send(reply(s, id: id, error: e)) }
         func object(_ body: @escaping (inout JSONWriter) -> Void) { send(reply(s, id: id, result: { w in w.beginObject(); body(&w); w.endObject() })) }
         switch method {
@@ -305,7 +335,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
                 case .failure(let e): send(reply(s, id: id, error: e, orders: true))
                 case .success(let (order, fills)):
                     let respType = o.respType
-                    send(reply(s, id: id, result: { w in self.writeOrder(&w, order, shape: respType, fills: fills) }, orders: true))
+                    send(reply(s, id: id, result: { w in self.writeOrder(&w, order, shape: respType, fills: fills) }, orders: true,
+                               sbe: { self.sbeOrder(order, shape: respType, fills: fills) }))
                     emitPlacementReports(order.orderID, fills: fills)
                 }
             }
@@ -314,7 +345,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             switch cancel(p!, prefix: "") {
             case .failure(let e): fail(e)
             case .success(let (order, cancelID)):
-                send(reply(s, id: id, result: { w in self.writeOrder(&w, order, shape: .cancel) }))
+                send(reply(s, id: id, result: { w in self.writeOrder(&w, order, shape: .cancel) }, sbe: { self.sbeOrder(order, shape: .cancel) }))
                 _ = cancelID
                 reportCancel(order.orderID)
             }
@@ -459,7 +490,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
 
     /// 429 with `retryAfter` in `error.data`, as the Rate limits section says rate-limited answers carry.
     func rateLimited(_ s: Session, id: JSONValue?, _ e: (msg: String, retryAfter: Int64)) -> [UInt8] {
-        reply(s, id: id, error: SimError(-1015, e.msg, 429), data: { w in
+        reply(s, id: id, error: SimError(-1015, e.msg, 429, retryAfterMs: e.retryAfter), data: { w in
             w.beginObject(); w.key("serverTime"); w.value(Self.nowMs()); w.key("retryAfter"); w.value(e.retryAfter); w.endObject()
         }, orders: true)
     }
@@ -595,7 +626,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     /// or the new order is not attempted; with the ORDERS window full, 429 -1015 (DO_NOTHING) or the cancel alone and
     /// 409 (CANCEL_ONLY).
     func cancelReplace(_ p: JSONValue, session s: Session, sessionID: Int, id: JSONValue?) {
-        func send(_ frame: [UInt8]) { s.conn?.sendAll([frame]) }
+        func send(_ frame: [UInt8]) { s.answer(frame) }
         guard let mode = p["cancelReplaceMode"]?.string, mode == "STOP_ON_FAILURE" || mode == "ALLOW_FAILURE" else {
             return send(reply(s, id: id, error: Self.mandatory("cancelReplaceMode")))
         }
@@ -650,7 +681,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
 
     /// order.amend.keepPriority: a smaller quantity, same place in the queue; a REPLACED report.
     func amend(_ p: JSONValue, session s: Session, id: JSONValue?) {
-        func fail(_ e: SimError) { s.conn?.sendAll([reply(s, id: id, error: e)]) }
+        func fail(_ e: SimError) { s.answer(reply(s, id: id, error: e)) }
         guard let newQty = p["newQty"]?.decimal, newQty > .zero else { return fail(Self.mandatory("newQty")) }
         let found = lookUp(p, orderIdKey: "orderId", clientKey: "origClientOrderId")
         guard case .success(var o) = found else { if case .failure(let e) = found { fail(e) }; return }
@@ -667,7 +698,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         if rest.remaining <= .zero { o.status = "FILLED" }
         ledger[o.orderID] = o
         let exec = nextExecutionId, amended = o
-        s.conn?.sendAll([reply(s, id: id, result: { w in
+        s.answer(reply(s, id: id, result: { w in
             w.beginObject(); w.key("transactTime"); w.value(Self.nowMs()); w.key("executionId"); w.value(exec)
             w.key("amendedOrder"); w.beginObject()
             w.key("symbol"); w.string(amended.symbol); w.key("orderId"); w.value(amended.orderID); w.key("orderListId"); w.value(-1)
@@ -679,7 +710,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             w.key("type"); w.string(amended.type); w.key("side"); w.value(amended.side == .buy ? "BUY" : "SELL")
             w.key("workingTime"); w.value(amended.workingTime); w.key("selfTradePreventionMode"); w.string(amended.selfTradePreventionMode)
             w.endObject(); w.endObject()
-        })])
+        }))
         report(o, x: "REPLACED", last: nil, originalClientOrderID: before)
     }
 

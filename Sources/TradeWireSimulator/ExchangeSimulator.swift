@@ -38,7 +38,7 @@ public final class ExchangeSimulator: @unchecked Sendable {
             case Self.krakenTokenPath: return kraken.restToken(r)
             case Self.quotesPath: d = quotes.decide(r)
             case Self.gatewayPath: d = .accept(gateway.handler())
-            case Self.binancePath: d = .accept(binance.handler())
+            case Self.binancePath: d = binance.decide(r)
             case Self.binanceStreamPath: d = binance.streamDecision(r)
             default: return .reject(status: 404, body: "no such endpoint: \(r.path)\n")
             }

@@ -16,11 +16,26 @@ struct SBEWriter {
     mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i64(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func i16(_ v: Int16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func i32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
 
     /// `groupSize16Encoding`: entry length and a uint16 count.
     mutating func group16(entryLength: UInt16, count: Int) { u16(entryLength); u16(UInt16(count)) }
     /// `groupSizeEncoding`: entry length and a uint32 count.
     mutating func group32(entryLength: UInt16, count: Int) { u16(entryLength); u32(UInt32(count)) }
+
+    /// `varString`: a uint16 length, then the UTF-8 bytes.
+    mutating func varString16(_ s: String) {
+        let utf8 = Array(s.utf8.prefix(65535))
+        u16(UInt16(utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
+
+    /// `messageData`: a uint32 length, then a whole message (its header included); empty for none.
+    mutating func message32(_ m: [UInt8]) {
+        u32(UInt32(m.count))
+        bytes.append(contentsOf: m)
+    }
 
     /// `varString8`: a uint8 length, then the UTF-8 bytes (at most 255).
     mutating func varString8(_ s: String) {

@@ -71,6 +71,48 @@ public struct SBEReader {
         return UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<(position + 1 + n)])
     }
 
+    /// The next field with a uint16 length (`varString`, `messageData16`), lent.
+    public mutating func varData16() throws(TradeWireError) -> UnsafeRawBufferPointer { try varData(lengthWidth: 2) }
+
+    /// The next field with a uint32 length (`messageData`: a nested message with its own header), lent.
+    public mutating func varData32() throws(TradeWireError) -> UnsafeRawBufferPointer { try varData(lengthWidth: 4) }
+
+    private mutating func varData(lengthWidth: Int) throws(TradeWireError) -> UnsafeRawBufferPointer {
+        guard position + lengthWidth <= bytes.count else { throw Self.short("a var data length") }
+        let n = lengthWidth == 2 ? Int(Self.u16(bytes, position))
+            : Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+        let start = position + lengthWidth
+        guard n <= bytes.count - start else { throw Self.short("var data of \(n) bytes") }
+        position = start + n
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + n)])
+    }
+
+    /// The dimension of a group whose entries end with var data of their own (no fixed stride): the entries'
+    /// block length and their count. Walk them in order: `entryBlock(length:)`, then the entry's var data.
+    public mutating func groupDimension(countWidth: Int, minimumEntryLength: Int) throws(TradeWireError) -> (entryLength: Int, count: Int) {
+        guard position + 2 + countWidth <= bytes.count else { throw Self.short("a group's dimension") }
+        let entryLength = Int(Self.u16(bytes, position))
+        let count: Int = countWidth == 2 ? Int(Self.u16(bytes, position + 2))
+            : Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 2, as: UInt32.self)))
+        guard entryLength >= minimumEntryLength else {
+            throw TradeWireError(code: .malformedResponse, detail: "SBE group entries of \(entryLength) bytes, below \(minimumEntryLength)")
+        }
+        position += 2 + countWidth
+        return (entryLength, count)
+    }
+
+    /// The fixed block of the next entry of such a group: its offset in the message (read it with `field`).
+    public mutating func entryBlock(length: Int) throws(TradeWireError) -> Int {
+        guard length <= bytes.count - position else { throw Self.short("a group entry") }
+        defer { position += length }
+        return position
+    }
+
+    /// A fixed field at `offset` from the message's start (a group entry's, from `entryBlock`).
+    @inlinable @inline(__always) public func field<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
+        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
     @inlinable @inline(__always) static func u16(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt16 {
         UInt16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt16.self))
     }
