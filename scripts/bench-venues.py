@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every venue's order round trip against its raw floors, in alternating rounds (kraken, binance, gateway, quotes,
+"""Every venue's order round trip against its raw floors, in alternating rounds (kraken, binance, binance-sbe, gateway, quotes,
 then again), so drift on this noisy machine hits every venue alike. Prints each run's JSON line, then a markdown
 table of the medians over the rounds; writes one percentile plot per venue (its last round) into the output folder.
 
@@ -12,11 +12,11 @@ import statistics
 import subprocess
 import sys
 
-VENUES = ["kraken", "binance", "gateway", "quotes"]
+VENUES = ["kraken", "binance", "binance-sbe", "gateway", "quotes"]
 FIELDS = [("p50_us", "p50 µs", "{:.1f}"), ("p999_us", "p99.9 µs", "{:.1f}"), ("floor_spin_p50_us", "spin floor p50 µs", "{:.1f}"),
           ("ratio_spin_p50", "ratio spin p50", "{:.3f}"), ("ratio_spin_p999", "ratio spin p99.9", "{:.3f}"),
           ("ratio_blocking_p50", "ratio blocking p50", "{:.3f}"), ("own_p50_us", "own p50 µs", "{:.2f}"),
-          ("sign_p50_ns", "sign p50 ns", "{:.0f}")]
+          ("sign_p50_ns", "sign p50 ns", "{:.0f}"), ("sbe_decode_p50_ns", "SBE decode p50 ns", "{:.0f}")]
 
 
 def main():

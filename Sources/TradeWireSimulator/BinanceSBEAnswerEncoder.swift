@@ -6,7 +6,7 @@ import TradeWire
 /// (300/301/302), `order.cancel` (305), `ping` (101) and every error (`ErrorResponse` 100). The simulator's other
 /// answers go out as `NonRepresentableMessage` (999): it does not encode them in SBE. Prices and quantities are
 /// mantissas at exponent -8 (the simulator's decimals are exact at 8 places); times are microseconds.
-enum BinanceSBEAnswerEncoder {
+package enum BinanceSBEAnswerEncoder {
     static let schemaId: UInt16 = 3
     static let version: UInt16 = 5
     static let exponent: Int8 = -8
@@ -32,6 +32,21 @@ enum BinanceSBEAnswerEncoder {
         w.varString16(message)
         w.message32([])                                 // data: none
         return w.bytes
+    }
+
+    /// `NewOrderAckResponse` (300).
+    static func newOrderAck(orderID: Int64, transactTimeUs: Int64, symbol: String, clientOrderID: String) -> [UInt8] {
+        var w = SBEWriter(blockLength: 24, templateId: 300, schemaId: schemaId, version: version)
+        w.i64(orderID); w.i64(null64); w.i64(transactTimeUs)
+        w.varString8(symbol); w.varString8(clientOrderID)
+        return w.bytes
+    }
+
+    /// A whole ACK answer as the simulator sends it (the ORDERS/DAY and REQUEST_WEIGHT limits), for benchmarks.
+    package static func orderAckResponse(id: String, orderID: Int64, transactTimeUs: Int64, symbol: String, clientOrderID: String,
+                                         ordersPerDay: Int64) -> [UInt8] {
+        response(status: 200, limits: [(3, 3, 1, ordersPerDay, 1), (2, 1, 1, 6000, 1)], id: id,
+                 result: newOrderAck(orderID: orderID, transactTimeUs: transactTimeUs, symbol: symbol, clientOrderID: clientOrderID))
     }
 
     /// A message with an empty root: `PingResponse` (101), `NonRepresentableMessage` (999).
@@ -93,10 +108,7 @@ extension BinanceVenueSimulator {
         typealias E = BinanceSBEAnswerEncoder
         let transactUs = o.updateTime * 1000
         if shape == .ack {
-            var w = SBEWriter(blockLength: 24, templateId: 300, schemaId: E.schemaId, version: E.version)
-            w.i64(o.orderID); w.i64(E.null64); w.i64(transactUs)
-            w.varString8(o.symbol); w.varString8(o.currentClientOrderId)
-            return w.bytes
+            return E.newOrderAck(orderID: o.orderID, transactTimeUs: transactUs, symbol: o.symbol, clientOrderID: o.currentClientOrderId)
         }
         let cancel = shape == .cancel
         var w = SBEWriter(blockLength: cancel ? 137 : 154, templateId: cancel ? 305 : shape == .full ? 302 : 301,

@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
 
     @Option(help: "ws:// or wss:// server; default: an embedded one (echo, or the simulator's Kraken dialect).") var url: String?
     @Option(help: """
-        What to send: kraken (add_order), binance (order.place, HMAC-signed), gateway (send_order), quotes (ping), \
+        What to send: kraken (add_order), binance (order.place, HMAC-signed), binance-sbe (the same, answered in SBE), gateway (send_order), quotes (ping), \
         each answered by the embedded simulator and matched to its request by the venue's client; or echo (a bare \
         connection). Only kraken and echo take --url.
         """) var venue = "kraken"
@@ -264,6 +264,10 @@ struct Bench: ParsableCommand {
             print(String(format: "signing per order: the signer %.0f ns p50; the whole request encoded with it %.0f ns p50", sign, encode))
             fields["sign_p50_ns"] = sign
             fields["encode_p50_ns"] = encode
+        }
+        if let decode = subject?.sbeDecodeP50Ns {
+            print(String(format: "SBE answer decoded (WebSocketResponse + NewOrderAckResponse): %.0f ns p50", decode))
+            fields["sbe_decode_p50_ns"] = decode
         }
         if bookRate > 0, let kraken = subject?.client as? KrakenClient {
             let (updates, failures, median) = try loop.runSync { () -> (Int, Int, UInt64?) in

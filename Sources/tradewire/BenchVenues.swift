@@ -11,13 +11,15 @@ import TradeWireSimulator
 /// which takes no orders, its `ping`), against raw floors that send the same requests, encoded (and signed) as
 /// the client encodes them.
 enum BenchVenue: String, CaseIterable {
-    case kraken, binance, gateway, quotes, echo
+    case kraken, binance, binanceSBE = "binance-sbe", gateway, quotes, echo
 
     /// The embedded simulator's endpoint for the venue.
     var path: String {
         switch self {
         case .kraken: return ExchangeSimulator.krakenPath
         case .binance: return ExchangeSimulator.binancePath
+        // The floors ask for SBE answers in the URL, as the client does (its configuration adds the query).
+        case .binanceSBE: return ExchangeSimulator.binancePath + "?" + BinanceSBEAnswers.urlQuery
         case .gateway: return ExchangeSimulator.gatewayPath
         case .quotes: return ExchangeSimulator.quotesPath
         case .echo: return "/"
@@ -30,7 +32,7 @@ enum BenchVenue: String, CaseIterable {
         switch self {
         case .kraken: return #"{"channel":"#       // status on connect, heartbeats
         case .quotes: return #"{"op":"hb""#        // heartbeats
-        case .binance, .gateway, .echo: return nil // nothing unasked on a connection with no subscription
+        case .binance, .binanceSBE, .gateway, .echo: return nil // nothing unasked on a connection with no subscription
         }
     }
 }
@@ -63,6 +65,8 @@ struct BenchSubject {
     /// Binance: the signer's time per order on what the client signs, and the whole request's encode with it.
     var signP50Ns: Double? = nil
     var encodeP50Ns: Double? = nil
+    /// Binance SBE: the answer's decode (a `WebSocketResponse` around a `NewOrderAckResponse`), p50.
+    var sbeDecodeP50Ns: Double? = nil
 }
 
 /// The n-th client order id of a sender: a tag and a fixed-width count, so every sender's requests are the same
@@ -143,7 +147,8 @@ extension BenchSubject {
             return BenchSubject(runner: driver, client: client, what: "Kraken add_order (\(payload.count) B request)",
                                 floorPayloads: { _, _ in [payload] }, freshPerChunk: false)
 
-        case .binance:
+        case .binance, .binanceSBE:
+            let sbe = venue == .binanceSBE
             let credentials = BinanceCredentials(apiKey: BenchSimulator.binanceAPIKey, key: .hmac(secret: BenchSimulator.binanceSecret))
             func order(_ tag: String, _ n: Int) -> BinanceRequest {
                 .orderPlace(BinanceOrder(symbol: "BTCUSDT", side: benchSide(n), type: .limit, quantity: "0.01000000",
@@ -151,7 +156,12 @@ extension BenchSubject {
                                          responseType: .ack))
             }
             let driver = VenueRoundTrips<BinanceRequest>(capacity: capacity) { order("TW", $0) }
-            let client = BinanceClient(loop: loop, configuration: .init(url: url, credentials: credentials, tls: tls, rateLimiter: nil),
+            var configuration = BinanceClient.Configuration(url: url, credentials: credentials, tls: tls, rateLimiter: nil)
+            if sbe {
+                configuration.url.target = ExchangeSimulator.binancePath        // the client adds the SBE query itself
+                configuration.responseFormat = .sbe
+            }
+            let client = BinanceClient(loop: loop, configuration: configuration,
                                        handlers: .init(
                 onResponse: driver.completionHandler(), onConnection: driver.connectionHandler()))
             driver.send = { [unowned(unsafe) client] r in try client.send(r) }
@@ -172,9 +182,11 @@ extension BenchSubject {
             }
             let sample = payloads(0, 1)[0]
             sent[0] = 0
-            var subject = BenchSubject(runner: driver, client: client, what: "Binance order.place, HMAC-signed (\(sample.count) B request)",
+            var subject = BenchSubject(runner: driver, client: client,
+                                       what: "Binance order.place, HMAC-signed (\(sample.count) B request)\(sbe ? ", answered in SBE" : "")",
                                        floorPayloads: payloads, freshPerChunk: true)
             (subject.signP50Ns, subject.encodeP50Ns) = try signingCost(order("TW", 0), credentials: credentials, signer: signer)
+            if sbe { subject.sbeDecodeP50Ns = sbeDecodeCost() }
             return subject
 
         case .gateway:
@@ -217,6 +229,26 @@ extension BenchSubject {
 
     private static func connect(_ url: WebSocketURL, _ body: @escaping @Sendable () async throws -> Void) throws {
         do { try blockingAwait(body) } catch { throw BenchFailure("could not connect to \(url): \(error)") }
+    }
+
+    /// The SBE answer's decode, p50 over 20,000 tries (each timed over 100 decodes): the simulator's ACK for an
+    /// order like the bench's, with its three rate limits.
+    static func sbeDecodeCost() -> Double {
+        let frame = BinanceSBEAnswerEncoder.orderAckResponse(id: "tw-1", orderID: 12_569_099_453, transactTimeUs: 1_736_899_200_123_456,
+                                                              symbol: "BTCUSDT", clientOrderID: "TW00000001", ordersPerDay: 160_000)
+        var times: [Double] = []
+        times.reserveCapacity(20_000)
+        var sink = 0
+        frame.withUnsafeBytes { b in
+            for _ in 0..<20_000 {
+                let t0 = MonotonicClock.nanoseconds()
+                for _ in 0..<100 { if let r = try? BinanceSBEAnswers.decode(b) { sink &+= Int(r.orderID ?? 0) } }
+                times.append(Double(MonotonicClock.nanoseconds() - t0) / 100)
+            }
+        }
+        precondition(sink != 0)
+        times.sort()
+        return times[times.count / 2]
     }
 
     /// Binance's signing cost per order, p50 over 20,000 tries: the signer alone on the text the client signs,
