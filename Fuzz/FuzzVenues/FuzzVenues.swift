@@ -96,6 +96,11 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .bestBidAsk(let b)?: _ = b.bid; _ = b.ask
     case nil: break
     }
+    // Binance WS API answers in SBE: the envelope, the nested answer, and the typed report from it.
+    if let r = try? BinanceSBEAnswers.decode(bytes) {
+        _ = r.errorMessage?.count
+        if r.resultSBE != nil, let report = try? r.orderReport() { _ = report.fills.count; _ = report.price?.description }
+    }
     _ = try? GatewayDecoder.decode(bytes)
     if case .quote(let p, let q, _)? = try? QuotesDecoder.decode(bytes) { _ = p.description; _ = q.description }
     return 0

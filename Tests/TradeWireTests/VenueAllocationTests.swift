@@ -55,8 +55,9 @@ struct VenueAllocationTests {
 
     static let total = warmup + measured + 1
 
-    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
-    func binanceOrderPlace() async throws {
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"),
+          arguments: [BinanceClient.Configuration.ResponseFormat.json, .sbe])
+    func binanceOrderPlace(_ format: BinanceClient.Configuration.ResponseFormat) async throws {
         let rig = try Rig()
         let counter = Counter()
         let orders = (0..<Self.total).map { n in
@@ -64,17 +65,20 @@ struct VenueAllocationTests {
                                                    price: "26500.00", timeInForce: .gtc,
                                                    newClientOrderID: ClientOrderID("A\(100_000 + n)")!, responseType: .ack))
         }
-        let client = BinanceClient(loop: rig.loop, configuration: .init(
+        var configuration = BinanceClient.Configuration(
             url: rig.url(ExchangeSimulator.binancePath), credentials: BinanceCredentials(apiKey: "k", key: .hmac(secret: "s")),
-            requestTimeout: .seconds(300), rateLimiter: nil), handlers: .init(onResponse: { client, c in
+            requestTimeout: .seconds(300), rateLimiter: nil)
+        configuration.responseFormat = format
+        let client = BinanceClient(loop: rig.loop, configuration: configuration, handlers: .init(onResponse: { client, c in
                 guard counter.answered(ok: { if case .success = c.result { true } else { false } }()) else { return }
                 _ = try? client.send(orders[counter.next])
             }))
         try await client.connect()
         rig.loop.execute { _ = try? client.send(orders[0]) }
         let n = counter.wait()
-        // Two per answer, both in `BinanceResponse` as its API has it: the result's JSON text (`resultJSON`) and the
-        // `rateLimits` array. Encoding, signing, sending, the fast path's reading and the correlation allocate nothing.
+        // Two per answer, both in `BinanceResponse` as its API has it: the result (its JSON text `resultJSON`, or its
+        // SBE message `resultSBE`) and the `rateLimits` array. Encoding, signing, sending, the fast path's (or the
+        // SBE) reading and the correlation allocate nothing.
         #expect(n != nil && n! <= 2 * UInt64(Self.measured), "allocations over \(Self.measured) order.place round trips: \(n.map(String.init) ?? "none")")
         await client.close()
     }

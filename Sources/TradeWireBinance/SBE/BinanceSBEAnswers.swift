@@ -243,24 +243,20 @@ public enum BinanceSBEAnswers {
         }
     }
 
-    /// A `rateLimits` entry's window, as the JSON path keys it ("ORDERS/SECOND/10").
+    /// A `rateLimits` entry's window, as the JSON path keys it ("ORDERS/SECOND/10"): the documented windows by
+    /// their enum values, without building a string; any other spelled out.
     static func window(type: UInt8, interval: UInt8, num: Int64) -> String {
-        let t: StaticString = switch type {
-        case 0: "RAW_REQUESTS"
-        case 1: "CONNECTIONS"
-        case 2: "REQUEST_WEIGHT"
-        case 3: "ORDERS"
-        default: "NON_REPRESENTABLE"
+        switch (type, interval, num) {
+        case (2, 1, 1): return "REQUEST_WEIGHT/MINUTE/1"
+        case (3, 0, 10): return "ORDERS/SECOND/10"
+        case (3, 3, 1): return "ORDERS/DAY/1"
+        case (0, 1, 5): return "RAW_REQUESTS/MINUTE/5"
+        default: break
         }
-        let i: StaticString = switch interval {
-        case 0: "SECOND"
-        case 1: "MINUTE"
-        case 2: "HOUR"
-        case 3: "DAY"
-        default: "NON_REPRESENTABLE"
-        }
-        return BinanceRateLimit.windowKey(type: UnsafeRawBufferPointer(start: t.utf8Start, count: t.utf8CodeUnitCount),
-                                          interval: UnsafeRawBufferPointer(start: i.utf8Start, count: i.utf8CodeUnitCount), num: num)
+        let types = ["RAW_REQUESTS", "CONNECTIONS", "REQUEST_WEIGHT", "ORDERS"], intervals = ["SECOND", "MINUTE", "HOUR", "DAY"]
+        let t = Int(type) < types.count ? types[Int(type)] : "NON_REPRESENTABLE"
+        let i = Int(interval) < intervals.count ? intervals[Int(interval)] : "NON_REPRESENTABLE"
+        return "\(t)/\(i)/\(num)"
     }
 
     static func malformed(_ what: String) -> TradeWireError {
