@@ -86,7 +86,13 @@ public struct BinanceResponse: Sendable, Equatable {
 
     /// The orders of an `openOrders.status` answer.
     public func openOrderReports() throws(TradeWireError) -> [BinanceOrderReport] {
-        try Self.parse(resultJSON, "result is not an order array") { v throws(TradeWireError) in
+        if let resultSBE {
+            let result: Result<[BinanceOrderReport], TradeWireError> = resultSBE.withUnsafeBytes { b in
+                do throws(TradeWireError) { return .success(try BinanceSBEAnswers.orderReports(b)) } catch { return .failure(error) }
+            }
+            return try result.get()
+        }
+        return try Self.parse(resultJSON, "result is not an order array") { v throws(TradeWireError) in
             guard v.kind == .array else { throw BinanceDecoder.malformed("result is not an order array") }
             var out: [BinanceOrderReport] = []
             var failure: TradeWireError?

@@ -3,7 +3,8 @@ import TradeWire
 /// The simulator's SBE answers on a WebSocket API connection opened with `responseFormat=sbe` (schema `spot_sbe`
 /// 3:5, `sbe/schemas/spot_3_5.xml`), written by its own encoder from the schema, independently of the client's
 /// reader: a `WebSocketResponse` (template 50) around the answer's message. Encoded: `order.place` ACK/RESULT/FULL
-/// (300/301/302), `order.cancel` (305), `ping` (101) and every error (`ErrorResponse` 100). The simulator's other
+/// (300/301/302), `order.cancel` (305), `order.status` (304), `openOrders.status` (308), `ping` (101) and every
+/// error (`ErrorResponse` 100). The simulator's other
 /// answers go out as `NonRepresentableMessage` (999): it does not encode them in SBE. Prices and quantities are
 /// mantissas at exponent -8 (the simulator's decimals are exact at 8 places); times are microseconds.
 package enum BinanceSBEAnswerEncoder {
@@ -47,6 +48,43 @@ package enum BinanceSBEAnswerEncoder {
                                          ordersPerDay: Int64) -> [UInt8] {
         response(status: 200, limits: [(3, 3, 1, ordersPerDay, 1), (2, 1, 1, 6000, 1)], id: id,
                  result: newOrderAck(orderID: orderID, transactTimeUs: transactTimeUs, symbol: symbol, clientOrderID: clientOrderID))
+    }
+
+    /// `OrderResponse` (304): `order.status`.
+    static func order(_ o: BinanceVenueSimulator.SimOrder) -> [UInt8] {
+        var w = SBEWriter(blockLength: statusBlockLength, templateId: 304, schemaId: schemaId, version: version)
+        statusBlock(o, into: &w)
+        w.varString8(o.symbol); w.varString8(o.currentClientOrderId)
+        return w.bytes
+    }
+
+    /// `OrdersResponse` (308): `openOrders.status`, each order as `order.status` has it.
+    static func orders(_ list: [BinanceVenueSimulator.SimOrder]) -> [UInt8] {
+        var w = SBEWriter(blockLength: 0, templateId: 308, schemaId: schemaId, version: version)
+        w.group32(entryLength: statusBlockLength, count: list.count)
+        for o in list {
+            statusBlock(o, into: &w)
+            w.varString8(o.symbol); w.varString8(o.currentClientOrderId)
+        }
+        return w.bytes
+    }
+
+    static let statusBlockLength: UInt16 = 163
+
+    /// The fields of `OrderResponse`'s root and of each `OrdersResponse` entry, in the schema's order.
+    static func statusBlock(_ o: BinanceVenueSimulator.SimOrder, into w: inout SBEWriter) {
+        w.i8(exponent); w.i8(exponent)
+        w.i64(o.orderID); w.i64(null64)
+        w.i64(mantissa(o.price ?? .zero)); w.i64(mantissa(o.quantity)); w.i64(mantissa(o.executed)); w.i64(mantissa(o.cumQuote))
+        w.u8(orderStatus(o.status)); w.u8(timeInForce(o.timeInForce)); w.u8(orderType(o.type)); w.u8(o.side == .buy ? 0 : 1)
+        w.i64(mantissa(o.stopPrice)); w.i64(o.trailingDelta ?? null64); w.i64(null64); w.i64(mantissa(o.icebergQty))
+        w.i64(o.time * 1000); w.i64(o.updateTime * 1000); w.u8(o.workingTime >= 0 ? 1 : 0)
+        w.i64(o.workingTime >= 0 ? o.workingTime * 1000 : null64)
+        w.i64(0)                                                                                      // origQuoteOrderQty
+        w.i64(o.strategyID ?? null64); w.i32(o.strategyType.map { Int32($0) } ?? Int32.min)
+        w.u8(1); w.u8(1); w.u8(selfTradePreventionMode(o.selfTradePreventionMode))                   // Principal, Exchange
+        w.i64(null64); w.i64(0); w.u8(0)                                                              // preventedMatchId, preventedQuantity, usedSor
+        w.u8(255); w.u8(255); w.u8(255); w.i64(null64); w.u8(255)                                     // no peg, no expiryReason
     }
 
     /// A message with an empty root: `PingResponse` (101), `NonRepresentableMessage` (999).

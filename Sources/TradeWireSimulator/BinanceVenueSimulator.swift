@@ -377,7 +377,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
                 w.beginArray()
                 for o in open { self.writeOrder(&w, o, shape: .status) }
                 w.endArray()
-            }))
+            }, sbe: { BinanceSBEAnswerEncoder.orders(open) }))
         case "order.status":
             if let e = checkSigned(p, session: s) { return fail(e) }
             guard let symbol = p?["symbol"]?.string else { return fail(Self.mandatory("symbol")) }
@@ -389,7 +389,8 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let found = ledger.values.filter { o in o.symbol == symbol && (byId.map { o.orderID == $0 } ?? (o.currentClientOrderId == orig)) }
                 .max { $0.orderID < $1.orderID }
             guard let o = found else { return fail(SimError(-2013, "Order does not exist.", 400)) }
-            object { w in self.writeOrderFields(&w, o, shape: .status) }
+            send(reply(s, id: id, result: { w in w.beginObject(); self.writeOrderFields(&w, o, shape: .status); w.endObject() },
+                       sbe: { BinanceSBEAnswerEncoder.order(o) }))
         case "account.status":
             if let e = checkSigned(p, session: s) { return fail(e) }
             let omitZero = p?["omitZeroBalances"]?.bool ?? false

@@ -90,7 +90,8 @@ struct BinanceSBEAnswerTests {
     }
 
     /// The same orders through a JSON connection and an SBE one: every answer (ACK, RESULT, FULL with its fills,
-    /// a cancel, a refusal) reads the same, field by field, but for the ids and times the venue gives each order.
+    /// a cancel, a refusal, `order.status`, `openOrders.status`) reads the same, field by field, but for the ids and
+    /// times the venue gives each order.
     @Test func theSimulatorsSBEAnswersReadAsItsJSONAnswers() async throws {
         let rig = try Rig()
         defer { rig.shutdown() }
@@ -132,12 +133,18 @@ struct BinanceSBEAnswerTests {
             #expect(full.response.clientOrderID == "\(tag)take" && full.response.orderStatus == "FILLED")
             #expect(cancel.response.origClientOrderID == "\(tag)res" && cancel.response.clientOrderID == "\(tag)cxl")
             #expect(cancel.response.orderStatus == "CANCELED")
+            let status = try await client.orderStatus(symbol: "BTCUSDT", order: .clientOrderID("\(tag)rest"))
+            #expect(status.ack.response.orderStatus == "FILLED" && status.value.time != nil && status.value.isWorking == true)
             let reports = [try rest.response.orderReport(), try full.response.orderReport(), try ack.response.orderReport(),
-                           try result.response.orderReport(), try cancel.response.orderReport()]
+                           try result.response.orderReport(), try cancel.response.orderReport(), status.value]
             #expect(reports[1].fills.count == 1 && reports[1].fills.first?.qty == FixedDecimal("0.5"))
             seen.append(reports.map(strip))
         }
         #expect(seen.count == 2 && seen[0] == seen[1], "\(seen)")
+        // Both connections see the same open orders (the two ACK orders), read from JSON and from SBE (308).
+        let open = try await (json.openOrders(symbol: "BTCUSDT").value, sbe.openOrders(symbol: "BTCUSDT").value)
+        #expect(open.0.map { strip($0) + $0.clientOrderID } == open.1.map { strip($0) + $0.clientOrderID })
+        #expect(open.1.map(\.clientOrderID).sorted() == ["Jack", "Sack"])
         // What an SBE connection cannot read is refused before it is sent.
         let refusal = await Self.failure { () async throws(TradeWireError) in _ = try await sbe.accountStatus() }
         #expect(refusal?.code == .unsupported)

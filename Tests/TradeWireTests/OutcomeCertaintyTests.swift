@@ -317,8 +317,10 @@ struct DelayedFrameReconciliationTests {
     }
 
     /// Binance, HMAC key (no user data stream): `order.status` at the window's end finds the orders the old
-    /// connection's bytes placed after the reconnect; the openOrders snapshot before them did not.
-    @Test func binanceOrdersArrivingAfterTheReconnectAreFoundByOrderStatus() async throws {
+    /// connection's bytes placed after the reconnect; the openOrders snapshot before them did not. The same whether
+    /// the venue answers in JSON or in SBE.
+    @Test(arguments: [BinanceClient.Configuration.ResponseFormat.json, .sbe])
+    func binanceOrdersArrivingAfterTheReconnectAreFoundByOrderStatus(_ format: BinanceClient.Configuration.ResponseFormat) async throws {
         let serverLoop = try EventLoop.forTest(.automatic)
         let loop = try EventLoop.forTest(.automatic)
         defer { loop.shutdown(); serverLoop.shutdown() }
@@ -327,6 +329,7 @@ struct DelayedFrameReconciliationTests {
             url: WebSocketURL(secure: false, host: "127.0.0.1", port: exchange.port, target: ExchangeSimulator.binancePath),
             credentials: .init(apiKey: "demo-api-key", key: .hmac(secret: "demo-api-secret")), rateLimiter: nil, reconnect: Self.stale)
         configuration.unknownOrderSettleWindow = .milliseconds(800)
+        configuration.responseFormat = format
         let reconciled = Locked<[OrderReconciliation]>([])
         let outcomes = Locked<[UInt64]>([])
         // Sent from the loop as the first connection opens (see krakenRun).

@@ -6,7 +6,8 @@ import TradeWire
 ///
 /// Every answer is a `WebSocketResponse` (template 50): `status`, the `rateLimits` group, `id` (a string), and
 /// `result`: a whole nested message with its own header. Decoded here: `order.place` (ACK 300, RESULT 301,
-/// FULL 302), `order.cancel` (305), `ping` (101) and errors (`ErrorResponse` 100). Another result is kept as bytes
+/// FULL 302), `order.cancel` (305), `order.status` (304), `openOrders.status` (308), `ping` (101) and errors
+/// (`ErrorResponse` 100): what orders and their reconciliation need. Another result is kept as bytes
 /// (`resultSBE`) with its status; `BinanceClient` refuses, before sending, the requests whose SBE answers it does not
 /// read. Blocks and entries are skipped by the lengths the message declares (a later version may append fields);
 /// optional fields read their null (INT64_MIN) as nil; a cut or inconsistent frame is a `.malformedResponse` error.
@@ -18,7 +19,7 @@ public enum BinanceSBEAnswers {
 
     public enum Template: UInt16, Sendable {
         case webSocketResponse = 50, error = 100, ping = 101
-        case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, cancelOrder = 305
+        case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, order = 304, cancelOrder = 305, orders = 308
         case nonRepresentable = 999
     }
 
@@ -27,7 +28,7 @@ public enum BinanceSBEAnswers {
     /// Whether this version reads the SBE answer to `request` (the client refuses the others on an SBE connection).
     public static func readsAnswer(to request: BinanceRequest) -> Bool {
         switch request {
-        case .orderPlace, .orderCancel, .ping: true
+        case .orderPlace, .orderCancel, .orderStatus, .openOrdersStatus, .ping: true
         default: false
         }
     }
@@ -85,7 +86,14 @@ public enum BinanceSBEAnswers {
                 origClientOrderID = String(decoding: try m.varData8(), as: UTF8.self)
             }
             clientOrderID = String(decoding: try m.varData8(), as: UTF8.self)
-        case .ping?, .webSocketResponse?, .nonRepresentable?, nil:
+        case .order?:
+            guard m.header.blockLength >= StatusBlock.minimum else { throw tooShort(m.header) }
+            orderID = m.root(2, as: Int64.self)
+            orderStatus = Self.orderStatus(m.root(50, as: UInt8.self))
+            executedQty = decimal(m.root(34, as: Int64.self), exponent: m.root(1, as: Int8.self))
+            _ = try m.varData8()                                        // symbol
+            clientOrderID = String(decoding: try m.varData8(), as: UTF8.self)
+        case .orders?, .ping?, .webSocketResponse?, .nonRepresentable?, nil:
             break
         }
         if status != 200 && code == nil && status < 500 { throw malformed("status \(status) without an ErrorResponse") }
@@ -156,8 +164,53 @@ public enum BinanceSBEAnswers {
                 workingTime: cancel ? nil : optional(m.root(86, as: Int64.self)).map { $0 / 1000 }, time: nil, updateTime: nil,
                 isWorking: nil, preventedMatchID: nil, preventedQuantity: qty(preventedAt), pegPriceType: nil, pegOffsetType: nil,
                 pegOffsetValue: nil, peggedPrice: nil, fills: fills)
+        case .order?:
+            guard m.header.blockLength >= StatusBlock.minimum else { throw tooShort(m.header) }
+            return try StatusBlock.report(&m, at: SBEHeader.size)
         default:
             throw malformed("result template \(m.header.templateId) is not an order")
+        }
+    }
+
+    /// An `openOrders.status` result (308): every order, each read as `order.status` reads one.
+    static func orderReports(_ result: UnsafeRawBufferPointer) throws(TradeWireError) -> [BinanceOrderReport] {
+        var m = try reader(result, minimumBlockLength: 0)
+        guard m.header.templateId == Template.orders.rawValue else { throw malformed("result template \(m.header.templateId) is not an order list") }
+        let (length, count) = try m.groupDimension(countWidth: 4, minimumEntryLength: StatusBlock.minimum)
+        var out: [BinanceOrderReport] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            let at = try m.entryBlock(length: length)
+            out.append(try StatusBlock.report(&m, at: at))
+        }
+        return out
+    }
+
+    /// The block `OrderResponse` (304) has as its root and `OrdersResponse` (308) as each entry, then the order's
+    /// `symbol` and `clientOrderId`: offsets from the block's start.
+    enum StatusBlock {
+        /// Up to `usedSor` (version 0); the peg fields and `expiryReason` came later.
+        static let minimum = 151
+
+        static func report(_ m: inout SBEReader, at base: Int) throws(TradeWireError) -> BinanceOrderReport {
+            let pe = m.field(base, as: Int8.self), qe = m.field(base + 1, as: Int8.self)
+            func i64(_ off: Int) -> Int64 { m.field(base + off, as: Int64.self) }
+            func price(_ off: Int) -> FixedDecimal? { decimal(i64(off), exponent: pe) }
+            func qty(_ off: Int) -> FixedDecimal? { decimal(i64(off), exponent: qe) }
+            func u8(_ off: Int) -> UInt8 { m.field(base + off, as: UInt8.self) }
+            let strategyType = m.field(base + 127, as: Int32.self)
+            let symbol = String(decoding: try m.varData8(), as: UTF8.self)
+            let cl = String(decoding: try m.varData8(), as: UTF8.self)
+            return BinanceOrderReport(
+                symbol: symbol, orderID: i64(2), orderListID: optional(i64(10)) ?? -1, clientOrderID: cl, origClientOrderID: nil,
+                transactTime: nil, price: price(18), origQty: qty(26), executedQty: qty(34), origQuoteOrderQty: price(111),
+                cummulativeQuoteQty: price(42), status: orderStatus(u8(50)).map(BinanceOrderStatus.init(rawValue:)),
+                timeInForce: timeInForce(u8(51)), type: orderType(u8(52)), side: u8(53) == 0 ? .buy : u8(53) == 1 ? .sell : nil,
+                stopPrice: price(54), icebergQty: qty(78), trailingDelta: optional(i64(62)), trailingTime: optional(i64(70)),
+                strategyID: optional(i64(119)), strategyType: strategyType == Int32.min ? nil : Int64(strategyType),
+                selfTradePreventionMode: selfTradePreventionMode(u8(133)), workingTime: optional(i64(103)).map { $0 / 1000 },
+                time: i64(86) / 1000, updateTime: i64(94) / 1000, isWorking: u8(102) == 1, preventedMatchID: optional(i64(134)),
+                preventedQuantity: qty(142), pegPriceType: nil, pegOffsetType: nil, pegOffsetValue: nil, peggedPrice: nil, fills: [])
         }
     }
 
