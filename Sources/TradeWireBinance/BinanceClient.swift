@@ -1,6 +1,6 @@
 import CoreMetrics
 import Logging
-import TradeWire
+@_spi(VenueClients) import TradeWire
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import CoreMetrics
 import Logging
-import TradeWire
+@_spi(VenueClients) import TradeWire
 
 /// An answered gateway request with its latency.
 public struct GatewayAck: Sendable {

@@ -1,6 +1,6 @@
 import CoreMetrics
 import Logging
-import TradeWire
+@_spi(VenueClients) import TradeWire
 
 /// An acknowledged Kraken request with its latency.
 public struct KrakenAck: Sendable {
@@ -148,13 +148,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// A subscribe to executions was sent on the current connection (restored, or made to settle unknown
     /// orders): at most one per connection, so a venue that does not answer is not asked again and again.
     private var executionsSubscribeSent = false
-    @exclusivity(unchecked) private var table: RequestTable
-    /// The request in flight per table slot, kept for its outcome's callback. Fixed storage, not an
-    /// array: no uniqueness or bounds checks, and the request is moved out, not copied, when it ends.
-    private let requests: UnsafeMutablePointer<KrakenRequest?>
-    /// When each slot's request started waiting for the rate limit (0: it did not), for its latency's queue time.
-    private let queuedAt: UnsafeMutablePointer<UInt64>
-    @exclusivity(unchecked) private var waiters: [UInt64: RequestWaiter<KrakenAck>] = [:]
+    /// The requests in flight (the pipeline every venue client shares).
+    private let pending: PendingRequests<KrakenRequest, KrakenResponse>
     private let methodIndex: [Int]
     @exclusivity(unchecked) private var queued: [UInt64] = []          // rate-limited, waiting in issue order
     /// The venue's rate-counter costs of each request, from its orders' ages (with a limiter only).
@@ -170,12 +165,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     private var multiAnswers: [UInt64: (remaining: Int, rows: [KrakenOrderRow])] = [:]
     /// Requests sent again once with a fresh token after the venue called theirs stale.
     private var resentForToken: Set<UInt64> = []
-    @exclusivity(unchecked) private var expiry = ExpiryTimer()
     private var drainTimer: Int?
-    private let timeoutNs: UInt64
-    /// The table's slot count and mask, kept apart: completions run inside the table's own mutating calls.
-    private let slots: Int
-    private let slotMask: UInt64
     /// Busy-poll loops: re-runs the order path in scratch while waiting (see `KrakenPathWarmer`).
     @exclusivity(unchecked) private var warmer = KrakenPathWarmer()
     /// The loop's idle hook running the warmer, while a connection is open.
@@ -197,19 +187,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         tickerHub = StreamHub(defaultBufferSize: buffer)
         tradeHub = StreamHub(defaultBufferSize: buffer)
         candleHub = StreamHub(defaultBufferSize: buffer)
-        table = RequestTable(capacity: configuration.capacity)
-        slots = table.capacity
-        slotMask = table.slotMask
-        requests = .allocate(capacity: slots)
-        requests.initialize(repeating: nil, count: slots)
-        queuedAt = .allocate(capacity: slots)
-        queuedAt.initialize(repeating: 0, count: slots)
-        let (s, a) = configuration.requestTimeout.components
-        timeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000)
         let recorder = LatencyRecorder()
         latency = recorder
+        pending = PendingRequests(loop: loop, latency: recorder, capacity: configuration.capacity, timeout: configuration.requestTimeout)
         methodIndex = KrakenMethod.allCases.map { recorder.index(of: $0.rawValue) }
         metrics = ClientMetrics(venue: "kraken", recorder: recorder, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+        pending.metrics = metrics
         reconciler = OrderReconciler(loop: loop, settleWindow: configuration.unknownOrderSettleWindow, verification: .orderStream)
         let url = configuration.url, tls = configuration.tls, provider = configuration.tokenProvider
         supervisor = ConnectionSupervisor(loop: loop, handler: self, policy: configuration.reconnect,
@@ -233,12 +216,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             handlers.onReconciliation?(self, list)
             for r in list { reconciliationHub.yield(r) }
         }
-    }
-
-    deinit {
-        requests.deinitialize(count: slots)
-        requests.deallocate()
-        queuedAt.deallocate()
+        pending.onComplete = { [unowned(unsafe) self] id, request, result, latency in completed(id, request, result, latency) }
+        pending.onTimeout = { [unowned(unsafe) self] id, request, generation in
+            noteUnknownOrders(request, requestID: id, cause: .timedOut, generation: generation,
+                              connectionOpen: generation == supervisor.generation && isConnected)
+            if !reconciler.isEmpty, isConnected { subscribeExecutionsForEvidence() }
+        }
     }
 
     // MARK: connection
@@ -332,12 +315,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         case .retired(let g): generation = g
         }
         // Every request in flight on it ends now, once: outcome unknown for orders.
-        let detail = "connection lost (\(close)); an order's outcome is unknown"
-        for e in table.failAll(tag: generation) {
-            if let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
-                noteUnknownOrders(r, requestID: e.id, cause: .connectionLost, generation: generation, connectionOpen: false)
-            }
-            finish(e, .failure(TradeWireError(code: .connectionLost, detail: detail)), ns: 0, decodeNs: 0)
+        pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
+                        generation: generation) { [self] id, r in
+            noteUnknownOrders(r, requestID: id, cause: .connectionLost, generation: generation, connectionOpen: false)
         }
         reconciler.connectionClosed(generation: generation)
         guard case .current = kind else { return }
@@ -395,12 +375,11 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     /// `send`, with the async caller's waiter stored as soon as the request has an id: before its
     /// frame leaves, so that a send failing inside itself completes the awaited request too.
-    private func issue(_ request: KrakenRequest, timeout: Duration?, waiter: RequestWaiter<KrakenAck>?) throws -> UInt64 {
+    private func issue(_ request: KrakenRequest, timeout: Duration?, waiter: PendingRequests<KrakenRequest, KrakenResponse>.Waiter?) throws -> UInt64 {
         guard loop.inEventLoop else { throw TradeWireError(code: .notOnEventLoop, detail: "KrakenClient.send runs on its loop") }
         if let refused = supervisor.refusal(venue: "Kraken") { throw refused }
         try KrakenEncoder.check(request)
-        var requestTimeoutNs = timeoutNs
-        if let timeout { let (s, a) = timeout.components; requestTimeoutNs = UInt64(s) * 1_000_000_000 + UInt64(a / 1_000_000_000) }
+        let requestTimeoutNs = timeout.map(PendingRequests<KrakenRequest, KrakenResponse>.nanoseconds) ?? pending.timeoutNs
         // Rate control: requests leave in issue order, so once one waits, all later ones wait too.
         // Only a request that waits reads the clock for its deadline here; one sent now gets it from
         // its kernel hand-off stamp (`markSent`), a clock read (~40 ns here) less before the send.
@@ -421,16 +400,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 armDrain(after: over.retryAfterNs)
             }
         }
-        let deadline = queueFrom != 0 ? queueFrom + requestTimeoutNs : RequestTable.deadlineAtSend
-        let id = try table.register(method: methodIndex[request.method.ordinal], deadlineNs: deadline, tag: supervisor.generation)
-        if let waiter { waiters[id] = waiter }
+        let id = try pending.register(methodIndex: methodIndex[request.method.ordinal], generation: supervisor.generation, waiter: waiter,
+                                      queuedSince: queueFrom, timeoutNs: requestTimeoutNs)
         if request.answers > 1 { multiAnswers[id] = (request.answers, []) }
-        let slot = requests + Int(truncatingIfNeeded: id & slotMask)
         if queueFrom != 0 {
-            slot.pointee = request
-            queuedAt[Int(truncatingIfNeeded: id & slotMask)] = queueFrom
+            pending.hold(request, for: id)
             queued.append(id)
-            armExpiry()
             return id
         }
         // The frame leaves first; the request is kept for its callback after (a 300-byte copy
@@ -438,10 +413,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         // can be read before this returns: the loop reads on this thread, later; a failed send
         // closes the connection from the loop's deferred list, also later.
         let failure = transmit(id, request, timeoutNs: requestTimeoutNs)
-        armExpiry()
-        slot.pointee = request
+        pending.hold(request, for: id)
         if idleHandler != nil { warmer.sent(request, id: id) }
-        if let failure, let e = table.complete(id) { finish(e, .failure(failure), ns: 0, decodeNs: 0) }
+        if let failure { pending.fail(id, failure) }
         return id
     }
 
@@ -464,7 +438,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 if !overflow { break }
                 capacity *= 4    // a large batch: try again with room (the empty frame above is harmless to no one: not sent)
             }
-            table.markSent(id, submitNs: submitted, timeoutNs: timeoutNs)
+            pending.markSent(id, submitNs: submitted, timeoutNs: timeoutNs)
             metrics.sent()
             return nil
         } catch {
@@ -482,45 +456,17 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     private func drainQueue() {
         while let id = queued.first {
-            guard let entry = table.peek(id), let req = requests[Int(truncatingIfNeeded: id & slotMask)] else {
+            guard let req = pending.request(id) else {
                 queued.removeFirst()          // it timed out while waiting: already completed
                 continue
             }
-            _ = entry
             if let limiter = configuration.rateLimiter, let c = rates.costs(of: req, now: MonotonicClock.nanoseconds()).refusable,
                let over = limiter.acquire(cost: c.cost, key: c.pair) {
                 armDrain(after: over.retryAfterNs)
                 return
             }
             queued.removeFirst()
-            if let failure = transmit(id, req), let e = table.complete(id) {
-                finish(e, .failure(failure), ns: 0, decodeNs: 0)
-            }
-        }
-    }
-
-    /// Make sure the expiry timer fires by the table's earliest deadline. Usually it already
-    /// does (deadlines only grow in issue order): one comparison, no clock read, no closure.
-    private func armExpiry() {
-        if expiry.needsArming(by: table.nextDeadline) { armExpiryTimer() }
-    }
-
-    private func armExpiryTimer() {
-        expiry.arm(at: table.nextDeadline, on: loop) { [self] in
-            expiry.fired()
-            for e in table.expire(now: MonotonicClock.nanoseconds()) {
-                // Still in the rate-limit queue: never sent (a frame queued in the core has no stamp yet, but left).
-                let sent = !queued.contains(e.id)
-                if sent, let r = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
-                    noteUnknownOrders(r, requestID: e.id, cause: .timedOut, generation: e.tag,
-                                      connectionOpen: e.tag == supervisor.generation && isConnected)
-                }
-                finish(e, .failure(TradeWireError(code: .requestTimeout, detail: sent
-                    ? "no response in time; an order's outcome is unknown"
-                    : "not sent: still waiting for the rate limit at its deadline")), ns: 0, decodeNs: 0)
-            }
-            if !reconciler.isEmpty, isConnected { subscribeExecutionsForEvidence() }
-            armExpiry()
+            if let failure = transmit(id, req) { pending.fail(id, failure) }
         }
     }
 
@@ -558,11 +504,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             inbound = try KrakenDecoder.decode(doc)
         } catch {
             // A malformed answer to a known request completes it (with the error) rather than leaving it to time out.
-            if let id = Self.requestID(in: message.bytes), let e = table.complete(id) {
-                finish(e, .failure(error), ns: message.receivedAt &- e.submitNs, decodeNs: 0)
-            } else {
-                logger.warning("undecodable Kraken message", metadata: ["error": "\(error)"])
-            }
+            let answeredRequest = Self.requestID(in: message.bytes).map { pending.answer($0, .failure(.wrapping(error)), receivedAt: message.receivedAt) }
+            if answeredRequest != true { logger.warning("undecodable Kraken message", metadata: ["error": "\(error)"]) }
             return
         }
         let decodeNs = MonotonicClock.nanoseconds() &- t0
@@ -571,12 +514,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             answered(r, receivedAt: message.receivedAt, decodeNs: decodeNs)
         case .push(let p):
             // `pong` answers a `ping` request: complete it like any response.
-            if case .pong(let rid?) = p, let e = table.complete(rid) {
-                let ns = e.submitNs == 0 ? 0 : message.receivedAt &- e.submitNs
-                latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
+            if case .pong(let rid?) = p {
                 let r = KrakenResponse(method: .ping, requestID: rid, success: true, error: nil, orderID: nil, clientOrderID: nil,
                                        orderUserref: nil, count: nil, timeIn: nil, timeOut: nil, hasWarnings: false)
-                finish(e, .success(r), ns: ns, decodeNs: decodeNs)
+                pending.answer(rid, .success(r), receivedAt: message.receivedAt, decodeNs: decodeNs)
             }
             if case .executions(let x) = p, reconciler.isWatching {
                 for e in x.reports {
@@ -650,7 +591,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// Complete the request an answer is for, if it is still in flight.
     private func complete(_ r: KrakenResponse, receivedAt: UInt64, decodeNs: UInt64) {
         if !r.success, Self.isStaleToken(r.errorText), resendWithFreshToken(r.requestID) { return }
-        guard let e = table.complete(r.requestID) else {
+        guard pending.isPending(r.requestID) else {
             // A late answer to an order that timed out settles it.
             if reconciler.isWatching {
                 reconciler.answeredLate(requestID: r.requestID, r.success
@@ -660,7 +601,6 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             logger.debug("response to an unknown or finished request", metadata: ["req_id": "\(r.requestID)"])
             return
         }
-        let ns = e.submitNs == 0 ? 0 : receivedAt &- e.submitNs
         // A multi-order answer is the venue's word on each order: it completes with the rows, even when some
         // failed (a partly placed batch: the live orders' ids must reach the caller). Only a request refused
         // as a whole, with no order placed, is a failure.
@@ -668,14 +608,12 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         let result: Result<KrakenResponse, TradeWireError> = r.success || answeredPerOrder
             ? .success(r) : .failure(.venueRejected(VenueError.kraken(r.errorText ?? "rejected")))
         if !r.success, Self.isStaleToken(r.errorText) { configuration.tokenProvider?.invalidate() }
-        if let limiter = configuration.rateLimiter, let request = requests[Int(truncatingIfNeeded: e.id & slotMask)] {
+        if let limiter = configuration.rateLimiter, let request = pending.request(r.requestID) {
             if r.success || answeredPerOrder { rates.acknowledged(request, r, now: receivedAt) }
             // The venue's own count is the truth: a refusal as over the limit fills the local model for that pair.
             if r.errorText?.hasPrefix("EOrder:Rate limit exceeded") == true { limiter.saturate(key: rates.pair(of: request)) }
         }
-        finish(e, result, ns: ns, decodeNs: decodeNs)
-        // After the callback: the caller has its answer before the histograms are touched.
-        latency.record(method: e.method, roundTripNanoseconds: ns, decodeNanoseconds: decodeNs)
+        pending.answer(r.requestID, result, receivedAt: receivedAt, decodeNs: decodeNs)
     }
 
     /// Errors that refuse a request as a whole, not one of its orders.
@@ -695,7 +633,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// with a token provider, fetch a fresh token now and send it again under the same id, once. Its deadline
     /// and its latency still count from the first send, so the refresh is not hidden. False: complete it.
     private func resendWithFreshToken(_ id: UInt64) -> Bool {
-        guard let provider = configuration.tokenProvider, table.peek(id) != nil, !resentForToken.contains(id) else { return false }
+        guard let provider = configuration.tokenProvider, pending.isPending(id), !resentForToken.contains(id) else { return false }
         resentForToken.insert(id)
         provider.invalidate()
         logger.notice("token refused: fetching a fresh one and sending request \(id) again")
@@ -709,24 +647,20 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
 
     private func resend(_ id: UInt64, with token: Result<String, Error>) {
         resentForToken.remove(id)
-        guard let e = table.peek(id), let request = requests[Int(truncatingIfNeeded: id & slotMask)] else { return }  // ended meanwhile
+        guard let firstSend = pending.submitNs(of: id), let request = pending.request(id) else { return }  // ended meanwhile
         switch token {
         case .success(let t):
             currentToken = t
             if let provider = configuration.tokenProvider { scheduleTokenRefresh(provider) }
-            let firstSend = e.submitNs
             if request.answers > 1 { multiAnswers[id] = (request.answers, []) }
-            if let failure = transmit(id, request), let done = table.complete(id) {
-                finish(done, .failure(failure), ns: 0, decodeNs: 0)
+            if let failure = transmit(id, request) {
+                pending.fail(id, failure)
             } else {
-                table.markSent(id, submitNs: firstSend)        // latency and deadline from the first send
+                pending.markSent(id, submitNs: firstSend)      // latency and deadline from the first send
             }
         case .failure(let error):
-            if let done = table.complete(id) {
-                finish(done, .failure(TradeWireError(code: .venueRejected, detail: "EAPI:Invalid token; a fresh token could not be fetched: \(error)",
-                                                     venueError: .kraken("EAPI:Invalid token"))),
-                       ns: 0, decodeNs: 0)
-            }
+            pending.fail(id, TradeWireError(code: .venueRejected, detail: "EAPI:Invalid token; a fresh token could not be fetched: \(error)",
+                                            venueError: .kraken("EAPI:Invalid token")))
         }
     }
 
@@ -735,13 +669,9 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         return UInt64(v)
     }
 
-    private func finish(_ e: RequestTable.Entry, _ result: Result<KrakenResponse, TradeWireError>, ns: UInt64,
-                        decodeNs: UInt64) {
-        if !multiAnswers.isEmpty { multiAnswers[e.id] = nil }
-        let slot = requests + Int(truncatingIfNeeded: e.id & slotMask)
-        let taken = slot.move()
-        slot.initialize(to: nil)
-        guard let request = taken else { return }
+    /// A request's one completion (`pending` calls it): the client's own bookkeeping, then the caller's callback.
+    private func completed(_ id: UInt64, _ request: __owned KrakenRequest, _ result: Result<KrakenResponse, TradeWireError>, _ lat: RequestLatency) {
+        if !multiAnswers.isEmpty { multiAnswers[id] = nil }
         let method = request.method
         if case .subscribeExecutions(let so, let st) = request {
             if case .success = result {
@@ -750,22 +680,11 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
                 reconciler.evidenceInView()
             }
         }
-        // A request that failed after it left has the time from its send to its failure.
-        let sent = e.submitNs != 0
-        let roundTrip = ns != 0 || !sent ? ns : MonotonicClock.nanoseconds() &- e.submitNs
-        let queuedSince = queuedAt[Int(truncatingIfNeeded: e.id & slotMask)]
-        if queuedSince != 0 { queuedAt[Int(truncatingIfNeeded: e.id & slotMask)] = 0 }
-        let lat = RequestLatency(nanoseconds: roundTrip, decodeNanoseconds: decodeNs,
-                                 queuedNanoseconds: queuedSince != 0 && sent ? e.submitNs &- queuedSince : 0, wasSent: sent)
         if let onResponse = handlers.onResponse {
-            onResponse(self, KrakenCompletion(requestID: e.id, method: method, request: request, result: result, latency: lat))
+            onResponse(self, KrakenCompletion(requestID: id, method: method, request: request, result: result, latency: lat))
         }
-        metrics.completed(method: e.method, latency: lat, failed: { if case .failure = result { true } else { false } }())
         if configuration.logRequests {
-            logger.info("WebSocket Request - ID: \(e.id) | Method: \(method.rawValue) | Latency: \(lat.microseconds)µs")
-        }
-        if !waiters.isEmpty, let w = waiters.removeValue(forKey: e.id) {
-            w.resume(with: result.map { KrakenAck(requestID: e.id, response: $0, latency: lat) }.mapError { $0 as Error })
+            logger.info("WebSocket Request - ID: \(id) | Method: \(method.rawValue) | Latency: \(lat.microseconds)µs")
         }
     }
 
@@ -774,7 +693,11 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// Send a request and await its acknowledgement (a venue error throws `.venueRejected`).
     public func request(_ r: KrakenRequest, timeout: Duration? = nil) async throws(TradeWireError) -> KrakenAck {
         try await loop.awaitTyped { [self] (waiter: RequestWaiter<KrakenAck>) in
-            do { _ = try issue(r, timeout: timeout, waiter: waiter) } catch { waiter.resume(throwing: error) }
+            do {
+                _ = try issue(r, timeout: timeout, waiter: { id, result, latency in
+                    waiter.resume(with: result.map { KrakenAck(requestID: id, response: $0, latency: latency) }.mapError { $0 as Error })
+                })
+            } catch { waiter.resume(throwing: error) }
         }
     }
 
