@@ -96,7 +96,9 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .bestBidAsk(let b)?: _ = b.bid; _ = b.ask
     case nil: break
     }
-    // Binance WS API answers in SBE: the envelope, the nested answer, and the typed report from it.
+    // Binance WS API answers in SBE: the envelope, the nested answer, and the typed report from it; the user data
+    // stream's bare events.
+    if case .executionReport(let x)? = try? BinanceSBEUserEvents.decode(bytes) { _ = x.cumQty?.description }
     if let r = try? BinanceSBEAnswers.decode(bytes) {
         _ = r.errorMessage?.count
         if r.resultSBE != nil, let report = try? r.orderReport() { _ = report.fills.count; _ = report.price?.description }

@@ -372,8 +372,12 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         case .binary where configuration.responseFormat == .sbe:
             metrics.received()
             do {
-                let r = try BinanceSBEAnswers.decode(message.bytes)
-                inbound = r.id.isEmpty ? .unsolicited(r) : .response(r)
+                if BinanceSBEUserEvents.isEvent(message.bytes) {
+                    inbound = try BinanceSBEUserEvents.decode(message.bytes)
+                } else {
+                    let r = try BinanceSBEAnswers.decode(message.bytes)
+                    inbound = r.id.isEmpty ? .unsolicited(r) : .response(r)
+                }
             } catch {
                 logger.warning("undecodable Binance SBE answer", metadata: ["error": "\(error)"])
                 return

@@ -87,6 +87,40 @@ package enum BinanceSBEAnswerEncoder {
         w.u8(255); w.u8(255); w.u8(255); w.i64(null64); w.u8(255)                                     // no peg, no expiryReason
     }
 
+    /// `UserDataStreamSubscribeResponse` (503).
+    static func subscribed(_ subscriptionID: Int64) -> [UInt8] {
+        var w = SBEWriter(blockLength: 2, templateId: 503, schemaId: schemaId, version: version)
+        w.u16(UInt16(subscriptionID))
+        return w.bytes
+    }
+
+    /// `EventStreamTerminatedEvent` (602), a bare event.
+    static func streamTerminated(_ subscriptionID: Int64, eventTimeUs: Int64) -> [UInt8] {
+        var w = SBEWriter(blockLength: 10, templateId: 602, schemaId: schemaId, version: version)
+        w.i64(eventTimeUs); w.u16(UInt16(subscriptionID))
+        return w.bytes
+    }
+
+    /// `ServerShutdownEvent` (610), a bare event.
+    static func serverShutdown(eventTimeUs: Int64) -> [UInt8] {
+        var w = SBEWriter(blockLength: 8, templateId: 610, schemaId: schemaId, version: version)
+        w.i64(eventTimeUs)
+        return w.bytes
+    }
+
+    static func executionType(_ x: String) -> UInt8 {
+        switch x {
+        case "NEW": 0
+        case "CANCELED": 1
+        case "REPLACED": 2
+        case "REJECTED": 3
+        case "TRADE": 4
+        case "EXPIRED": 5
+        case "TRADE_PREVENTION": 8
+        default: 253
+        }
+    }
+
     /// A message with an empty root: `PingResponse` (101), `NonRepresentableMessage` (999).
     static func empty(templateId: UInt16) -> [UInt8] {
         SBEWriter(blockLength: 0, templateId: templateId, schemaId: schemaId, version: version).bytes
@@ -203,5 +237,35 @@ extension BinanceVenueSimulator {
             message = BinanceSBEAnswerEncoder.empty(templateId: hasJSONResult ? 999 : 101)
         }
         return BinanceSBEAnswerEncoder.response(status: status, limits: limits, id: idText == "null" ? "" : idText, result: message)
+    }
+
+    /// An `executionReport` as `ExecutionReportEvent` (603), a bare event: the same facts as the JSON report.
+    func sbeExecutionReport(_ o: SimOrder, x: String, last: (qty: FixedDecimal, price: FixedDecimal, maker: Bool)?,
+                            originalClientOrderID: String?, fee: (FixedDecimal, String)?, trade: Int64?, execution: Int64,
+                            nowMs: Int64, subscriptionID: Int64) -> [UInt8] {
+        typealias E = BinanceSBEAnswerEncoder
+        var w = SBEWriter(blockLength: 282, templateId: 603, schemaId: E.schemaId, version: E.version)
+        w.i64(nowMs * 1000); w.i64(nowMs * 1000)                                                     // eventTime, transactTime
+        w.i8(E.exponent); w.i8(E.exponent); w.i8(E.exponent)                                         // price, qty, commission
+        w.i64(o.time * 1000); w.i64(o.workingTime >= 0 ? o.workingTime * 1000 : E.null64)
+        w.i64(o.orderID); w.i64(E.null64)
+        w.i64(E.mantissa(o.quantity)); w.i64(E.mantissa(o.price ?? .zero)); w.i64(0)                 // origQuoteOrderQty
+        w.i64(E.mantissa(o.icebergQty ?? .zero)); w.i64(E.mantissa(o.stopPrice ?? .zero))
+        w.u8(E.orderType(o.type)); w.u8(o.side == .buy ? 0 : 1); w.u8(E.timeInForce(o.timeInForce))
+        w.u8(E.executionType(x)); w.u8(E.orderStatus(o.status))
+        w.i64(trade ?? E.null64); w.i64(execution)
+        w.i64(E.mantissa(o.executed)); w.i64(E.mantissa(o.cumQuote))
+        w.i64(E.mantissa(last?.qty ?? .zero)); w.i64(E.mantissa(last?.price ?? .zero))
+        w.i64(E.mantissa(last.map { $0.qty * $0.price } ?? .zero)); w.i64(E.mantissa(fee?.0 ?? .zero))
+        w.u8(isOpen(o) ? 1 : 0); w.u8(last?.maker == true ? 1 : 0); w.u8(0); w.u8(1)                  // isWorking, isMaker, isBestMatch, AutoMatch
+        w.u8(E.selfTradePreventionMode(o.selfTradePreventionMode)); w.u8(1); w.u8(1); w.u8(0)          // Principal, Exchange, no SOR
+        w.i64(E.null64); w.u64(o.trailingDelta.map { UInt64($0) } ?? UInt64.max); w.i64(E.null64); w.i64(E.null64)
+        w.i64(0); w.i64(E.null64); w.i64(E.null64); w.i64(E.null64); w.i64(E.null64); w.i64(E.null64)   // prevented quantities, ids
+        w.i32(o.strategyType.map { Int32($0) } ?? Int32.min); w.i64(o.strategyID ?? E.null64); w.i64(E.null64)
+        w.u16(UInt16(subscriptionID))
+        w.u8(255); w.u8(255); w.u8(255); w.i64(E.null64); w.u8(255)                                  // no peg, no expiryReason
+        w.varString8(o.symbol); w.varString8(o.currentClientOrderId); w.varString8(originalClientOrderID ?? "")
+        w.varString8(fee?.1 ?? ""); w.varString8(""); w.varString8("")                               // rejectReason NONE, counterSymbol
+        return w.bytes
     }
 }

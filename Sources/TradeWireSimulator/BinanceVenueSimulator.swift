@@ -317,13 +317,16 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             let sub = s.nextSubscriptionId
             s.nextSubscriptionId += 1
             s.subscriptions.append(sub)
-            object { w in w.key("subscriptionId"); w.value(sub) }
+            send(reply(s, id: id, result: { w in w.beginObject(); w.key("subscriptionId"); w.value(sub); w.endObject() },
+                       sbe: { BinanceSBEAnswerEncoder.subscribed(sub) }))
         case "userDataStream.unsubscribe":
             let only = p?["subscriptionId"]?.int64
             let gone = s.subscriptions.filter { only == nil || $0 == only }
             s.subscriptions.removeAll { only == nil || $0 == only }
-            send(reply(s, id: id))
-            for sub in gone { send(Self.streamTerminated(sub)) }
+            send(reply(s, id: id, sbe: { BinanceSBEAnswerEncoder.empty(templateId: 504) }))
+            for sub in gone {
+                send(s.sbe ? BinanceSBEAnswerEncoder.streamTerminated(sub, eventTimeUs: Self.nowMs() * 1000) : Self.streamTerminated(sub))
+            }
         case "order.place", "order.test":
             if let e = checkSigned(p, session: s) { return fail(e) }
             switch parseOrder(p!) {
@@ -788,6 +791,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     func revoke(_ s: Session) {
         s.loggedOn = false
         s.revokePending = false
+        if s.sbe { return s.answer(reply(s, id: nil, error: SimError(-2015, "Invalid API-key, IP, or permissions for action.", 401))) }
         s.conn?.sendAll([simJSON { w in
             w.beginObject(); w.key("id"); w.null(); w.key("status"); w.value(401)
             w.key("error"); w.beginObject(); w.key("code"); w.value(-2015); w.key("msg"); w.value("Invalid API-key, IP, or permissions for action.")
@@ -798,7 +802,9 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
     /// Tell every session the server is going down (`serverShutdown`), as Binance does before it drops them. Loop thread.
     public func announceShutdown() {
         let now = Self.nowMs()
-        for s in sessions.values { s.conn?.sendAll([Array(#"{"event":{"e":"serverShutdown","E":\#(now)}}"#.utf8)]) }
+        for s in sessions.values {
+            s.answer(s.sbe ? BinanceSBEAnswerEncoder.serverShutdown(eventTimeUs: now * 1000) : Array(#"{"event":{"e":"serverShutdown","E":\#(now)}}"#.utf8))
+        }
     }
 
     /// The cancel's report: `c` is the cancel's own client id, `C` the cancelled order's.
@@ -819,6 +825,11 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
         let now = Self.nowMs()
         let c = o.currentClientOrderId
         for s in streams {
+            if s.sbe {
+                s.answer(sbeExecutionReport(o, x: x, last: last, originalClientOrderID: originalClientOrderID, fee: fee, trade: trade,
+                                            execution: exec, nowMs: now, subscriptionID: s.subscriptions[0]))
+                continue
+            }
             let frame = simJSON { w in
                 w.beginObject(); w.key("subscriptionId"); w.value(s.subscriptions[0]); w.key("event"); w.beginObject()
                 w.key("e"); w.value("executionReport"); w.key("E"); w.value(now); w.key("s"); w.string(o.symbol)

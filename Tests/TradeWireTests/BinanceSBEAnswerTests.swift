@@ -158,6 +158,53 @@ struct BinanceSBEAnswerTests {
         return nil
     }
 
+    /// The user data stream on an SBE connection: subscribed by signature (503), its events bare `ExecutionReportEvent`s
+    /// (603). One JSON and one SBE connection of the same account see the same reports, field by field, for a
+    /// resting order, a fill on both sides and a cancel; unsubscribing ends the stream (504, then 602).
+    @Test func executionReportsOverSBEReadAsTheJSONOnes() async throws {
+        let rig = try Rig()
+        defer { rig.shutdown() }
+        let reports = Locked<[String: [BinanceExecutionReport]]>([:])
+        let events = Locked<[BinanceSessionEvent]>([])
+        func client(_ format: BinanceClient.Configuration.ResponseFormat, _ tag: String) -> BinanceClient {
+            var c = BinanceClient.Configuration(url: rig.url, credentials: .init(apiKey: "k", key: .hmac(secret: "s")), rateLimiter: nil)
+            c.responseFormat = format
+            return BinanceClient(loop: rig.loop, configuration: c, handlers: .init(
+                onExecutionReport: { _, r in reports.withLock { $0[tag, default: []].append(r) } },
+                onSessionEvent: { _, e in if tag == "S" { events.withLock { $0.append(e) } } }))
+        }
+        let json = client(.json, "J"), sbe = client(.sbe, "S")
+        try await json.connect()
+        try await sbe.connect()
+        #expect(try await json.subscribeUserDataStream().response.subscriptionID == 0)
+        #expect(try await sbe.subscribeUserDataStream().response.subscriptionID == 0)
+        _ = try await json.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.5", price: "30000", clientOrderID: ClientOrderID("m1")))
+        _ = try await sbe.placeOrder(.limit("BTCUSDT", .buy, quantity: "0.2", price: "30000", clientOrderID: ClientOrderID("t1")))
+        _ = try await sbe.cancelOrder(symbol: "BTCUSDT", origClientOrderID: "m1", newClientOrderID: ClientOrderID("x1"))
+        // NEW m1, NEW t1, TRADE m1, TRADE t1, CANCELED m1: five each.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while reports.withLock({ ($0["J"]?.count ?? 0) < 5 || ($0["S"]?.count ?? 0) < 5 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        func line(_ r: BinanceExecutionReport) -> String {
+            func n(_ d: FixedDecimal?) -> String { d.map { String(describing: Double("\($0)") ?? .nan) } ?? "-" }
+            return "\(r.symbol) \(r.clientOrderID) \(r.originalClientOrderID ?? "-") \(r.side.map { "\($0)" } ?? "-") \(r.orderType) "
+                + "\(r.timeInForce ?? "-") \(r.executionType) \(r.status.rawValue) \(r.orderID) \(r.orderListID ?? 0) \(n(r.quantity)) "
+                + "\(n(r.price)) \(n(r.stopPrice)) \(n(r.lastQty)) \(n(r.lastPrice)) \(n(r.cumQty)) \(n(r.cumQuoteQty)) \(n(r.lastQuoteQty)) "
+                + "\(n(r.commission)) \(r.commissionAsset ?? "-") \(r.tradeID.map(String.init) ?? "-") \(r.executionID.map(String.init) ?? "-") "
+                + "\(r.transactionTime.map(String.init) ?? "-") \(r.orderCreationTime.map(String.init) ?? "-") \(r.isWorking.map { "\($0)" } ?? "-") "
+                + "\(r.isMaker.map { "\($0)" } ?? "-") \(r.selfTradePreventionMode ?? "-") \(r.subscriptionID.map(String.init) ?? "-")"
+        }
+        let (j, s) = reports.withLock { ($0["J"] ?? [], $0["S"] ?? []) }
+        #expect(j.count == 5 && s.count == 5)
+        #expect(j.map(line) == s.map(line), "\(j.map(line))\n\(s.map(line))")
+        #expect(s.map(\.executionType) == ["NEW", "NEW", "TRADE", "TRADE", "CANCELED"])
+        _ = try await sbe.unsubscribeUserDataStream()
+        #expect(await BinanceVenueFlowTests.until { events.withLock { $0.contains { if case .userDataStreamTerminated = $0 { true } else { false } } } })
+        await json.close()
+        await sbe.close()
+    }
+
     /// A schema the simulator does not encode is refused at the upgrade, with HTTP 400, as the SBE FAQ says.
     @Test func anotherSchemaIsRefusedAtTheUpgrade() async throws {
         let rig = try Rig()

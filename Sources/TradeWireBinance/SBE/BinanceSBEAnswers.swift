@@ -6,8 +6,9 @@ import TradeWire
 ///
 /// Every answer is a `WebSocketResponse` (template 50): `status`, the `rateLimits` group, `id` (a string), and
 /// `result`: a whole nested message with its own header. Decoded here: `order.place` (ACK 300, RESULT 301,
-/// FULL 302), `order.cancel` (305), `order.status` (304), `openOrders.status` (308), `ping` (101) and errors
-/// (`ErrorResponse` 100): what orders and their reconciliation need. Another result is kept as bytes
+/// FULL 302), `order.cancel` (305), `order.status` (304), `openOrders.status` (308), the user data stream's
+/// subscription by signature and its end (503, 504; its events: `BinanceSBEUserEvents`), `ping` (101) and errors
+/// (`ErrorResponse` 100): what orders, their fills and their reconciliation need. Another result is kept as bytes
 /// (`resultSBE`) with its status; `BinanceClient` refuses, before sending, the requests whose SBE answers it does not
 /// read. Blocks and entries are skipped by the lengths the message declares (a later version may append fields);
 /// optional fields read their null (INT64_MIN) as nil; a cut or inconsistent frame is a `.malformedResponse` error.
@@ -20,6 +21,7 @@ public enum BinanceSBEAnswers {
     public enum Template: UInt16, Sendable {
         case webSocketResponse = 50, error = 100, ping = 101
         case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, order = 304, cancelOrder = 305, orders = 308
+        case userDataStreamSubscribe = 503, userDataStreamUnsubscribe = 504
         case nonRepresentable = 999
     }
 
@@ -28,7 +30,7 @@ public enum BinanceSBEAnswers {
     /// Whether this version reads the SBE answer to `request` (the client refuses the others on an SBE connection).
     public static func readsAnswer(to request: BinanceRequest) -> Bool {
         switch request {
-        case .orderPlace, .orderCancel, .orderStatus, .openOrdersStatus, .ping: true
+        case .orderPlace, .orderCancel, .orderStatus, .openOrdersStatus, .ping, .userDataStreamSubscribeSignature, .userDataStreamUnsubscribe: true
         default: false
         }
     }
@@ -61,7 +63,7 @@ public enum BinanceSBEAnswers {
                        result: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceResponse {
         var m = try reader(result, minimumBlockLength: 0)
         var orderID: Int64?, clientOrderID: String?, origClientOrderID: String?, orderStatus: String?, executedQty: FixedDecimal?
-        var code: Int?, message: String?, retryAfterMs: Int64?, serverTimeMs: Int64?
+        var code: Int?, message: String?, retryAfterMs: Int64?, serverTimeMs: Int64?, subscriptionID: Int64?
         switch Template(rawValue: m.header.templateId) {
         case .error?:
             guard m.header.blockLength >= 18 else { throw tooShort(m.header) }
@@ -93,13 +95,15 @@ public enum BinanceSBEAnswers {
             executedQty = decimal(m.root(34, as: Int64.self), exponent: m.root(1, as: Int8.self))
             _ = try m.varData8()                                        // symbol
             clientOrderID = String(decoding: try m.varData8(), as: UTF8.self)
-        case .orders?, .ping?, .webSocketResponse?, .nonRepresentable?, nil:
+        case .userDataStreamSubscribe?:
+            subscriptionID = BinanceSBEUserEvents.subscriptionID(m, at: 0)
+        case .orders?, .ping?, .userDataStreamUnsubscribe?, .webSocketResponse?, .nonRepresentable?, nil:
             break
         }
         if status != 200 && code == nil && status < 500 { throw malformed("status \(status) without an ErrorResponse") }
         return BinanceResponse(
             id: id, status: status, resultJSON: nil, orderID: orderID, clientOrderID: clientOrderID,
-            origClientOrderID: origClientOrderID, orderStatus: orderStatus, executedQty: executedQty, subscriptionID: nil,
+            origClientOrderID: origClientOrderID, orderStatus: orderStatus, executedQty: executedQty, subscriptionID: subscriptionID,
             errorCode: code, errorMessage: message, errorDataJSON: nil, retryAfterMs: retryAfterMs, serverTimeMs: serverTimeMs,
             rateLimits: limits, resultSBE: status == 200 ? Array(result) : nil)
     }
