@@ -435,8 +435,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 for o in r.openOrders { reconciler.sighted(clientOrderID: o.clientOrderID, orderID: o.orderID, status: o.status) }
             }
             let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionID: r.subscriptionID)
+            if let event { sessionEvent(event) }        // before the caller resumes: its awaited answer finds the event told
             pending.answer(id, result, receivedAt: message.receivedAt)
-            if let event { sessionEvent(event) }
             sendFollowUps(next)
         }
     }
@@ -465,7 +465,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     static func outcome(_ r: BinanceResponse, of request: BinanceRequest) -> Result<BinanceResponse, TradeWireError> {
         if r.status == 200 { return .success(r) }
         // A partial cancel-replace (409, -2021): one leg took effect; the answer's legs say which (`cancelReplace()`).
-        if case .orderCancelReplace = request, r.status == 409, r.errorDataJSON != nil { return .success(r) }
+        if case .orderCancelReplace = request, r.status == 409, r.errorDataJSON != nil || r.errorDataSBE != nil { return .success(r) }
         if r.status >= 500 || r.errorCode == -1007 {
             return .failure(TradeWireError(code: .outcomeUnknown, detail: "Binance \(r.status) \(r.errorCode.map(String.init) ?? ""): \(r.errorMessage ?? "server error"); the order may have gone through: check its state", venueCode: r.errorCode,
                                            venueError: r.errorCode.map { VenueError(venue: "binance", code: String($0), message: r.errorMessage ?? "") }))

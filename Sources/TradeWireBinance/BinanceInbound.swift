@@ -98,7 +98,7 @@ public enum BinanceDecoder {
             orderStatus: orderStatus, executedQty: executedQty, subscriptionID: subscriptionID,
             errorCode: code.map(Int.init), errorMessage: message,
             errorDataJSON: data.flatMap { $0.kind == .object ? String(decoding: $0.rawBytes, as: UTF8.self) : nil },
-            retryAfterMs: retryAfter, serverTimeMs: serverTime, rateLimits: limits, resultSBE: nil)
+            retryAfterMs: retryAfter, serverTimeMs: serverTime, rateLimits: limits, resultSBE: nil, errorDataSBE: nil)
         return idv.isNull ? .unsolicited(response) : .response(response)
     }
 }

@@ -52,6 +52,6 @@ enum BinanceResponseFastPath {
             resultJSON: String(decoding: UnsafeRawBufferPointer(rebasing: payload[resultStart..<resultEnd]), as: UTF8.self),
             orderID: orderID, clientOrderID: clientOrderID, origClientOrderID: origClientOrderID, orderStatus: orderStatus,
             executedQty: executedQty, subscriptionID: subscriptionID, errorCode: nil, errorMessage: nil, errorDataJSON: nil,
-            retryAfterMs: nil, serverTimeMs: nil, rateLimits: limits, resultSBE: nil)
+            retryAfterMs: nil, serverTimeMs: nil, rateLimits: limits, resultSBE: nil, errorDataSBE: nil)
     }
 }

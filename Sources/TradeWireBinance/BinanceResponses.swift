@@ -30,13 +30,15 @@ public struct BinanceResponse: Sendable, Equatable {
     /// On a connection answered in SBE: the success's `result` message, header included (`resultJSON` is nil);
     /// the typed accessors read it.
     public let resultSBE: [UInt8]?
+    /// On a connection answered in SBE: an error's nested `data` message (a failed `order.cancelReplace`'s legs).
+    public let errorDataSBE: [UInt8]?
 
     public static func == (a: BinanceResponse, b: BinanceResponse) -> Bool {
         a.id == b.id && a.status == b.status && a.resultJSON == b.resultJSON && a.orderID == b.orderID
             && a.clientOrderID == b.clientOrderID && a.origClientOrderID == b.origClientOrderID && a.orderStatus == b.orderStatus
             && a.executedQty == b.executedQty && a.subscriptionID == b.subscriptionID && a.errorCode == b.errorCode
             && a.errorMessage == b.errorMessage && a.errorDataJSON == b.errorDataJSON && a.retryAfterMs == b.retryAfterMs
-            && a.serverTimeMs == b.serverTimeMs && a.resultSBE == b.resultSBE
+            && a.serverTimeMs == b.serverTimeMs && a.resultSBE == b.resultSBE && a.errorDataSBE == b.errorDataSBE
             && a.rateLimits.elementsEqual(b.rateLimits) { $0.interval == $1.interval && $0.count == $1.count && $0.limit == $1.limit }
     }
 
@@ -122,7 +124,13 @@ public struct BinanceResponse: Sendable, Equatable {
 
     /// An `order.cancelReplace` answer, from `result` (200) or from `error.data` (400 -2022, 409 -2021).
     public func cancelReplace() throws(TradeWireError) -> BinanceCancelReplaceResult {
-        try Self.parse(status == 200 ? resultJSON : errorDataJSON, "no cancelReplace result") { v throws(TradeWireError) in
+        if let sbe = status == 200 ? resultSBE : errorDataSBE {
+            let result: Result<BinanceCancelReplaceResult, TradeWireError> = sbe.withUnsafeBytes { b in
+                do throws(TradeWireError) { return .success(try BinanceSBEAnswers.cancelReplace(b)) } catch { return .failure(error) }
+            }
+            return try result.get()
+        }
+        return try Self.parse(status == 200 ? resultJSON : errorDataJSON, "no cancelReplace result") { v throws(TradeWireError) in
             try BinanceCancelReplaceResult.decode(v)
         }
     }

@@ -3,8 +3,9 @@ import TradeWire
 /// The simulator's SBE answers on a WebSocket API connection opened with `responseFormat=sbe` (schema `spot_sbe`
 /// 3:5, `sbe/schemas/spot_3_5.xml`), written by its own encoder from the schema, independently of the client's
 /// reader: a `WebSocketResponse` (template 50) around the answer's message. Encoded: `order.place` ACK/RESULT/FULL
-/// (300/301/302), `order.cancel` (305), `order.status` (304), `openOrders.status` (308), `ping` (101) and every
-/// error (`ErrorResponse` 100). The simulator's other
+/// (300/301/302), `order.cancel` (305), `order.cancelReplace` (307, or an `ErrorResponse` holding it),
+/// `order.status` (304), `openOrders.status` (308), the user data stream (503, 504 and its events), `ping` (101) and
+/// every error (`ErrorResponse` 100). The simulator's other
 /// answers go out as `NonRepresentableMessage` (999): it does not encode them in SBE. Prices and quantities are
 /// mantissas at exponent -8 (the simulator's decimals are exact at 8 places); times are microseconds.
 package enum BinanceSBEAnswerEncoder {
@@ -27,11 +28,22 @@ package enum BinanceSBEAnswerEncoder {
         return w.bytes
     }
 
-    static func error(code: Int, message: String, serverTimeUs: Int64?, retryAfterUs: Int64?) -> [UInt8] {
+    /// `ErrorResponse` (100); `data`: a nested message (a failed cancel-replace's legs), or none.
+    static func error(code: Int, message: String, serverTimeUs: Int64?, retryAfterUs: Int64?, data: [UInt8] = []) -> [UInt8] {
         var w = SBEWriter(blockLength: 18, templateId: 100, schemaId: schemaId, version: version)
         w.i16(Int16(code)); w.i64(serverTimeUs ?? null64); w.i64(retryAfterUs ?? null64)
         w.varString16(message)
-        w.message32([])                                 // data: none
+        w.message32(data)
+        return w.bytes
+    }
+
+    /// `CancelReplaceOrderResponse` (307): the legs' outcomes (Success 0, Failure 1, NotAttempted 2), then each leg's
+    /// message (the cancel's with a uint16 length, the new order's with a uint32 one; empty when not attempted).
+    static func cancelReplace(cancel: UInt8, newOrder: UInt8, cancelResponse: [UInt8], newOrderResponse: [UInt8]) -> [UInt8] {
+        var w = SBEWriter(blockLength: 2, templateId: 307, schemaId: schemaId, version: version)
+        w.u8(cancel); w.u8(newOrder)
+        w.message16(cancelResponse)
+        w.message32(newOrderResponse)
         return w.bytes
     }
 
@@ -216,7 +228,8 @@ extension BinanceVenueSimulator {
         return w.bytes
     }
 
-    /// The `reply` of an SBE session: the same status, limits and id, the answer in SBE.
+    /// The `reply` of an SBE session: the same status, limits and id, the answer in SBE (`result`: the success's
+    /// message, or an error's nested `data`).
     func sbeReply(status: Int, id: JSONValue?, error: SimError?, result: (() -> [UInt8])?, hasJSONResult: Bool,
                   orders: Bool, counts: (tenSeconds: Int, day: Int), weightUsed: Int) -> [UInt8] {
         var limits: [(type: UInt8, interval: UInt8, num: UInt8, limit: Int64, count: Int64)] = []
@@ -230,7 +243,7 @@ extension BinanceVenueSimulator {
         if let error {
             message = BinanceSBEAnswerEncoder.error(code: error.code, message: error.msg,
                                                     serverTimeUs: error.retryAfterMs.map { _ in Self.nowMs() * 1000 },
-                                                    retryAfterUs: error.retryAfterMs.map { $0 * 1000 })
+                                                    retryAfterUs: error.retryAfterMs.map { $0 * 1000 }, data: result?() ?? [])
         } else if let result {
             message = result()
         } else {

@@ -672,12 +672,30 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             }
             w.endObject()
         }
+        func sbeLegs() -> [UInt8] {
+            typealias E = BinanceSBEAnswerEncoder
+            func failed(_ e: SimError) -> [UInt8] { E.error(code: e.code, message: e.msg, serverTimeUs: nil, retryAfterUs: nil) }
+            let cancelMessage: [UInt8]
+            switch cancelled {
+            case .success(let (o, _)): cancelMessage = sbeOrder(o, shape: .cancel)
+            case .failure(let e): cancelMessage = failed(e)
+            }
+            let newMessage: [UInt8]
+            switch placed {
+            case .success(let (o, fills))?: newMessage = sbeOrder(o, shape: newOrder.respType, fills: fills)
+            case .failure(let e)?: newMessage = failed(e)
+            case nil: newMessage = []
+            }
+            return E.cancelReplace(cancel: cancelOK ? 0 : 1, newOrder: placed == nil ? 2 : placedOK ? 0 : 1,
+                                   cancelResponse: cancelMessage, newOrderResponse: newMessage)
+        }
         if cancelOK && placedOK {
-            send(reply(s, id: id, result: { legs(&$0) }, orders: true))
+            send(reply(s, id: id, result: { legs(&$0) }, orders: true, sbe: sbeLegs))
         } else if cancelOK || placedOK {
-            send(reply(s, id: id, error: SimError(-2021, "Order cancel-replace partially failed.", 409), data: { legs(&$0) }, orders: true))
+            send(reply(s, id: id, error: SimError(-2021, "Order cancel-replace partially failed.", 409), data: { legs(&$0) }, orders: true,
+                       sbe: sbeLegs))
         } else {
-            send(reply(s, id: id, error: SimError(-2022, "Order cancel-replace failed.", 400), data: { legs(&$0) }, orders: true))
+            send(reply(s, id: id, error: SimError(-2022, "Order cancel-replace failed.", 400), data: { legs(&$0) }, orders: true, sbe: sbeLegs))
         }
         if case .success(let (o, _)) = cancelled { reportCancel(o.orderID) }
         if case .success(let (o, fills))? = placed { emitPlacementReports(o.orderID, fills: fills) }

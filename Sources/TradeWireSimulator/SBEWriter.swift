@@ -38,6 +38,12 @@ struct SBEWriter {
         bytes.append(contentsOf: m)
     }
 
+    /// `messageData16`: a uint16 length, then a whole message; empty for none.
+    mutating func message16(_ m: [UInt8]) {
+        u16(UInt16(m.count))
+        bytes.append(contentsOf: m)
+    }
+
     /// `varString8`: a uint8 length, then the UTF-8 bytes (at most 255).
     mutating func varString8(_ s: String) {
         let utf8 = Array(s.utf8.prefix(255))

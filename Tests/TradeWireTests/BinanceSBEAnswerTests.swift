@@ -205,6 +205,42 @@ struct BinanceSBEAnswerTests {
         await sbe.close()
     }
 
+    /// `order.cancelReplace` in SBE: a success (307 as the result) and a partial failure (an `ErrorResponse` -2021 whose
+    /// `data` holds the 307: the cancel failed, the new order placed) read as the JSON answers do, leg by leg.
+    @Test func cancelReplaceReadsAsTheJSONAnswer() async throws {
+        let rig = try Rig()
+        defer { rig.shutdown() }
+        let json = rig.client(.json), sbe = rig.client(.sbe)
+        try await json.connect()
+        try await sbe.connect()
+        func leg(_ l: BinanceCancelReplaceResult.Leg?) -> String {
+            switch l {
+            case .order(let o)?: return "order \(o.symbol) \(o.status?.rawValue ?? "-") \(o.origClientOrderID ?? "-") \(o.type ?? "-")"
+            case .error(let code, let message)?: return "error \(code) \(message)"
+            case nil: return "none"
+            }
+        }
+        var seen: [[String]] = []
+        for (tag, client) in [("J", json), ("S", sbe)] {
+            _ = try await client.placeOrder(.limit("BTCUSDT", .buy, quantity: "1", price: "90", clientOrderID: ClientOrderID("\(tag)a")))
+            let ok = try await client.cancelReplace(BinanceCancelReplace(
+                mode: .stopOnFailure, cancel: .clientOrderID("\(tag)a"),
+                order: .limit("BTCUSDT", .buy, quantity: "1", price: "91", clientOrderID: ClientOrderID("\(tag)b"))))
+            // The order to cancel is gone: with ALLOW_FAILURE the new order still goes in (409, -2021).
+            let partial = try await client.cancelReplace(BinanceCancelReplace(
+                mode: .allowFailure, cancel: .clientOrderID("\(tag)a"),
+                order: .limit("BTCUSDT", .buy, quantity: "1", price: "92", clientOrderID: ClientOrderID("\(tag)c"))))
+            #expect(ok.ack.response.status == 200 && partial.ack.response.status == 409 && partial.ack.response.errorCode == -2021)
+            seen.append([ok.value, partial.value].flatMap { r in
+                ["\(r.cancelResult) \(r.newOrderResult)", leg(r.cancelResponse), leg(r.newOrderResponse)]
+            }.map { $0.replacingOccurrences(of: " \(tag)a ", with: " a ") })
+        }
+        #expect(seen[0] == seen[1], "\(seen)")
+        #expect(seen[1][0] == "success success" && seen[1][3] == "failure success" && seen[1][4].hasPrefix("error -2011"))
+        await json.close()
+        await sbe.close()
+    }
+
     /// A schema the simulator does not encode is refused at the upgrade, with HTTP 400, as the SBE FAQ says.
     @Test func anotherSchemaIsRefusedAtTheUpgrade() async throws {
         let rig = try Rig()

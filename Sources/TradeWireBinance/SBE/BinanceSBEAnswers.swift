@@ -6,7 +6,7 @@ import TradeWire
 ///
 /// Every answer is a `WebSocketResponse` (template 50): `status`, the `rateLimits` group, `id` (a string), and
 /// `result`: a whole nested message with its own header. Decoded here: `order.place` (ACK 300, RESULT 301,
-/// FULL 302), `order.cancel` (305), `order.status` (304), `openOrders.status` (308), the user data stream's
+/// FULL 302), `order.cancel` (305), `order.cancelReplace` (307, or an error whose `data` holds it), `order.status` (304), `openOrders.status` (308), the user data stream's
 /// subscription by signature and its end (503, 504; its events: `BinanceSBEUserEvents`), `ping` (101) and errors
 /// (`ErrorResponse` 100): what orders, their fills and their reconciliation need. Another result is kept as bytes
 /// (`resultSBE`) with its status; `BinanceClient` refuses, before sending, the requests whose SBE answers it does not
@@ -20,7 +20,7 @@ public enum BinanceSBEAnswers {
 
     public enum Template: UInt16, Sendable {
         case webSocketResponse = 50, error = 100, ping = 101
-        case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, order = 304, cancelOrder = 305, orders = 308
+        case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, order = 304, cancelOrder = 305, cancelReplace = 307, orders = 308
         case userDataStreamSubscribe = 503, userDataStreamUnsubscribe = 504
         case nonRepresentable = 999
     }
@@ -30,7 +30,8 @@ public enum BinanceSBEAnswers {
     /// Whether this version reads the SBE answer to `request` (the client refuses the others on an SBE connection).
     public static func readsAnswer(to request: BinanceRequest) -> Bool {
         switch request {
-        case .orderPlace, .orderCancel, .orderStatus, .openOrdersStatus, .ping, .userDataStreamSubscribeSignature, .userDataStreamUnsubscribe: true
+        case .orderPlace, .orderCancel, .orderCancelReplace, .orderStatus, .openOrdersStatus, .ping, .userDataStreamSubscribeSignature,
+             .userDataStreamUnsubscribe: true
         default: false
         }
     }
@@ -63,7 +64,7 @@ public enum BinanceSBEAnswers {
                        result: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceResponse {
         var m = try reader(result, minimumBlockLength: 0)
         var orderID: Int64?, clientOrderID: String?, origClientOrderID: String?, orderStatus: String?, executedQty: FixedDecimal?
-        var code: Int?, message: String?, retryAfterMs: Int64?, serverTimeMs: Int64?, subscriptionID: Int64?
+        var code: Int?, message: String?, retryAfterMs: Int64?, serverTimeMs: Int64?, subscriptionID: Int64?, errorData: [UInt8]?
         switch Template(rawValue: m.header.templateId) {
         case .error?:
             guard m.header.blockLength >= 18 else { throw tooShort(m.header) }
@@ -71,6 +72,8 @@ public enum BinanceSBEAnswers {
             serverTimeMs = optional(m.root(2, as: Int64.self)).map { $0 / 1000 }
             retryAfterMs = optional(m.root(10, as: Int64.self)).map { $0 / 1000 }
             message = String(decoding: try m.varData16(), as: UTF8.self)
+            let data = try m.varData32()
+            if !data.isEmpty { errorData = Array(data) }
         case .newOrderAck?:
             guard m.header.blockLength >= 24 else { throw tooShort(m.header) }
             orderID = m.root(0, as: Int64.self)
@@ -97,7 +100,7 @@ public enum BinanceSBEAnswers {
             clientOrderID = String(decoding: try m.varData8(), as: UTF8.self)
         case .userDataStreamSubscribe?:
             subscriptionID = BinanceSBEUserEvents.subscriptionID(m, at: 0)
-        case .orders?, .ping?, .userDataStreamUnsubscribe?, .webSocketResponse?, .nonRepresentable?, nil:
+        case .orders?, .cancelReplace?, .ping?, .userDataStreamUnsubscribe?, .webSocketResponse?, .nonRepresentable?, nil:
             break
         }
         if status != 200 && code == nil && status < 500 { throw malformed("status \(status) without an ErrorResponse") }
@@ -105,7 +108,7 @@ public enum BinanceSBEAnswers {
             id: id, status: status, resultJSON: nil, orderID: orderID, clientOrderID: clientOrderID,
             origClientOrderID: origClientOrderID, orderStatus: orderStatus, executedQty: executedQty, subscriptionID: subscriptionID,
             errorCode: code, errorMessage: message, errorDataJSON: nil, retryAfterMs: retryAfterMs, serverTimeMs: serverTimeMs,
-            rateLimits: limits, resultSBE: status == 200 ? Array(result) : nil)
+            rateLimits: limits, resultSBE: status == 200 ? Array(result) : nil, errorDataSBE: errorData)
     }
 
     // MARK: typed results
@@ -174,6 +177,33 @@ public enum BinanceSBEAnswers {
         default:
             throw malformed("result template \(m.header.templateId) is not an order")
         }
+    }
+
+    /// An `order.cancelReplace` result (307, the success's `result` or a failure's `data`): the legs' outcomes and
+    /// each leg's answer (the cancel's with a uint16 length, the new order's with a uint32 one; empty: not attempted).
+    static func cancelReplace(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceCancelReplaceResult {
+        var m = try reader(bytes, minimumBlockLength: 2)
+        guard m.header.templateId == Template.cancelReplace.rawValue else { throw malformed("template \(m.header.templateId) is not a cancel-replace") }
+        func outcome(_ v: UInt8) throws(TradeWireError) -> BinanceCancelReplaceResult.Outcome {
+            switch v {
+            case 0: return .success
+            case 1: return .failure
+            case 2: return .notAttempted
+            default: throw malformed("cancel-replace outcome \(v)")
+            }
+        }
+        let c = try outcome(m.root(0, as: UInt8.self)), n = try outcome(m.root(1, as: UInt8.self))
+        let cancel = try m.varData16(), new = try m.varData32()
+        return BinanceCancelReplaceResult(cancelResult: c, newOrderResult: n, cancelResponse: cancel.isEmpty ? nil : try leg(cancel),
+                                          newOrderResponse: new.isEmpty ? nil : try leg(new))
+    }
+
+    /// One leg of a cancel-replace: an order, or the venue's `ErrorResponse` for it.
+    static func leg(_ bytes: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceCancelReplaceResult.Leg {
+        var m = try reader(bytes, minimumBlockLength: 0)
+        guard m.header.templateId == Template.error.rawValue else { return .order(try orderReport(bytes)) }
+        guard m.header.blockLength >= 18 else { throw tooShort(m.header) }
+        return .error(code: Int(m.root(0, as: Int16.self)), message: String(decoding: try m.varData16(), as: UTF8.self))
     }
 
     /// An `openOrders.status` result (308): every order, each read as `order.status` reads one.
