@@ -128,10 +128,10 @@ size_t twf_frame_need(const uint8_t *b, size_t n, size_t *hl)
     return h + (size_t)len;
 }
 
-/* ep >= 0: before each read, spin on epoll_wait(ep, timeout 0) until the socket is readable, as an event loop
- * that polls does; ep < 0: read (spinning on EAGAIN, or blocking) straight away. */
-static long roundtrip(int fd, int ep, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
-                      const char *push, twf_reader *rd)
+/* ep >= 0: before each read, wait on epoll_wait(ep, ep_timeout) until the socket is readable, as an event loop
+ * does (0: spinning, -1: asleep); ep < 0: read (spinning on EAGAIN, or blocking) straight away. */
+static long roundtrip(int fd, int ep, int ep_timeout, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap,
+                      int spin, const char *push, twf_reader *rd)
 {
     size_t sent = 0;
     while (sent < frame_len) {
@@ -150,7 +150,7 @@ static long roundtrip(int fd, int ep, const uint8_t *frame, size_t frame_len, ui
         if (ep >= 0) {
             struct epoll_event ev;
             int k;
-            while ((k = epoll_wait(ep, &ev, 1, 0)) == 0)
+            while ((k = epoll_wait(ep, &ev, 1, ep_timeout)) == 0)
                 ;
             if (k < 0 && errno != EINTR)
                 return -errno;
@@ -170,7 +170,7 @@ static long roundtrip(int fd, int ep, const uint8_t *frame, size_t frame_len, ui
 long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
                    const char *push, twf_reader *rd)
 {
-    return roundtrip(fd, -1, frame, frame_len, buf, cap, spin, push, rd);
+    return roundtrip(fd, -1, 0, frame, frame_len, buf, cap, spin, push, rd);
 }
 
 int twf_epoll_for(int fd)
@@ -188,9 +188,9 @@ int twf_epoll_for(int fd)
 }
 
 long twf_roundtrip_epoll(int ep, int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap,
-                         const char *push, twf_reader *rd)
+                         const char *push, twf_reader *rd, int sleep)
 {
-    return roundtrip(fd, ep, frame, frame_len, buf, cap, 1, push, rd);
+    return roundtrip(fd, ep, sleep ? -1 : 0, frame, frame_len, buf, cap, 1, push, rd);
 }
 
 long twf_next_reply(uint8_t *buf, size_t cap, twf_reader *rd, const char *push)

@@ -46,8 +46,9 @@ struct Bench: ParsableCommand {
         """) var blockingVenue = false
     @Flag(help: "Also measure raw blocking and raw spinning C clients (with OpenSSL for wss://), interleaved.") var floor = false
     @Flag(help: """
-        ws:// only, with --floor: a third raw floor that spins on epoll_wait before each read, as a polling event loop \
-        does, to show what the readiness step costs against the floor spinning in recv.
+        ws:// only, with --floor: a third raw floor that waits on epoll_wait before each read, as an event loop does: \
+        spinning on it with --busy-poll, asleep in it otherwise. It shows what the readiness step costs against the \
+        floors spinning or sleeping in recv.
         """) var epollFloor = false
     @Option(help: """
         With --floor: each raw floor spins this many ns before each request, off its clock: a client's think time \
@@ -151,7 +152,7 @@ struct Bench: ParsableCommand {
         for f in [blocking, spinning] { f?.thinkNanoseconds = UInt64(floorThinkNs) }
         if epollFloor && (!floor || wsURL.secure) { throw ValidationError("--epoll-floor needs --floor and a ws:// venue") }
         let polling = try epollFloor ? FloorClient(url: wsURL, caFile: nil, payloads: subject?.floorPayloads(2, 1) ?? [echoPayload],
-                                                   spin: true, epoll: true, capacity: capacity, push: venue.push) : nil
+                                                   spin: true, epoll: true, sleepInEpoll: !busyPoll, capacity: capacity, push: venue.push) : nil
         polling?.thinkNanoseconds = UInt64(floorThinkNs)
 
         /// A chunk that takes this long means the server stopped answering: fail rather than hang.
@@ -217,7 +218,7 @@ struct Bench: ParsableCommand {
             series.append(LatencySeries(name: "\(raw) blocking", samples: b.samples))
             series.append(LatencySeries(name: "\(raw) non-blocking spin", samples: s.samples))
         }
-        if let e = polling { series.append(LatencySeries(name: "raw C epoll spin", samples: e.samples)) }
+        if let e = polling { series.append(LatencySeries(name: busyPoll ? "raw C epoll spin" : "raw C epoll sleep", samples: e.samples)) }
         let summaries = series.map(\.summary)
         let what = subject?.what ?? "echo of \(size) B"
         print("TradeWire bench: \(count) round trips, \(what), to \(wsURL), \(mode), backend \(loop.backend)")
@@ -251,7 +252,8 @@ struct Bench: ParsableCommand {
         }
         if summaries.count == 5 {
             let fe = summaries[4]
-            print(String(format: "ratio send->callback / raw epoll spin: p50 %.3f  p99 %.3f  p99.9 %.3f", user.p50 / fe.p50, user.p99 / fe.p99, user.p999 / fe.p999))
+            print(String(format: "ratio send->callback / raw epoll \(busyPoll ? "spin" : "sleep"): p50 %.3f  p99 %.3f  p99.9 %.3f",
+                         user.p50 / fe.p50, user.p99 / fe.p99, user.p999 / fe.p999))
             fields["floor_epoll_p50_us"] = fe.p50
             fields["ratio_epoll_p50"] = user.p50 / fe.p50
         }

@@ -181,11 +181,16 @@ final class FloorClient: @unchecked Sendable {
     private var reader = twf_reader()
     /// Spin this long before each request (not timed): the think time a real client has between answer and request.
     var thinkNanoseconds: UInt64 = 0
+    /// The epoll floor sleeps in epoll_wait (as a waiting loop does) instead of spinning on it.
+    let sleepInEpoll: Bool
 
     /// caFile: verify a wss:// server against it (nil: no verification). push: see `push`.
-    /// epoll: spin on epoll_wait before each read, as a polling event loop does (ws:// only; implies spin).
-    init(url: WebSocketURL, caFile: String?, payloads: [[UInt8]], spin: Bool, epoll: Bool = false, capacity: Int, push: String?) throws {
+    /// epoll: wait on epoll_wait before each read, as an event loop does (ws:// only; a non-blocking socket),
+    /// spinning on it, or asleep in it with `sleepInEpoll`.
+    init(url: WebSocketURL, caFile: String?, payloads: [[UInt8]], spin: Bool, epoll: Bool = false, sleepInEpoll: Bool = false,
+         capacity: Int, push: String?) throws {
         self.push = push.map { Array($0.utf8CString) }
+        self.sleepInEpoll = sleepInEpoll
         if url.secure {
             var err: Int32 = 0
             guard let t = twf_tls_connect(url.host, url.port, url.target, caFile, spin ? 1 : 0, &err) else {
@@ -257,7 +262,7 @@ final class FloorClient: @unchecked Sendable {
                     withPush { p in
                         switch transport {
                         case .plain(let fd): twf_roundtrip(fd, f, length, b.baseAddress, cap, spinning, p, &reader)
-                        case .polled(let fd, let ep): twf_roundtrip_epoll(ep, fd, f, length, b.baseAddress, cap, p, &reader)
+                        case .polled(let fd, let ep): twf_roundtrip_epoll(ep, fd, f, length, b.baseAddress, cap, p, &reader, sleepInEpoll ? 1 : 0)
                         case .tls(let t): twf_tls_roundtrip(t, f, length, b.baseAddress, cap, spinning, p, &reader)
                         }
                     }

@@ -35,13 +35,14 @@ typedef struct twf_reader {
 long twf_roundtrip(int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap, int spin,
                    const char *push, twf_reader *rd);
 /*
- * The floor of a loop that polls: an epoll instance watching fd (non-blocking) for input, and a round trip that
- * spins on epoll_wait(ep, timeout 0) until the reply's bytes are ready before each read. Against the recv-spinning
- * floor it shows what the readiness step costs. twf_epoll_for returns the epoll fd or -errno.
+ * The floor of an event loop: an epoll instance watching fd (non-blocking) for input, and a round trip that waits on
+ * epoll_wait(ep) until the reply's bytes are ready before each read: spinning (timeout 0) as a polling loop does, or
+ * with sleep != 0 asleep in the kernel (timeout -1) as a waiting loop does. Against the recv-spinning and the
+ * recv-blocking floors it shows what the readiness step costs. twf_epoll_for returns the epoll fd or -errno.
  */
 int twf_epoll_for(int fd);
 long twf_roundtrip_epoll(int ep, int fd, const uint8_t *frame, size_t frame_len, uint8_t *buf, size_t cap,
-                         const char *push, twf_reader *rd);
+                         const char *push, twf_reader *rd, int sleep);
 /* The next reply in buf[rd->start..rd->end), pushes skipped: its payload length, consumed from rd;
  * -EAGAIN until one is complete (a partial frame is moved to the front: read more at buf + rd->end);
  * -EMSGSIZE if it cannot fit in cap. */
