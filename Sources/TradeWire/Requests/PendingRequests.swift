@@ -79,7 +79,7 @@
     /// reaches it too. The request itself is kept with `hold` (a client may send first and keep it after).
     @inlinable
     public func register(methodIndex: Int, generation: Int = 0, waiter: Waiter? = nil, queuedSince since: UInt64 = 0,
-                          timeoutNs requestTimeoutNs: UInt64? = nil) throws(TradeWireError) -> UInt64 {
+                         timeoutNs requestTimeoutNs: UInt64? = nil) throws(TradeWireError) -> UInt64 {
         let deadline = since != 0 ? since &+ (requestTimeoutNs ?? timeoutNs) : RequestTable.deadlineAtSend
         let id = try table.register(method: methodIndex, deadlineNs: deadline, tag: generation)
         if since != 0 {

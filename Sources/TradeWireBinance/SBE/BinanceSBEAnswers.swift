@@ -1,17 +1,18 @@
 import TradeWire
 
 /// Binance's WebSocket API answers in SBE (a connection opened with `responseFormat=sbe&sbeSchemaId=3&
-/// sbeSchemaVersion=5`; schema `spot_sbe` 3:5, `sbe/schemas/spot_3_5.xml`; layouts in docs/venues-binance-sbe.md),
+/// sbeSchemaVersion=5`; schema `spot_sbe` 3:5, `sbe/schemas/spot_3_5.xml`; summary in docs/venues-binance.md),
 /// read in place from binary frames into the same `BinanceResponse` the JSON path gives.
 ///
 /// Every answer is a `WebSocketResponse` (template 50): `status`, the `rateLimits` group, `id` (a string), and
 /// `result`: a whole nested message with its own header. Decoded here: `order.place` (ACK 300, RESULT 301,
-/// FULL 302), `order.cancel` (305), `order.cancelReplace` (307, or an error whose `data` holds it), `order.status` (304), `openOrders.status` (308), the user data stream's
-/// subscription by signature and its end (503, 504; its events: `BinanceSBEUserEvents`), `ping` (101) and errors
-/// (`ErrorResponse` 100): what orders, their fills and their reconciliation need. Another result is kept as bytes
-/// (`resultSBE`) with its status; `BinanceClient` refuses, before sending, the requests whose SBE answers it does not
-/// read. Blocks and entries are skipped by the lengths the message declares (a later version may append fields);
-/// optional fields read their null (INT64_MIN) as nil; a cut or inconsistent frame is a `.malformedResponse` error.
+/// FULL 302), `order.cancel` (305), `order.cancelReplace` (307, or an error whose `data` holds it), `order.status`
+/// (304), `openOrders.status` (308), the user data stream's subscription by signature and its end (503, 504; its
+/// events: `BinanceSBEUserEvents`), `ping` (101) and errors (`ErrorResponse` 100): what orders, their fills and
+/// their reconciliation need. Another result is kept as bytes (`resultSBE`) with its status; `BinanceClient`
+/// refuses, before sending, the requests whose SBE answers it does not read. Blocks and entries are skipped by the
+/// lengths the message declares (a later version may append fields); optional fields read their null (INT64_MIN) as
+/// nil; a cut or inconsistent frame is a `.malformedResponse` error.
 public enum BinanceSBEAnswers {
     public static let schemaId: UInt16 = 3
     public static let schemaVersion: UInt16 = 5
@@ -20,7 +21,8 @@ public enum BinanceSBEAnswers {
 
     public enum Template: UInt16, Sendable {
         case webSocketResponse = 50, error = 100, ping = 101
-        case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, order = 304, cancelOrder = 305, cancelReplace = 307, orders = 308
+        case newOrderAck = 300, newOrderResult = 301, newOrderFull = 302, order = 304, cancelOrder = 305, cancelReplace = 307
+        case orders = 308
         case userDataStreamSubscribe = 503, userDataStreamUnsubscribe = 504
         case nonRepresentable = 999
     }
