@@ -133,7 +133,8 @@ package enum BinanceSBEAnswerEncoder {
         }
     }
 
-    /// A message with an empty root: `PingResponse` (101), `NonRepresentableMessage` (999).
+    /// A message with an empty root: `PingResponse` (101), `OrderTestResponse` (303), `UserDataStreamUnsubscribeResponse`
+    /// (504), `NonRepresentableMessage` (999).
     static func empty(templateId: UInt16) -> [UInt8] {
         SBEWriter(blockLength: 0, templateId: templateId, schemaId: schemaId, version: version).bytes
     }

@@ -331,7 +331,7 @@ public final class BinanceVenueSimulator: @unchecked Sendable {
             if let e = checkSigned(p, session: s) { return fail(e) }
             switch parseOrder(p!) {
             case .failure(let e): return fail(e)
-            case .success(let o) where method == "order.test": _ = o; send(reply(s, id: id))
+            case .success(let o) where method == "order.test": _ = o; send(reply(s, id: id, sbe: { BinanceSBEAnswerEncoder.empty(templateId: 303) }))
             case .success(let o):
                 if let e = ordersLimitHit() { return send(rateLimited(s, id: id, e)) }
                 switch place(o, sessionID: sessionID) {
