@@ -81,10 +81,19 @@ struct BinanceSBEAnswerTests {
             self.venue = venue
             server = try WebSocketServer.listen(on: serverLoop) { r in venue.decide(r) }
         }
-        func client(_ format: BinanceClient.Configuration.ResponseFormat) -> BinanceClient {
+        func client(_ format: BinanceClient.Configuration.ResponseFormat, handlers: BinanceClient.Handlers = .init()) -> BinanceClient {
             var c = BinanceClient.Configuration(url: url, credentials: .init(apiKey: "k", key: .hmac(secret: "s")), rateLimiter: nil)
             c.responseFormat = format
-            return BinanceClient(loop: loop, configuration: c)
+            return BinanceClient(loop: loop, configuration: c, handlers: handlers)
+        }
+
+        /// A JSON and an SBE client of the same account, connected.
+        func connectedPair(json jsonHandlers: BinanceClient.Handlers = .init(), sbe sbeHandlers: BinanceClient.Handlers = .init())
+            async throws -> (json: BinanceClient, sbe: BinanceClient) {
+            let json = client(.json, handlers: jsonHandlers), sbe = client(.sbe, handlers: sbeHandlers)
+            try await json.connect()
+            try await sbe.connect()
+            return (json, sbe)
         }
         func shutdown() { loop.shutdown(); serverLoop.shutdown() }
     }
@@ -95,9 +104,7 @@ struct BinanceSBEAnswerTests {
     @Test func theSimulatorsSBEAnswersReadAsItsJSONAnswers() async throws {
         let rig = try Rig()
         defer { rig.shutdown() }
-        let json = rig.client(.json), sbe = rig.client(.sbe)
-        try await json.connect()
-        try await sbe.connect()
+        let (json, sbe) = try await rig.connectedPair()
         // Numbers by value (JSON answers "0.5"; SBE gives a mantissa at exponent -8).
         func n(_ d: FixedDecimal?) -> String {
             guard var t = d.map({ "\($0)" }) else { return "-" }
@@ -166,16 +173,11 @@ struct BinanceSBEAnswerTests {
         defer { rig.shutdown() }
         let reports = Locked<[String: [BinanceExecutionReport]]>([:])
         let events = Locked<[BinanceSessionEvent]>([])
-        func client(_ format: BinanceClient.Configuration.ResponseFormat, _ tag: String) -> BinanceClient {
-            var c = BinanceClient.Configuration(url: rig.url, credentials: .init(apiKey: "k", key: .hmac(secret: "s")), rateLimiter: nil)
-            c.responseFormat = format
-            return BinanceClient(loop: rig.loop, configuration: c, handlers: .init(
-                onExecutionReport: { _, r in reports.withLock { $0[tag, default: []].append(r) } },
-                onSessionEvent: { _, e in if tag == "S" { events.withLock { $0.append(e) } } }))
+        func handlers(_ tag: String) -> BinanceClient.Handlers {
+            .init(onExecutionReport: { _, r in reports.withLock { $0[tag, default: []].append(r) } },
+                  onSessionEvent: { _, e in if tag == "S" { events.withLock { $0.append(e) } } })
         }
-        let json = client(.json, "J"), sbe = client(.sbe, "S")
-        try await json.connect()
-        try await sbe.connect()
+        let (json, sbe) = try await rig.connectedPair(json: handlers("J"), sbe: handlers("S"))
         #expect(try await json.subscribeUserDataStream().response.subscriptionID == 0)
         #expect(try await sbe.subscribeUserDataStream().response.subscriptionID == 0)
         _ = try await json.placeOrder(.limit("BTCUSDT", .sell, quantity: "0.5", price: "30000", clientOrderID: ClientOrderID("m1")))
@@ -210,9 +212,7 @@ struct BinanceSBEAnswerTests {
     @Test func cancelReplaceReadsAsTheJSONAnswer() async throws {
         let rig = try Rig()
         defer { rig.shutdown() }
-        let json = rig.client(.json), sbe = rig.client(.sbe)
-        try await json.connect()
-        try await sbe.connect()
+        let (json, sbe) = try await rig.connectedPair()
         func leg(_ l: BinanceCancelReplaceResult.Leg?) -> String {
             switch l {
             case .order(let o)?: return "order \(o.symbol) \(o.status?.rawValue ?? "-") \(o.origClientOrderID ?? "-") \(o.type ?? "-")"

@@ -105,6 +105,35 @@ struct KrakenMarketChannelTests {
         await v.close()
     }
 
+    /// The simulator's `ohlc` update is the docs' (ws_ohlc_update.json): the same members at the top and in each
+    /// entry, each of the same JSON kind, and `interval_begin` / `timestamp` written to the same length.
+    @Test func theSimulatorsCandleMessageHasTheDocsShape() throws {
+        let venue = KrakenVenueSimulator()
+        let key = KrakenCandleKey(symbol: "BTC/USD", interval: 5)
+        var candle = KrakenSimCandle(begin: 1_696_436_700, price: 300_100, quantity: 50_000_000)
+        candle.add(price: 300_300, quantity: 20_000_000)
+        let ours = venue.candleMessage("update", key, [candle])
+        let docs = try fixture("kraken", "docs-book/ws_ohlc_update.json")
+        func shape(_ bytes: [UInt8]) throws -> (top: [String: JSONValue.Kind], entry: [String: JSONValue.Kind], begin: Int, end: Int) {
+            try bytes.withUnsafeBytes { b in
+                let doc = try JSONDocument(validating: b)
+                var top: [String: JSONValue.Kind] = [:], entry: [String: JSONValue.Kind] = [:]
+                var begin = 0, end = 0
+                doc.root.forEachMember { k, v in top[k.string ?? ""] = v.kind; return true }
+                doc.root["data"]?.forEachElement { e in
+                    e.forEachMember { k, v in entry[k.string ?? ""] = v.kind; return true }
+                    begin = e["interval_begin"]?.string?.count ?? 0
+                    end = e["timestamp"]?.string?.count ?? 0
+                    return false
+                }
+                return (top, entry, begin, end)
+            }
+        }
+        let (a, b) = (try shape(ours), try shape(docs))
+        #expect(a.top == b.top && a.entry == b.entry, "\(a.top) \(a.entry)\n\(b.top) \(b.entry)")
+        #expect(a.begin == b.begin && a.end == b.end)
+    }
+
     /// The engine's fills build the `ohlc` candles: one taker order that fills against two resting orders moves the
     /// candle of each subscribed interval (open, high, low, close, trades, volume, vwap), and a client subscribing
     /// afterwards gets the candle in its snapshot.
