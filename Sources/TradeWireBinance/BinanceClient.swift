@@ -121,6 +121,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     /// Where each request is encoded, and its params gathered: allocated once (loop thread).
     private let encodeBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 8)
     private let params = BinanceParams()
+    /// Where answers keep their `result` (loop thread): reused once the caller lets go of an answer.
+    private var resultStorage = ByteRecycler()
     private var signerFailed = false
     /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
     private let reconciler: OrderReconciler
@@ -365,7 +367,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         switch message.opcode {
         case .text:
             metrics.received()
-            do { inbound = try BinanceDecoder.decode(message.bytes) } catch {
+            do { inbound = try BinanceDecoder.decode(message.bytes, recycling: &resultStorage) } catch {
                 logger.warning("undecodable Binance message", metadata: ["error": "\(error)"])
                 return
             }
@@ -375,7 +377,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 if BinanceSBEUserEvents.isEvent(message.bytes) {
                     inbound = try BinanceSBEUserEvents.decode(message.bytes)
                 } else {
-                    let r = try BinanceSBEAnswers.decode(message.bytes)
+                    let r = try BinanceSBEAnswers.decode(message.bytes, recycling: &resultStorage)
                     inbound = r.id.isEmpty ? .unsolicited(r) : .response(r)
                 }
             } catch {

@@ -28,7 +28,13 @@ public enum BinanceDecoder {
     /// A message: a successful answer of the common shape through `BinanceResponseFastPath`, anything else through
     /// `decodeGeneral`.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceInbound {
-        if let r = BinanceResponseFastPath.decode(payload) { return .response(r) }
+        var recycler = ByteRecycler(slots: 1)
+        return try decode(payload, recycling: &recycler)
+    }
+
+    /// A message, with the fast path's `result` kept in `recycler`'s storage (a client's: no allocation per answer).
+    public static func decode(_ payload: UnsafeRawBufferPointer, recycling recycler: inout ByteRecycler) throws(TradeWireError) -> BinanceInbound {
+        if let r = BinanceResponseFastPath.decode(payload, recycling: &recycler) { return .response(r) }
         return try decodeGeneral(payload)
     }
 
@@ -55,9 +61,9 @@ public enum BinanceDecoder {
         guard let idv = root[1] else { throw malformed("response without id") }
         let id = idv.string ?? idv.int64.map(String.init) ?? ""
         guard let status = root[2]?.int64 else { throw malformed("response without status") }
-        var limits: [(interval: String, count: Int, limit: Int)] = []
+        var limits = RateLimitUsage()
         root[5]?.forEachElement { l in
-            if let r = BinanceRateLimit.window(l) { limits.append(r) }
+            BinanceRateLimit.append(to: &limits, l)
             return true
         }
         let result = root[3]
@@ -93,12 +99,12 @@ public enum BinanceDecoder {
             data.forEachMember(in: dataKeys) { k, v in if k == 0 { retryAfter = v.int64 } else { serverTime = v.int64 } }
         }
         let response = BinanceResponse(
-            id: id, status: Int(status), resultJSON: result.map { String(decoding: $0.rawBytes, as: UTF8.self) },
+            id: id, status: Int(status), result: result.map { RecycledBytes(copying: $0.rawBytes) }, resultFormat: .json,
             orderID: orderID, clientOrderID: clientOrderID, origClientOrderID: origClientOrderID,
             orderStatus: orderStatus, executedQty: executedQty, subscriptionID: subscriptionID,
             errorCode: code.map(Int.init), errorMessage: message,
             errorDataJSON: data.flatMap { $0.kind == .object ? String(decoding: $0.rawBytes, as: UTF8.self) : nil },
-            retryAfterMs: retryAfter, serverTimeMs: serverTime, rateLimits: limits, resultSBE: nil, errorDataSBE: nil)
+            retryAfterMs: retryAfter, serverTimeMs: serverTime, rateLimits: limits)
         return idv.isNull ? .unsolicited(response) : .response(response)
     }
 }

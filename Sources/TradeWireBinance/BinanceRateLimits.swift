@@ -25,7 +25,13 @@ public struct BinanceRateLimits: RateLimitModel {
         public static let order = "binance.order"
     }
 
+    /// A window: an array of a few entries, searched by key and changed in place by index (the answer path neither
+    /// hashes nor copies, nor allocates).
     struct Window {
+        enum Kind { case orders, requestWeight, other }
+        /// "TYPE/INTERVAL/NUM", e.g. "ORDERS/SECOND/10".
+        let key: String
+        let kind: Kind
         var limit: Int
         var count: Int
         /// Window length in ms, and which window (`wallMs / periodMs`) `count` belongs to.
@@ -38,7 +44,7 @@ public struct BinanceRateLimits: RateLimitModel {
         func nextBoundary(_ wallMs: Int64) -> Int64 { (wallMs / periodMs + 1) * periodMs }
     }
 
-    private var windows: [String: Window] = [:]
+    private var windows: [Window] = []
     /// Wall-clock ms before which requests (all) or new orders are held back, and whether the venue banned the IP.
     private var requestsBlockedUntilMs: Int64 = 0
     private var ordersBlockedUntilMs: Int64 = 0
@@ -82,8 +88,15 @@ public struct BinanceRateLimits: RateLimitModel {
     }
 
     private mutating func set(_ key: String, count: Int, limit: Int, wallMs: Int64) {
+        for i in 0..<windows.count where windows[i].key == key {
+            windows[i].limit = limit
+            windows[i].count = count
+            windows[i].index = wallMs / windows[i].periodMs
+            return
+        }
         guard let period = Self.periodMs(key) else { return }
-        windows[key] = Window(limit: limit, count: count, periodMs: period, index: wallMs / period)
+        let kind: Window.Kind = key.hasPrefix("ORDERS/") ? .orders : key.hasPrefix("REQUEST_WEIGHT/") ? .requestWeight : .other
+        windows.append(Window(key: key, kind: kind, limit: limit, count: count, periodMs: period, index: wallMs / period))
     }
 
     static func exceeded(_ what: String, untilMs: Int64, wallMs: Int64) -> RateLimitExceeded {
@@ -100,37 +113,38 @@ public struct BinanceRateLimits: RateLimitModel {
         if placesOrder && w < ordersBlockedUntilMs { return Self.exceeded("binance ORDERS (429 retryAfter)", untilMs: ordersBlockedUntilMs, wallMs: w) }
         let weight = Int(cost.rounded(.up))
         var wait: (String, Int64)? = nil
-        for (name, var win) in windows {
-            win.roll(w)
-            windows[name] = win
+        for i in 0..<windows.count {
+            windows[i].roll(w)
+            let win = windows[i]
             let full: Bool
-            if name.hasPrefix("ORDERS/") { full = placesOrder && win.count + 1 > win.limit }
-            else if name.hasPrefix("REQUEST_WEIGHT/") { full = win.count + weight > win.limit }
-            else { full = false }
+            switch win.kind {
+            case .orders: full = placesOrder && win.count + 1 > win.limit
+            case .requestWeight: full = win.count + weight > win.limit
+            case .other: full = false
+            }
             // The longest wait wins: a full day window holds orders back even when the 10 s one has room.
-            if full, wait == nil || win.nextBoundary(w) > wait!.1 { wait = ("binance \(name): \(win.limit)", win.nextBoundary(w)) }
+            if full, wait == nil || win.nextBoundary(w) > wait!.1 { wait = ("binance \(win.key): \(win.limit)", win.nextBoundary(w)) }
         }
         if let (what, until) = wait { return Self.exceeded(what, untilMs: until, wallMs: w) }
-        for (name, var win) in windows where name.hasPrefix("REQUEST_WEIGHT/") {
-            win.count += weight
-            windows[name] = win
-        }
+        for i in 0..<windows.count where windows[i].kind == .requestWeight { windows[i].count += weight }
         return nil
     }
 
     /// What an answer's `rateLimits` says: the venue's count and limit for each window ("TYPE/INTERVAL/NUM").
-    public mutating func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64) {
+    public mutating func observe(usage: RateLimitUsage, now: UInt64) {
         let w = wallMs(now)
-        for u in usage { set(u.interval, count: u.count, limit: u.limit, wallMs: w) }
+        for i in 0..<usage.count {              // indexed: no generic iterator on the answer path
+            let u = usage[i]
+            set(u.interval, count: u.count, limit: u.limit, wallMs: w)
+        }
     }
 
     /// The venue placed an order and its answer did not report the ORDERS count: count it in every ORDERS window.
     public mutating func orderPlaced(now: UInt64) {
         let w = wallMs(now)
-        for (name, var win) in windows where name.hasPrefix("ORDERS/") {
-            win.roll(w)
-            win.count += 1
-            windows[name] = win
+        for i in 0..<windows.count where windows[i].kind == .orders {
+            windows[i].roll(w)
+            windows[i].count += 1
         }
     }
 
@@ -145,8 +159,8 @@ public struct BinanceRateLimits: RateLimitModel {
         if let r = retryAfterMs {
             until = serverTimeMs.map { w + max(0, r - $0) } ?? r
         } else {
-            let prefix = ordersOnly ? "ORDERS/" : "REQUEST_WEIGHT/"
-            let shortest = windows.filter { $0.key.hasPrefix(prefix) }.min { $0.value.periodMs < $1.value.periodMs }?.value
+            let kind: Window.Kind = ordersOnly ? .orders : .requestWeight
+            let shortest = windows.filter { $0.kind == kind }.min { $0.periodMs < $1.periodMs }
             until = shortest?.nextBoundary(w) ?? (w / (ordersOnly ? 10_000 : 60_000) + 1) * (ordersOnly ? 10_000 : 60_000)
         }
         until = max(until, w)
@@ -161,7 +175,7 @@ public struct BinanceRateLimits: RateLimitModel {
 
     /// The count and limit of a window ("ORDERS/SECOND/10") at `now`, as the model sees it.
     public func window(_ key: String, now: UInt64) -> (count: Int, limit: Int)? {
-        guard var win = windows[key] else { return nil }
+        guard var win = windows.first(where: { $0.key == key }) else { return nil }
         win.roll(wallMs(now))
         return (win.count, win.limit)
     }

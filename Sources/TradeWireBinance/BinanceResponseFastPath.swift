@@ -12,6 +12,12 @@ import TradeWire
 /// both return the same response (tests and `fuzz_venues` compare them).
 enum BinanceResponseFastPath {
     static func decode(_ payload: UnsafeRawBufferPointer) -> BinanceResponse? {
+        var recycler = ByteRecycler(slots: 1)
+        return decode(payload, recycling: &recycler)
+    }
+
+    /// `result`'s text is kept in `recycler`'s storage.
+    static func decode(_ payload: UnsafeRawBufferPointer, recycling recycler: inout ByteRecycler) -> BinanceResponse? {
         guard var c = JSONShapeCursor(payload), c.literal(#"{"id":""#), let idBytes = c.plainString(),
               c.literal(#","status":200,"result":"#) else { return nil }
         let resultStart = c.offset
@@ -32,16 +38,15 @@ enum BinanceResponseFastPath {
         }
         guard read else { return nil }
         let resultEnd = c.offset
-        var limits: [(interval: String, count: Int, limit: Int)] = []
+        var limits = RateLimitUsage()
         if c.literal(#","rateLimits":["#) {
-            limits.reserveCapacity(4)
             if !c.literal("]") {
                 repeat {
                     guard c.literal(#"{"rateLimitType":""#), let type = c.plainString(), c.literal(#","interval":""#),
                           let interval = c.plainString(), c.literal(#","intervalNum":"#), let num = c.integer(),
                           c.literal(#","limit":"#), let limit = c.integer(), c.literal(#","count":"#), let count = c.integer(),
                           c.literal("}") else { return nil }
-                    limits.append((BinanceRateLimit.windowKey(type: type, interval: interval, num: num), Int(count), Int(limit)))
+                    BinanceRateLimit.append(to: &limits, type: type, interval: interval, num: num, count: Int(count), limit: Int(limit))
                 } while c.literal(",")
                 guard c.literal("]") else { return nil }
             }
@@ -49,9 +54,8 @@ enum BinanceResponseFastPath {
         guard c.literal("}"), c.atEnd else { return nil }
         return BinanceResponse(
             id: String(decoding: idBytes, as: UTF8.self), status: 200,
-            resultJSON: String(decoding: UnsafeRawBufferPointer(rebasing: payload[resultStart..<resultEnd]), as: UTF8.self),
+            result: recycler.keep(UnsafeRawBufferPointer(rebasing: payload[resultStart..<resultEnd])), resultFormat: .json,
             orderID: orderID, clientOrderID: clientOrderID, origClientOrderID: origClientOrderID, orderStatus: orderStatus,
-            executedQty: executedQty, subscriptionID: subscriptionID, errorCode: nil, errorMessage: nil, errorDataJSON: nil,
-            retryAfterMs: nil, serverTimeMs: nil, rateLimits: limits, resultSBE: nil, errorDataSBE: nil)
+            executedQty: executedQty, subscriptionID: subscriptionID, rateLimits: limits)
     }
 }

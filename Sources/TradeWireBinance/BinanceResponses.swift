@@ -6,8 +6,12 @@ public struct BinanceResponse: Sendable, Equatable {
     public let id: String
     /// HTTP-like: 200, 400, 401, 403, 409 (partial success), 418 (IP ban), 429 (rate limited), 5xx (unknown outcome).
     public let status: Int
-    /// `result` for a success (raw JSON text); typed: `orderReport()`, `cancelReplace()`, `accountStatus()`, ….
-    public let resultJSON: String?
+    /// A success's `result` as the venue sent it: JSON text, or on a connection answered in SBE the nested result
+    /// message, header included (see `resultFormat`). Typed: `orderReport()`, `cancelReplace()`, `accountStatus()`, ….
+    /// Kept without an allocation per answer (`RecycledBytes`).
+    public let result: RecycledBytes?
+    /// How `result` (and `errorDataSBE`) are encoded: the connection's response format.
+    public let resultFormat: BinanceClient.Configuration.ResponseFormat
     public let orderID: Int64?
     /// The order's client id; on a cancel, the cancel's own (`newClientOrderId`).
     public let clientOrderID: String?
@@ -26,20 +30,45 @@ public struct BinanceResponse: Sendable, Equatable {
     /// `error.data.serverTime`: the venue's clock when it answered (epoch ms).
     public let serverTimeMs: Int64?
     /// Every limit the request counted against: "TYPE/INTERVAL/NUM" (e.g. "ORDERS/SECOND/10"), count, limit.
-    public let rateLimits: [(interval: String, count: Int, limit: Int)]
-    /// On a connection answered in SBE: the success's `result` message, header included (`resultJSON` is nil);
-    /// the typed accessors read it.
-    public let resultSBE: [UInt8]?
+    public let rateLimits: RateLimitUsage
     /// On a connection answered in SBE: an error's nested `data` message (a failed `order.cancelReplace`'s legs).
     public let errorDataSBE: [UInt8]?
 
+    init(id: String, status: Int, result: RecycledBytes?, resultFormat: BinanceClient.Configuration.ResponseFormat,
+         orderID: Int64? = nil, clientOrderID: String? = nil, origClientOrderID: String? = nil, orderStatus: String? = nil,
+         executedQty: FixedDecimal? = nil, subscriptionID: Int64? = nil, errorCode: Int? = nil, errorMessage: String? = nil,
+         errorDataJSON: String? = nil, retryAfterMs: Int64? = nil, serverTimeMs: Int64? = nil, rateLimits: RateLimitUsage,
+         errorDataSBE: [UInt8]? = nil) {
+        self.id = id
+        self.status = status
+        self.result = result
+        self.resultFormat = resultFormat
+        self.orderID = orderID
+        self.clientOrderID = clientOrderID
+        self.origClientOrderID = origClientOrderID
+        self.orderStatus = orderStatus
+        self.executedQty = executedQty
+        self.subscriptionID = subscriptionID
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.errorDataJSON = errorDataJSON
+        self.retryAfterMs = retryAfterMs
+        self.serverTimeMs = serverTimeMs
+        self.rateLimits = rateLimits
+        self.errorDataSBE = errorDataSBE
+    }
+
+    /// `result` as JSON text (a copy; nil on an SBE connection or without a result).
+    public var resultJSON: String? { resultFormat == .json ? result?.text : nil }
+    /// `result` as an SBE message (a copy; nil on a JSON connection or without a result).
+    public var resultSBE: [UInt8]? { resultFormat == .sbe ? result?.array : nil }
+
     public static func == (a: BinanceResponse, b: BinanceResponse) -> Bool {
-        a.id == b.id && a.status == b.status && a.resultJSON == b.resultJSON && a.orderID == b.orderID
+        a.id == b.id && a.status == b.status && a.result == b.result && a.resultFormat == b.resultFormat && a.orderID == b.orderID
             && a.clientOrderID == b.clientOrderID && a.origClientOrderID == b.origClientOrderID && a.orderStatus == b.orderStatus
             && a.executedQty == b.executedQty && a.subscriptionID == b.subscriptionID && a.errorCode == b.errorCode
             && a.errorMessage == b.errorMessage && a.errorDataJSON == b.errorDataJSON && a.retryAfterMs == b.retryAfterMs
-            && a.serverTimeMs == b.serverTimeMs && a.resultSBE == b.resultSBE && a.errorDataSBE == b.errorDataSBE
-            && a.rateLimits.elementsEqual(b.rateLimits) { $0.interval == $1.interval && $0.count == $1.count && $0.limit == $1.limit }
+            && a.serverTimeMs == b.serverTimeMs && a.errorDataSBE == b.errorDataSBE && a.rateLimits == b.rateLimits
     }
 
     /// Did `rateLimits` report the ORDERS windows (so the venue's count already includes this order)?
@@ -55,46 +84,42 @@ public struct BinanceResponse: Sendable, Equatable {
 
     // MARK: typed results
 
-    static func parse<T>(_ text: String?, _ what: StaticString, _ body: (JSONValue) throws(TradeWireError) -> T) throws(TradeWireError) -> T {
-        guard let text else { throw BinanceDecoder.malformed(what) }
-        let result: Result<T, TradeWireError> = Array(text.utf8).withUnsafeBytes { b in
+    /// A JSON result read in place.
+    static func parse<T>(_ bytes: RecycledBytes?, _ what: StaticString, _ body: (JSONValue) throws(TradeWireError) -> T) throws(TradeWireError) -> T {
+        guard let bytes else { throw BinanceDecoder.malformed(what) }
+        return try bytes.withUnsafeBytes { (b) throws(TradeWireError) -> T in
             let doc: JSONDocument
-            do { doc = try JSONDocument(validating: b) } catch {
-                return .failure(BinanceDecoder.malformed(what))
-            }
-            do throws(TradeWireError) { return .success(try body(doc.root)) } catch { return .failure(error) }
+            do { doc = try JSONDocument(validating: b) } catch { throw BinanceDecoder.malformed(what) }
+            return try body(doc.root)
         }
-        return try result.get()
+    }
+
+    /// `result` when it is JSON text.
+    var jsonResult: RecycledBytes? { resultFormat == .json ? result : nil }
+    /// `result` when it is an SBE message.
+    var sbeResult: RecycledBytes? { resultFormat == .sbe ? result : nil }
+
+    /// An SBE result read in place.
+    static func parseSBE<T>(_ bytes: RecycledBytes, _ body: (UnsafeRawBufferPointer) throws(TradeWireError) -> T) throws(TradeWireError) -> T {
+        try bytes.withUnsafeBytes { (b) throws(TradeWireError) -> T in try body(b) }
     }
 
     /// The order of an `order.place` (ACK/RESULT/FULL), `order.cancel` or `order.status` answer.
     public func orderReport() throws(TradeWireError) -> BinanceOrderReport {
-        if let resultSBE { return try Self.sbeOrderReport(resultSBE) }
-        return try Self.parse(resultJSON, "result is not an order") { v throws(TradeWireError) in try BinanceOrderReport.decode(v) }
+        if let sbe = sbeResult { return try Self.parseSBE(sbe, BinanceSBEAnswers.orderReport) }
+        return try Self.parse(jsonResult, "result is not an order") { v throws(TradeWireError) in try BinanceOrderReport.decode(v) }
     }
 
     /// An `order.cancel` answer: one order, or a whole order list when the order was part of one.
     public func cancelResult() throws(TradeWireError) -> BinanceCancelResult {
-        if let resultSBE { return .order(try Self.sbeOrderReport(resultSBE)) }
-        return try Self.parse(resultJSON, "result is not a cancel") { v throws(TradeWireError) in try BinanceCancelResult.decode(v) }
-    }
-
-    static func sbeOrderReport(_ bytes: [UInt8]) throws(TradeWireError) -> BinanceOrderReport {
-        let result: Result<BinanceOrderReport, TradeWireError> = bytes.withUnsafeBytes { b in
-            do throws(TradeWireError) { return .success(try BinanceSBEAnswers.orderReport(b)) } catch { return .failure(error) }
-        }
-        return try result.get()
+        if let sbe = sbeResult { return .order(try Self.parseSBE(sbe, BinanceSBEAnswers.orderReport)) }
+        return try Self.parse(jsonResult, "result is not a cancel") { v throws(TradeWireError) in try BinanceCancelResult.decode(v) }
     }
 
     /// The orders of an `openOrders.status` answer.
     public func openOrderReports() throws(TradeWireError) -> [BinanceOrderReport] {
-        if let resultSBE {
-            let result: Result<[BinanceOrderReport], TradeWireError> = resultSBE.withUnsafeBytes { b in
-                do throws(TradeWireError) { return .success(try BinanceSBEAnswers.orderReports(b)) } catch { return .failure(error) }
-            }
-            return try result.get()
-        }
-        return try Self.parse(resultJSON, "result is not an order array") { v throws(TradeWireError) in
+        if let sbe = sbeResult { return try Self.parseSBE(sbe, BinanceSBEAnswers.orderReports) }
+        return try Self.parse(jsonResult, "result is not an order array") { v throws(TradeWireError) in
             guard v.kind == .array else { throw BinanceDecoder.malformed("result is not an order array") }
             var out: [BinanceOrderReport] = []
             var failure: TradeWireError?
@@ -109,7 +134,7 @@ public struct BinanceResponse: Sendable, Equatable {
 
     /// An `openOrders.cancelAll` answer: each cancelled order, and each order list with its orders.
     public func cancelAllResults() throws(TradeWireError) -> [BinanceCancelResult] {
-        try Self.parse(resultJSON, "result is not an array") { v throws(TradeWireError) in
+        try Self.parse(jsonResult, "result is not an array") { v throws(TradeWireError) in
             guard v.kind == .array else { throw BinanceDecoder.malformed("result is not an array") }
             var out: [BinanceCancelResult] = []
             var failure: TradeWireError?
@@ -124,30 +149,30 @@ public struct BinanceResponse: Sendable, Equatable {
 
     /// An `order.cancelReplace` answer, from `result` (200) or from `error.data` (400 -2022, 409 -2021).
     public func cancelReplace() throws(TradeWireError) -> BinanceCancelReplaceResult {
-        if let sbe = status == 200 ? resultSBE : errorDataSBE {
-            let result: Result<BinanceCancelReplaceResult, TradeWireError> = sbe.withUnsafeBytes { b in
-                do throws(TradeWireError) { return .success(try BinanceSBEAnswers.cancelReplace(b)) } catch { return .failure(error) }
+        if resultFormat == .sbe {
+            guard let sbe = status == 200 ? result : errorDataSBE.map(RecycledBytes.init) else {
+                throw BinanceDecoder.malformed("no cancelReplace result")
             }
-            return try result.get()
+            return try Self.parseSBE(sbe, BinanceSBEAnswers.cancelReplace)
         }
-        return try Self.parse(status == 200 ? resultJSON : errorDataJSON, "no cancelReplace result") { v throws(TradeWireError) in
+        return try Self.parse(status == 200 ? jsonResult : errorDataJSON.map { RecycledBytes(Array($0.utf8)) }, "no cancelReplace result") { v throws(TradeWireError) in
             try BinanceCancelReplaceResult.decode(v)
         }
     }
 
     /// An `order.amend.keepPriority` answer.
     public func amendResult() throws(TradeWireError) -> BinanceAmendResult {
-        try Self.parse(resultJSON, "result is not an amend") { v throws(TradeWireError) in try BinanceAmendResult.decode(v) }
+        try Self.parse(jsonResult, "result is not an amend") { v throws(TradeWireError) in try BinanceAmendResult.decode(v) }
     }
 
     /// An `account.status` answer.
     public func accountStatus() throws(TradeWireError) -> BinanceAccountStatus {
-        try Self.parse(resultJSON, "result is not an account") { v throws(TradeWireError) in try BinanceAccountStatus.decode(v) }
+        try Self.parse(jsonResult, "result is not an account") { v throws(TradeWireError) in try BinanceAccountStatus.decode(v) }
     }
 
     /// An `account.rateLimits.orders` answer: the unfilled order count of each ORDERS window.
     public func orderRateLimits() throws(TradeWireError) -> [BinanceRateLimit] {
-        try Self.parse(resultJSON, "result is not a rate limit array") { v throws(TradeWireError) in
+        try Self.parse(jsonResult, "result is not a rate limit array") { v throws(TradeWireError) in
             guard v.kind == .array else { throw BinanceDecoder.malformed("result is not a rate limit array") }
             var out: [BinanceRateLimit] = []
             var failure: TradeWireError?
@@ -199,14 +224,15 @@ public struct BinanceRateLimit: Sendable, Hashable {
         return BinanceRateLimit(rateLimitType: t, interval: i, intervalNum: Int(m.num), limit: Int(m.limit), count: Int(m.count))
     }
 
-    /// The windows every answer on the order path reports, keyed by texts that need no allocation.
-    private static let documentedWindows: [(type: StaticString, interval: StaticString, num: Int64, key: String)] = [
-        ("REQUEST_WEIGHT", "MINUTE", 1, "REQUEST_WEIGHT/MINUTE/1"), ("ORDERS", "SECOND", 10, "ORDERS/SECOND/10"),
-        ("ORDERS", "DAY", 1, "ORDERS/DAY/1"), ("RAW_REQUESTS", "MINUTE", 5, "RAW_REQUESTS/MINUTE/5"),
+    /// The windows every answer on the order path reports, in `RateLimitUsage.knownWindows`' order.
+    private static let documentedWindows: [(type: StaticString, interval: StaticString, num: Int64)] = [
+        ("REQUEST_WEIGHT", "MINUTE", 1), ("ORDERS", "SECOND", 10), ("ORDERS", "DAY", 1), ("RAW_REQUESTS", "MINUTE", 5),
     ]
 
-    /// "TYPE/INTERVAL/NUM" from the texts as sent (unescaped).
-    static func windowKey(type: UnsafeRawBufferPointer, interval: UnsafeRawBufferPointer, num: Int64) -> String {
+    /// An entry from the texts as sent (unescaped) into `usage`: a documented window by its index, another by its
+    /// "TYPE/INTERVAL/NUM".
+    static func append(to usage: inout RateLimitUsage, type: UnsafeRawBufferPointer, interval: UnsafeRawBufferPointer, num: Int64,
+                       count: Int, limit: Int) {
         func same(_ b: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
             guard b.count == s.utf8CodeUnitCount else { return false }
             for i in 0..<b.count where b[i] != s.utf8Start[i] { return false }
@@ -214,17 +240,22 @@ public struct BinanceRateLimit: Sendable, Hashable {
         }
         for i in documentedWindows.indices {     // indexed: no generic iterator on the answer path
             let w = documentedWindows[i]
-            if num == w.num && same(type, w.type) && same(interval, w.interval) { return w.key }
+            if num == w.num && same(type, w.type) && same(interval, w.interval) {
+                return usage.append(knownWindow: i, count: count, limit: limit)
+            }
         }
-        return "\(String(decoding: type, as: UTF8.self))/\(String(decoding: interval, as: UTF8.self))/\(num)"
+        usage.append(("\(String(decoding: type, as: UTF8.self))/\(String(decoding: interval, as: UTF8.self))/\(num)", count, limit))
     }
 
-    /// An entry as `BinanceResponse.rateLimits` keeps it: ("TYPE/INTERVAL/NUM", count, limit).
-    static func window(_ l: JSONValue) -> (interval: String, count: Int, limit: Int)? {
-        guard let m = members(l), let t = m.type.string, let i = m.interval.string else { return nil }
-        var t2 = t, i2 = i
-        let key = t2.withUTF8 { tb in i2.withUTF8 { ib in windowKey(type: UnsafeRawBufferPointer(tb), interval: UnsafeRawBufferPointer(ib), num: m.num) } }
-        return (key, Int(m.count), Int(m.limit))
+    /// An entry into `usage` as `BinanceResponse.rateLimits` keeps it.
+    static func append(to usage: inout RateLimitUsage, _ l: JSONValue) {
+        guard let m = members(l), var t = m.type.string, var i = m.interval.string else { return }
+        t.withUTF8 { tb in
+            i.withUTF8 { ib in
+                append(to: &usage, type: UnsafeRawBufferPointer(tb), interval: UnsafeRawBufferPointer(ib), num: m.num,
+                       count: Int(m.count), limit: Int(m.limit))
+            }
+        }
     }
 }
 

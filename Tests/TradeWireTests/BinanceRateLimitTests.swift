@@ -10,6 +10,27 @@ struct BinanceRateLimitTests {
     /// 2024-01-01 00:00:00 UTC, a day, minute and 10 s boundary.
     static let midnight: Int64 = 1_704_067_200_000
 
+    /// Known windows inline by index, another by name, more than four entries: read back as appended.
+    @Test func usageKeepsEveryEntryInOrder() {
+        let entries: [(interval: String, count: Int, limit: Int)] = [
+            ("ORDERS/SECOND/10", 3, 50), ("CONNECTIONS/MINUTE/5", 1, 300), ("REQUEST_WEIGHT/MINUTE/1", 70, 6000),
+            ("ORDERS/DAY/1", 9, 160_000), ("RAW_REQUESTS/MINUTE/5", 12, 61_000), ("ORDERS/HOUR/1", 2, 1000),
+        ]
+        var usage = RateLimitUsage()
+        var sbe = RateLimitUsage()
+        for e in entries { usage.append(e) }
+        for (n, e) in entries.enumerated() {
+            if let k = RateLimitUsage.knownWindows.firstIndex(of: e.interval), n < 4 { sbe.append(knownWindow: k, count: e.count, limit: e.limit) }
+            else { sbe.append(e) }
+        }
+        #expect(usage.count == 6 && sbe == usage)
+        #expect(usage.map(\.interval) == entries.map(\.interval) && usage.map(\.count) == entries.map(\.count)
+                && usage.map(\.limit) == entries.map(\.limit))
+        var other = usage
+        other.append(("ORDERS/SECOND/10", 4, 50))
+        #expect(other != usage && other.count == 7)
+    }
+
     static func model(_ orders10s: Int = 2, day: Int = 160_000, weight: Int = 6000) -> BinanceRateLimits {
         var m = BinanceRateLimits(wallClockOffsetNs: 0)
         m.observe(usage: [("ORDERS/SECOND/10", 0, orders10s), ("ORDERS/DAY/1", 0, day), ("REQUEST_WEIGHT/MINUTE/1", 0, weight)],

@@ -19,7 +19,7 @@ public protocol RateLimitModel: Sendable {
     /// Would a request of this cost on this key pass at `now`? If so, account for it.
     mutating func acquire(cost: Double, key: String?, now: UInt64) -> RateLimitExceeded?
     /// Feed what the venue reported (e.g. Binance `rateLimits`); default: nothing.
-    mutating func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64)
+    mutating func observe(usage: RateLimitUsage, now: UInt64)
     /// Account for a request that goes out whatever the count (a cancel: never held back locally).
     mutating func charge(cost: Double, key: String?, now: UInt64)
     /// The venue refused a request as over its limit on `key`: the model is full there, whatever it counted.
@@ -27,7 +27,7 @@ public protocol RateLimitModel: Sendable {
 }
 
 extension RateLimitModel {
-    public mutating func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64) {}
+    public mutating func observe(usage: RateLimitUsage, now: UInt64) {}
     public mutating func charge(cost: Double, key: String?, now: UInt64) { _ = acquire(cost: cost, key: key, now: now) }
     public mutating func saturate(key: String?, now: UInt64) {}
 }
@@ -164,7 +164,7 @@ public struct BinanceReportedLimits: RateLimitModel {
     }
 
     /// `interval` as Binance names it with its number, e.g. "REQUEST_WEIGHT/MINUTE/1".
-    public mutating func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64) {
+    public mutating func observe(usage: RateLimitUsage, now: UInt64) {
         for u in usage {
             let seconds: UInt64
             if u.interval.contains("SECOND") { seconds = 1 } else if u.interval.contains("MINUTE") { seconds = 60 } else { seconds = 86_400 }
@@ -196,7 +196,7 @@ public final class VenueRateLimiter: Sendable {
         model.withLock { $0.acquire(cost: cost, key: key, now: now) }
     }
 
-    public func observe(usage: [(interval: String, count: Int, limit: Int)], now: UInt64 = MonotonicClock.nanoseconds()) {
+    public func observe(usage: RateLimitUsage, now: UInt64 = MonotonicClock.nanoseconds()) {
         model.withLock { $0.observe(usage: usage, now: now) }
     }
 

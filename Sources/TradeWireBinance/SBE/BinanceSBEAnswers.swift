@@ -40,30 +40,40 @@ public enum BinanceSBEAnswers {
 
     /// Decode one binary frame: a `WebSocketResponse`.
     public static func decode(_ frame: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceResponse {
+        var recycler = ByteRecycler(slots: 1)
+        return try decode(frame, recycling: &recycler)
+    }
+
+    /// One frame, its result kept in `recycler`'s storage (a client's: no allocation per answer).
+    public static func decode(_ frame: UnsafeRawBufferPointer, recycling recycler: inout ByteRecycler) throws(TradeWireError) -> BinanceResponse {
         var r = try reader(frame, minimumBlockLength: 3)
         guard r.header.templateId == Template.webSocketResponse.rawValue else {
             throw malformed("template \(r.header.templateId) where a WebSocketResponse (50) was expected")
         }
         let status = Int(r.root(1, as: UInt16.self))
         let (entryLength, count) = try r.groupDimension(countWidth: 2, minimumEntryLength: 19)
-        var limits: [(interval: String, count: Int, limit: Int)] = []
+        var limits = RateLimitUsage()
         if count > 0 {
-            limits.reserveCapacity(count)
             for _ in 0..<count {
                 let at = try r.entryBlock(length: entryLength)
-                limits.append((window(type: r.field(at, as: UInt8.self), interval: r.field(at + 1, as: UInt8.self),
-                                      num: Int64(r.field(at + 2, as: UInt8.self))),
-                               Int(r.field(at + 11, as: Int64.self)), Int(r.field(at + 3, as: Int64.self))))
+                let type = r.field(at, as: UInt8.self), interval = r.field(at + 1, as: UInt8.self)
+                let num = Int64(r.field(at + 2, as: UInt8.self))
+                let count = Int(r.field(at + 11, as: Int64.self)), limit = Int(r.field(at + 3, as: Int64.self))
+                if let known = knownWindow(type: type, interval: interval, num: num) {
+                    limits.append(knownWindow: known, count: count, limit: limit)
+                } else {
+                    limits.append((window(type: type, interval: interval, num: num), count, limit))
+                }
             }
         }
         let id = String(decoding: try r.varData8(), as: UTF8.self)
         let result = try r.varData32()
-        return try answer(id: id, status: status, limits: limits, result: result)
+        return try answer(id: id, status: status, limits: limits, result: result, recycling: &recycler)
     }
 
     /// The envelope's fields and its nested result, as a `BinanceResponse`.
-    static func answer(id: String, status: Int, limits: [(interval: String, count: Int, limit: Int)],
-                       result: UnsafeRawBufferPointer) throws(TradeWireError) -> BinanceResponse {
+    static func answer(id: String, status: Int, limits: RateLimitUsage, result: UnsafeRawBufferPointer,
+                       recycling recycler: inout ByteRecycler) throws(TradeWireError) -> BinanceResponse {
         var m = try reader(result, minimumBlockLength: 0)
         var orderID: Int64?, clientOrderID: String?, origClientOrderID: String?, orderStatus: String?, executedQty: FixedDecimal?
         var code: Int?, message: String?, retryAfterMs: Int64?, serverTimeMs: Int64?, subscriptionID: Int64?, errorData: [UInt8]?
@@ -107,10 +117,10 @@ public enum BinanceSBEAnswers {
         }
         if status != 200 && code == nil && status < 500 { throw malformed("status \(status) without an ErrorResponse") }
         return BinanceResponse(
-            id: id, status: status, resultJSON: nil, orderID: orderID, clientOrderID: clientOrderID,
-            origClientOrderID: origClientOrderID, orderStatus: orderStatus, executedQty: executedQty, subscriptionID: subscriptionID,
-            errorCode: code, errorMessage: message, errorDataJSON: nil, retryAfterMs: retryAfterMs, serverTimeMs: serverTimeMs,
-            rateLimits: limits, resultSBE: status == 200 ? Array(result) : nil, errorDataSBE: errorData)
+            id: id, status: status, result: status == 200 ? recycler.keep(result) : nil, resultFormat: .sbe, orderID: orderID,
+            clientOrderID: clientOrderID, origClientOrderID: origClientOrderID, orderStatus: orderStatus, executedQty: executedQty,
+            subscriptionID: subscriptionID, errorCode: code, errorMessage: message, retryAfterMs: retryAfterMs,
+            serverTimeMs: serverTimeMs, rateLimits: limits, errorDataSBE: errorData)
     }
 
     // MARK: typed results
@@ -332,16 +342,20 @@ public enum BinanceSBEAnswers {
         }
     }
 
-    /// A `rateLimits` entry's window, as the JSON path keys it ("ORDERS/SECOND/10"): the documented windows by
-    /// their enum values, without building a string; any other spelled out.
-    static func window(type: UInt8, interval: UInt8, num: Int64) -> String {
+    /// A documented `rateLimits` window by its enum values: its index in `RateLimitUsage.knownWindows`.
+    static func knownWindow(type: UInt8, interval: UInt8, num: Int64) -> Int? {
         switch (type, interval, num) {
-        case (2, 1, 1): return "REQUEST_WEIGHT/MINUTE/1"
-        case (3, 0, 10): return "ORDERS/SECOND/10"
-        case (3, 3, 1): return "ORDERS/DAY/1"
-        case (0, 1, 5): return "RAW_REQUESTS/MINUTE/5"
-        default: break
+        case (2, 1, 1): 0           // REQUEST_WEIGHT/MINUTE/1
+        case (3, 0, 10): 1          // ORDERS/SECOND/10
+        case (3, 3, 1): 2           // ORDERS/DAY/1
+        case (0, 1, 5): 3           // RAW_REQUESTS/MINUTE/5
+        default: nil
         }
+    }
+
+    /// A `rateLimits` entry's window as the JSON path keys it ("ORDERS/SECOND/10").
+    static func window(type: UInt8, interval: UInt8, num: Int64) -> String {
+        if let known = knownWindow(type: type, interval: interval, num: num) { return RateLimitUsage.knownWindows[known] }
         let types = ["RAW_REQUESTS", "CONNECTIONS", "REQUEST_WEIGHT", "ORDERS"], intervals = ["SECOND", "MINUTE", "HOUR", "DAY"]
         let t = Int(type) < types.count ? types[Int(type)] : "NON_REPRESENTABLE"
         let i = Int(interval) < intervals.count ? intervals[Int(interval)] : "NON_REPRESENTABLE"
