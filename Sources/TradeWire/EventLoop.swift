@@ -204,6 +204,19 @@ public final class EventLoop: @unchecked Sendable {
         return nextIdleID
     }
 
+    /// A venue client's warm-up hook (`OrderPathWarmer`): added when `enabled` and this loop busy-polls (a waiting
+    /// loop has no idle polls); nil otherwise. On the loop thread.
+    @_spi(VenueClients) public func addWarmUpHandler(enabled: Bool, _ body: @escaping () -> Void) -> Int? {
+        guard enabled, configuration.waitMode == .busyPoll else { return nil }
+        return addIdleHandler(body)
+    }
+
+    /// Remove the hook `id` holds, if any, and clear it.
+    @_spi(VenueClients) public func removeIdleHandler(_ id: inout Int?) {
+        if let i = id { removeIdleHandler(i) }
+        id = nil
+    }
+
     public func removeIdleHandler(_ id: Int) {
         idleHandlers.removeAll { $0.id == id }
         if idleHandlers.isEmpty, let handle { tw_loop_set_idle(handle, nil, nil) }

@@ -63,6 +63,10 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         /// How long after its connection was known dead (or after its timeout) an order whose outcome is
         /// unknown waits before `order.status` is asked about it (docs/reliability.md).
         public var unknownOrderSettleWindow: Duration = .seconds(5)
+        /// On a busy-polling loop, encode (and sign) the last request and decode the last answer again in scratch
+        /// while waiting, so the next order finds its code and data in cache (`OrderPathWarmer`). Nothing is sent.
+        /// No effect on a waiting loop.
+        public var warmUpWhileIdle = true
         /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
         public var streamBufferSize = 4096
         /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
@@ -123,6 +127,10 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     private let params = BinanceParams()
     /// Where answers keep their `result` (loop thread): reused once the caller lets go of an answer.
     private var resultStorage = ByteRecycler()
+    /// Busy-poll loops: re-runs the order path in scratch while waiting (see `OrderPathWarmer`).
+    @exclusivity(unchecked) private var warmer = OrderPathWarmer<BinanceRequest>()
+    /// The loop's idle hook running the warmer, while a connection is open.
+    private var idleHandler: Int?
     private var signerFailed = false
     /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
     private let reconciler: OrderReconciler
@@ -239,6 +247,10 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         reconciler.evidenceInView()          // order.status can be asked on any open connection
         // A new connection has no session: log on again (the logon's subscribe follows its answer), restore a
         // signature subscription, and ask for open orders if some orders' outcome was lost with the old connection.
+        if idleHandler == nil {
+            // unowned(unsafe): the open connection holds this client until the close removes the hook.
+            idleHandler = loop.addWarmUpHandler(enabled: configuration.warmUpWhileIdle) { [unowned(unsafe) self] in warmUp() }
+        }
         var restore = session.connectionOpened(restoring: kind != .first)
         if kind != .first && !reconciler.isEmpty { restore.append(.openOrdersStatus(symbol: nil)) }
         sendFollowUps(restore)
@@ -254,7 +266,11 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         let generation: Int
         switch supervisor.didClose(c, close) {
         case .standby: return
-        case .current(let g): generation = g; session.connectionClosed(); reconciler.evidenceLost()
+        case .current(let g):
+            generation = g
+            session.connectionClosed()
+            reconciler.evidenceLost()
+            loop.removeIdleHandler(&idleHandler)
         case .retired(let g): generation = g
         }
         pending.failAll(TradeWireError(code: .connectionLost, detail: "connection lost (\(close)); an order's outcome is unknown"),
@@ -262,6 +278,23 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             noteUnknownOrder(r, requestID: id, cause: .connectionLost, generation: generation, connectionOpen: false)
         }
         reconciler.connectionClosed(generation: generation)
+    }
+
+    /// One warm-up pass: the last request encoded and signed again (a fresh timestamp, the session as it is), the last
+    /// answer decoded again. Nothing is sent; no request's state changes.
+    private func warmUp() {
+        warmer.run(encodeJSON: { r, id, w in
+            try? withRequestIDText(id) { (text) throws(TradeWireError) in
+                try BinanceEncoder.encode(r, id: text, params: params, credentials: configuration.credentials,
+                                          loggedOn: session.loggedOn, timestampMs: Self.nowMs(), signer: preparedSigner(), into: &w)
+            }
+        }, decode: { bytes in
+            if configuration.responseFormat == .sbe {
+                return (try? BinanceSBEAnswers.decode(bytes, recycling: &resultStorage)).map { UInt64(bitPattern: $0.orderID ?? 1) } ?? 0
+            }
+            guard case .response(let r)? = try? BinanceDecoder.decode(bytes, recycling: &resultStorage) else { return 0 }
+            return UInt64(bitPattern: r.orderID ?? 1)
+        })
     }
 
     /// A request id as it goes on the wire, `tw-<n>`, lent to `body`.
@@ -343,6 +376,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             let submitted = try conn.send(.text, bytes: UnsafeRawBufferPointer(rebasing: encodeBuffer[..<n]))
             pending.markSent(id, submitNs: submitted)
             metrics.sent()
+            if idleHandler != nil { warmer.sent(request, id: id) }
         } catch {
             pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
         }
@@ -439,6 +473,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionID: r.subscriptionID)
             if let event { sessionEvent(event) }        // before the caller resumes: its awaited answer finds the event told
             pending.answer(id, result, receivedAt: message.receivedAt)
+            if idleHandler != nil { warmer.received(message.bytes, text: message.opcode == .text) }
             sendFollowUps(next)
         }
     }

@@ -57,6 +57,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         /// reports subscribed, after its connection was known dead (or its timeout) before it is
         /// reported `.notFound` (docs/reliability.md).
         public var unknownOrderSettleWindow: Duration = .seconds(5)
+        /// On a busy-polling loop, encode the last request and decode the last ack again in scratch while waiting,
+        /// so the next order finds its code and data in cache (`OrderPathWarmer`). Nothing is sent. No effect on a
+        /// waiting loop.
+        public var warmUpWhileIdle = true
         /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
         public var streamBufferSize = 4096
         /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
@@ -98,6 +102,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     /// Pending orders by client order id: an ack names its order so.
     private var byClientID: [ClientOrderID: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
+    /// Busy-poll loops: re-runs the order path in scratch while waiting (see `OrderPathWarmer`).
+    @exclusivity(unchecked) private var warmer = OrderPathWarmer<GatewayRequest>()
+    /// The loop's idle hook running the warmer, while a connection is open.
+    private var idleHandler: Int?
 
     public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
                 logger: Logger = Logger(label: "tradewire.gateway")) {
@@ -174,6 +182,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
         defer { supervisor.announceOpen() }
+        if idleHandler == nil {
+            // unowned(unsafe): the open connection holds this client until the close removes the hook.
+            idleHandler = loop.addWarmUpHandler(enabled: configuration.warmUpWhileIdle) { [unowned(unsafe) self] in warmUp() }
+        }
         guard kind != .first else { return }
         // Restore subscriptions; the orders_subscribe snapshot and reports then settle orders lost with the old connection.
         var restore = accounts.map { GatewayRequest.ordersSubscribe(account: $0) }
@@ -198,6 +210,13 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         reconciler.connectionClosed(generation: generation)
         for m in fifo.indices { fifo[m].removeAll(keepingCapacity: true) }
         byClientID.removeAll(keepingCapacity: true)
+        loop.removeIdleHandler(&idleHandler)
+    }
+
+    /// One warm-up pass: the last order encoded again, the last ack decoded again. Nothing is sent.
+    private func warmUp() {
+        warmer.run(encodeJSON: { r, _, w in GatewayEncoder.encode(r, into: &w) },
+                   decode: { bytes in GatewayAckFastPath.decode(bytes) == nil ? 0 : 1 })
     }
 
     /// Issue a request (loop thread). `subscribe` has no answer and completes when sent.
@@ -239,6 +258,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             }
             if tracked { pending.markSent(id, submitNs: submitted) }
             metrics.sent()
+            if idleHandler != nil, case .sendOrder = request { warmer.sent(request, id: id) }
             switch request {
             case .ordersSubscribe(let a): if !accounts.contains(a) { accounts.append(a) }
             case .subscribe(let list): for i in list where !instruments.contains(i) { instruments.append(i) }
@@ -272,7 +292,9 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         case .connection: break
         case .pong: answer(.ping, nil, inbound, at: message.receivedAt)
         case .ordersSubscribed: answer(.ordersSubscribe, nil, inbound, at: message.receivedAt)
-        case .orderAck(let ack): answer(.sendOrder, ack.clientOrderID, inbound, at: message.receivedAt)
+        case .orderAck(let ack):
+            answer(.sendOrder, ack.clientOrderID, inbound, at: message.receivedAt)
+            if idleHandler != nil { warmer.received(message.bytes) }
         case .orderReport(var r):
             if let cl = r.clientOrderID, let oid = r.orderID { clientIDByOrder[oid] = cl }
             if r.clientOrderID == nil, let oid = r.orderID, let cl = clientIDByOrder[oid] {

@@ -80,7 +80,7 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         public var reconnect: ReconnectPolicy?
         /// On a busy-polling loop, encode the last request and decode the last ack again in
         /// scratch while waiting, so the next order finds its code and data in cache
-        /// (`KrakenPathWarmer`). Nothing is sent. No effect on a waiting loop.
+        /// (`OrderPathWarmer`). Nothing is sent. No effect on a waiting loop.
         public var warmUpWhileIdle = true
         /// How long an order whose outcome is unknown (lost with its connection, or timed out) must stay
         /// out of sight, with the `executions` stream subscribed, after its connection was known dead (or
@@ -166,8 +166,8 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
     /// Requests sent again once with a fresh token after the venue called theirs stale.
     private var resentForToken: Set<UInt64> = []
     private var drainTimer: Int?
-    /// Busy-poll loops: re-runs the order path in scratch while waiting (see `KrakenPathWarmer`).
-    @exclusivity(unchecked) private var warmer = KrakenPathWarmer()
+    /// Busy-poll loops: re-runs the order path in scratch while waiting (see `OrderPathWarmer`).
+    @exclusivity(unchecked) private var warmer = OrderPathWarmer<KrakenRequest>(requestCapacity: 1024, answerCapacity: 512)
     /// The loop's idle hook running the warmer, while a connection is open.
     @exclusivity(unchecked) private var idleHandler: Int?
 
@@ -296,13 +296,10 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
             lastSequence = nil
             if executionsSubscription != nil || !reconciler.isEmpty { subscribeExecutionsForEvidence() }
         }
-        if idleHandler == nil, configuration.warmUpWhileIdle, loop.configuration.waitMode == .busyPoll {
+        if idleHandler == nil {
             // unowned(unsafe): the open connection holds this client (its handler) until the
             // close below removes the hook; a weak reference would slow every retain of the client.
-            idleHandler = loop.addIdleHandler { [unowned(unsafe) self] in
-                let token = currentToken ?? configuration.token
-                warmer.run(token: token)
-            }
+            idleHandler = loop.addWarmUpHandler(enabled: configuration.warmUpWhileIdle) { [unowned(unsafe) self] in warmUp() }
         }
     }
 
@@ -324,12 +321,16 @@ public final class KrakenClient: WebSocketHandler, @unchecked Sendable {
         reconciler.evidenceLost()
         executionsLive = false
         executionsSubscribeSent = false
-        if let id = idleHandler {
-            loop.removeIdleHandler(id)
-            idleHandler = nil
-        }
+        loop.removeIdleHandler(&idleHandler)
         lastSequence = nil
         queued.removeAll()
+    }
+
+    /// One warm-up pass: the last request encoded again, the last ack decoded again. Nothing is sent.
+    private func warmUp() {
+        let token = currentToken ?? configuration.token
+        warmer.run(encodeJSON: { r, id, w in KrakenEncoder.encode(r, id: id, token: token, into: &w) },
+                   decode: { bytes in KrakenResponseFastPath.decode(bytes)?.requestID ?? 0 })
     }
 
     /// Hand the orders of a request that ended without an answer to the reconciler (by client order id:

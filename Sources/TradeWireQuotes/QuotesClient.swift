@@ -29,6 +29,10 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         public var reconnect: ReconnectPolicy?
         /// Fetches a fresh bearer token for each connection attempt (overrides `bearerToken`).
         public var bearerTokenProvider: (@Sendable () async throws -> String)?
+        /// On a busy-polling loop, encode the last request and decode the last answer again in scratch while
+        /// waiting, so the next request finds its code and data in cache (`OrderPathWarmer`). Nothing is sent. No
+        /// effect on a waiting loop.
+        public var warmUpWhileIdle = true
         /// Events each stream subscription buffers for a consumer that falls behind (then: a `.gap`).
         public var streamBufferSize = 4096
         /// Where metrics go (nil: `MetricsSystem.factory`, the bootstrapped backend).
@@ -100,6 +104,10 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     private let pending: PendingRequests<QuotesRequest, QuotesResponse>
     /// Pending request ids per answer queue (`fifoSlot`), oldest first: the stream's answers name no request.
     private var fifo: [[UInt64]] = [[], [], []]
+    /// Busy-poll loops: re-runs the request path in scratch while waiting (see `OrderPathWarmer`).
+    @exclusivity(unchecked) private var warmer = OrderPathWarmer<QuotesRequest>()
+    /// The loop's idle hook running the warmer, while a connection is open.
+    private var idleHandler: Int?
 
     /// The answers of one async request's parts; resumes its continuation once.
     final class AckGroup {
@@ -178,6 +186,10 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     public func webSocketDidOpen(_ c: WebSocketConnection) {
         guard let kind = supervisor.didOpen(c) else { return }
         defer { supervisor.announceOpen() }
+        if idleHandler == nil {
+            // unowned(unsafe): the open connection holds this client until the close removes the hook.
+            idleHandler = loop.addWarmUpHandler(enabled: configuration.warmUpWhileIdle) { [unowned(unsafe) self] in warmUp() }
+        }
         if kind != .first { restoreSubscriptions() }
     }
 
@@ -190,6 +202,13 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
         subscriptions.removeAll()
         if let t = restoreTimer { loop.cancelTimer(t); restoreTimer = nil }
+        loop.removeIdleHandler(&idleHandler)
+    }
+
+    /// One warm-up pass: the last request encoded again, the last answer decoded again. Nothing is sent.
+    private func warmUp() {
+        warmer.run(encodeJSON: { r, _, w in QuotesEncoder.encode(r, into: &w) },
+                   decode: { bytes in (try? QuotesDecoder.decode(bytes)) == nil ? 0 : 1 })
     }
 
     /// Subscribe again to what the lost connection had, 100 names a request, as fast as the rate limit allows.
@@ -275,6 +294,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             }
             pending.markSent(id, submitNs: submitted)
             metrics.sent()
+            if idleHandler != nil { warmer.sent(p, id: id) }
         } catch {
             pending.fail(id, error as? TradeWireError ?? TradeWireError(code: .closed, detail: "\(error)"))
         }
@@ -316,6 +336,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             case .pong: op = .ping
             }
             answer(op, .success(r), at: message.receivedAt)
+            if idleHandler != nil { warmer.received(message.bytes) }
         case .error(let e):
             let op: QuotesOp? = e.opRequest.flatMap { $0 == "unsubscribeAll" ? .unsubscribe : QuotesOp(rawValue: $0) }
             if let op, !fifo[Self.fifoSlot(op)].isEmpty {

@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Write one HdrHistogram percentile file (.hgrm, µs) per client into this folder.") var hgrm: String?
     @Option(help: "Write an SVG plot of latency against percentile, every client, to this file.") var svg: String?
     @Option(help: "Round trips per interleaved chunk.") var chunk = 1_000
-    @Flag(help: "Kraken, busy-poll: turn off the client's warm-up while idle (KrakenClient.Configuration.warmUpWhileIdle).") var noWarmUp = false
+    @Flag(help: "Busy-poll: turn off the venue client's warm-up while idle (its Configuration.warmUpWhileIdle).") var noWarmUp = false
     @Flag(help: "End with one JSON line.") var json = false
     @Option(help: """
         Embedded Kraken venue only: the same client also keeps a Kraken book (CRC-verified) that the venue moves at \

@@ -157,6 +157,7 @@ extension BenchSubject {
             }
             let driver = VenueRoundTrips<BinanceRequest>(capacity: capacity) { order("TW", $0) }
             var configuration = BinanceClient.Configuration(url: url, credentials: credentials, tls: tls, rateLimiter: nil)
+            configuration.warmUpWhileIdle = warmUpWhileIdle
             if sbe {
                 configuration.url.target = ExchangeSimulator.binancePath        // the client adds the SBE query itself
                 configuration.responseFormat = .sbe
@@ -195,7 +196,9 @@ extension BenchSubject {
                            order: GatewayOrder(symbol: "GGAL", side: benchSide(n), size: "100", price: "1500.0"))
             }
             let driver = VenueRoundTrips<GatewayRequest>(capacity: capacity) { order("TW", $0) }
-            let client = GatewayClient(loop: loop, configuration: .init(url: url, tls: tls), handlers: .init(
+            var configuration = GatewayClient.Configuration(url: url, tls: tls)
+            configuration.warmUpWhileIdle = warmUpWhileIdle
+            let client = GatewayClient(loop: loop, configuration: configuration, handlers: .init(
                 onResponse: driver.completionHandler(), onConnection: driver.connectionHandler()))
             driver.send = { [unowned(unsafe) client] r in try client.send(r) }
             try connect(url) { try await client.connect() }
@@ -213,8 +216,9 @@ extension BenchSubject {
         case .quotes:
             let ping = QuotesRequest.ping("1234")
             let driver = VenueRoundTrips<QuotesRequest>(capacity: capacity) { _ in ping }
-            let client = QuotesClient(loop: loop, configuration: .init(url: url, bearerToken: BenchSimulator.quotesBearer, tls: tls,
-                                                                       rateLimiter: nil), handlers: .init(
+            var configuration = QuotesClient.Configuration(url: url, bearerToken: BenchSimulator.quotesBearer, tls: tls, rateLimiter: nil)
+            configuration.warmUpWhileIdle = warmUpWhileIdle
+            let client = QuotesClient(loop: loop, configuration: configuration, handlers: .init(
                 onResponse: driver.completionHandler(), onConnection: driver.connectionHandler()))
             driver.send = { [unowned(unsafe) client] r in try client.send(r)[0] }   // a ping is one request
             try connect(url) { try await client.connect() }

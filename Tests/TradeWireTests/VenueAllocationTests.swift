@@ -36,13 +36,14 @@ struct VenueAllocationTests {
         }
     }
 
+    /// The client's loop waits, or busy-polls: then the client's warm-up (`OrderPathWarmer`) runs between round trips.
     final class Rig: @unchecked Sendable {
         let serverLoop: EventLoop
         let loop: EventLoop
         let simulator: ExchangeSimulator
-        init() throws {
+        init(_ waitMode: WaitMode = .wait) throws {
             serverLoop = try EventLoop.forTest(.automatic)
-            loop = try EventLoop.forTest(.automatic)
+            loop = try EventLoop.forTest(waitMode == .busyPoll ? .posix : .automatic, waitMode)
             simulator = try ExchangeSimulator(on: serverLoop, binance: BinanceVenueSimulator(options: .init(
                 apiKey: "k", apiSecret: "s", ordersPer10s: nil, ordersPerDay: 10_000_000)))
         }
@@ -56,9 +57,10 @@ struct VenueAllocationTests {
     static let total = warmup + measured + 1
 
     @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"),
-          arguments: [BinanceClient.Configuration.ResponseFormat.json, .sbe], [false, true])
-    func binanceOrderPlace(_ format: BinanceClient.Configuration.ResponseFormat, limited: Bool) async throws {
-        let rig = try Rig()
+          arguments: [(BinanceClient.Configuration.ResponseFormat.json, false, WaitMode.wait), (.sbe, false, .wait), (.json, true, .wait),
+                      (.sbe, true, .wait), (.json, true, .busyPoll), (.sbe, true, .busyPoll)])
+    func binanceOrderPlace(_ format: BinanceClient.Configuration.ResponseFormat, limited: Bool, waitMode: WaitMode) async throws {
+        let rig = try Rig(waitMode)
         let counter = Counter()
         let orders = (0..<Self.total).map { n in
             BinanceRequest.orderPlace(BinanceOrder(symbol: "BTCUSDT", side: n % 2 == 0 ? .buy : .sell, type: .limit, quantity: "0.01000000",
@@ -83,9 +85,10 @@ struct VenueAllocationTests {
         await client.close()
     }
 
-    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
-    func gatewaySendOrder() async throws {
-        let rig = try Rig()
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"),
+          arguments: [WaitMode.wait, .busyPoll])
+    func gatewaySendOrder(_ waitMode: WaitMode) async throws {
+        let rig = try Rig(waitMode)
         let counter = Counter()
         let orders = (0..<Self.total).map { n in
             GatewayRequest.sendOrder(clientOrderID: ClientOrderID("G\(100_000 + n)")!,
@@ -103,9 +106,10 @@ struct VenueAllocationTests {
         await client.close()
     }
 
-    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"))
-    func quotesPing() async throws {
-        let rig = try Rig()
+    @Test(.enabled(if: tw_test_allocation_counting() == 1, "allocation counting is off under AddressSanitizer and ThreadSanitizer"),
+          arguments: [WaitMode.wait, .busyPoll])
+    func quotesPing(_ waitMode: WaitMode) async throws {
+        let rig = try Rig(waitMode)
         let counter = Counter()
         let ping = QuotesRequest.ping("1234")
         let client = QuotesClient(loop: rig.loop, configuration: .init(url: rig.url(ExchangeSimulator.quotesPath), bearerToken: "t",

@@ -12,13 +12,14 @@ public struct RateLimitUsage: RandomAccessCollection, Sendable, Equatable, Expre
     public static let knownWindows = ["REQUEST_WEIGHT/MINUTE/1", "ORDERS/SECOND/10", "ORDERS/DAY/1", "RAW_REQUESTS/MINUTE/5"]
 
     /// Byte `i`: entry `i`'s index in `knownWindows`, or 0xFF when its name is in `names`.
-    private var windowCodes: UInt32 = 0
-    private var counts: (Int, Int, Int, Int) = (0, 0, 0, 0)
-    private var limits: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    @usableFromInline var windowCodes: UInt32 = 0
+    @usableFromInline var counts: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    @usableFromInline var limits: (Int, Int, Int, Int) = (0, 0, 0, 0)
     /// Names of inline entries outside `knownWindows` (by entry index), then whole entries past the fourth.
     private var names: [Int: String]? = nil
     private var extra: [Element]? = nil
-    public private(set) var count = 0
+    @usableFromInline var stored = 0
+    public var count: Int { stored }
 
     public init() {}
 
@@ -48,18 +49,19 @@ public struct RateLimitUsage: RandomAccessCollection, Sendable, Equatable, Expre
     }
 
     /// An entry for `knownWindows[knownWindow]` (a decoder that recognised the window: no name compared).
-    public mutating func append(knownWindow: Int, count c: Int, limit: Int) {
+    /// Inlinable: a decoder appends each entry without a call.
+    @inlinable public mutating func append(knownWindow: Int, count c: Int, limit: Int) {
         precondition(knownWindow >= 0 && knownWindow < Self.knownWindows.count, "not a known window")
-        guard count < Self.inlineCapacity else { return append(other: (Self.knownWindows[knownWindow], c, limit)) }
-        windowCodes |= UInt32(knownWindow) << (8 * count)
-        Self.set(&counts, count, c)
-        Self.set(&limits, count, limit)
-        count += 1
+        guard stored < Self.inlineCapacity else { return append(other: (Self.knownWindows[knownWindow], c, limit)) }
+        windowCodes |= UInt32(knownWindow) << (8 * stored)
+        Self.set(&counts, stored, c)
+        Self.set(&limits, stored, limit)
+        stored += 1
     }
 
-    private mutating func append(other e: Element) {
-        let i = count
-        count += 1
+    @usableFromInline mutating func append(other e: Element) {
+        let i = stored
+        stored += 1
         guard i < Self.inlineCapacity else {
             if extra == nil { extra = [] }
             extra!.append(e)
@@ -81,7 +83,7 @@ public struct RateLimitUsage: RandomAccessCollection, Sendable, Equatable, Expre
         }
     }
 
-    private static func set(_ t: inout (Int, Int, Int, Int), _ i: Int, _ v: Int) {
+    @inlinable static func set(_ t: inout (Int, Int, Int, Int), _ i: Int, _ v: Int) {
         switch i {
         case 0: t.0 = v
         case 1: t.1 = v
