@@ -103,8 +103,16 @@ public func fuzzVenues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = r.errorMessage?.count
         if r.resultSBE != nil, let report = try? r.orderReport() { _ = report.fills.count; _ = report.price?.description }
     }
-    _ = try? GatewayDecoder.decode(bytes)
-    if case .quote(let p, let q, _)? = try? QuotesDecoder.decode(bytes) { _ = p.description; _ = q.description }
+    // The gateway: an ack its fast path takes must read as the general decoder reads it.
+    switch (try? GatewayDecoder.decode(bytes), try? GatewayDecoder.decodeGeneral(bytes)) {
+    case (.orderAck(let a)?, .orderAck(let b)?): if a != b { fatalError("gateway fast path and general decoder disagree") }
+    case (.orderAck?, _), (_, .orderAck?): fatalError("gateway fast path and general decoder disagree on an ack")
+    default: break
+    }
+    // Quotes: the fast path (inside `decode`) must read every message it takes as the general decoder does.
+    let quotes = try? QuotesDecoder.decode(bytes)
+    if quotes != (try? QuotesDecoder.decodeGeneral(bytes)) { fatalError("quotes fast path and general decoder disagree") }
+    if case .quote(let p, let q, _)? = quotes { _ = p.description; _ = q.description }
     return 0
 }
 #else

@@ -421,6 +421,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         default:
             return
         }
+        // From the read that completed the message (its stamp is already taken): one clock read.
+        let decodeNs = MonotonicClock.nanoseconds() &- message.receivedAt
         switch inbound {
         case .executionReport(let r):
             if reconciler.isWatching {
@@ -472,7 +474,7 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             }
             let (next, event) = session.answered(request, ok: r.status == 200, error: result.failure, subscriptionID: r.subscriptionID)
             if let event { sessionEvent(event) }        // before the caller resumes: its awaited answer finds the event told
-            pending.answer(id, result, receivedAt: message.receivedAt)
+            pending.answer(id, result, receivedAt: message.receivedAt, decodeNs: decodeNs)
             if idleHandler != nil { warmer.received(message.bytes, text: message.opcode == .text) }
             sendFollowUps(next)
         }

@@ -320,6 +320,8 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             logger.warning("undecodable quotes message", metadata: ["error": "\(error)"])
             return
         }
+        // From the read that completed the message (its stamp is already taken): one clock read.
+        let decodeNs = MonotonicClock.nanoseconds() &- message.receivedAt
         switch inbound {
         case .quote(let p, let q, let t):
             let quote = Quote(product: p, price: q, timestamp: t)
@@ -335,12 +337,12 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             case .unsubscribed: op = .unsubscribe
             case .pong: op = .ping
             }
-            answer(op, .success(r), at: message.receivedAt)
+            answer(op, .success(r), at: message.receivedAt, decodeNs: decodeNs)
             if idleHandler != nil { warmer.received(message.bytes) }
         case .error(let e):
             let op: QuotesOp? = e.opRequest.flatMap { $0 == "unsubscribeAll" ? .unsubscribe : QuotesOp(rawValue: $0) }
             if let op, !fifo[Self.fifoSlot(op)].isEmpty {
-                answer(op, .failure(.venueRejected(VenueError(venue: "quotes", code: e.code.wireName, message: e.msg))), at: message.receivedAt)
+                answer(op, .failure(.venueRejected(VenueError(venue: "quotes", code: e.code.wireName, message: e.msg))), at: message.receivedAt, decodeNs: decodeNs)
             } else {
                 handlers.onError?(self, e)
                 errorHub.yield(e)
@@ -349,12 +351,12 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     }
 
     /// The oldest pending request of this operation gets the answer.
-    private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64) {
+    private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64, decodeNs: UInt64) {
         let q = Self.fifoSlot(op)
         // Array's own members, not Collection's `first`/`removeFirst` (unspecialized, they allocate in debug builds).
         while !fifo[q].isEmpty {
             let id = fifo[q].remove(at: 0)
-            if pending.answer(id, result, receivedAt: recvNs) { return }   // else it already timed out
+            if pending.answer(id, result, receivedAt: recvNs, decodeNs: decodeNs) { return }   // else it already timed out
         }
         logger.debug("answer to no pending request", metadata: ["op": "\(op)"])
     }

@@ -3,7 +3,15 @@ import TradeWire
 /// Decodes quotes-stream messages. Unknown fields are ignored; wrong types and
 /// missing fields are `.malformedResponse`, never a crash.
 public enum QuotesDecoder {
+    /// A message: a quote, heartbeat or pong of the usual shape through `QuotesFastPath`, anything else through
+    /// `decodeGeneral`.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> QuotesInbound {
+        if let m = QuotesFastPath.decode(payload) { return m }
+        return try decodeGeneral(payload)
+    }
+
+    /// Any message, without the fast path (public for the fuzz target and tests, which compare the two).
+    public static func decodeGeneral(_ payload: UnsafeRawBufferPointer) throws(TradeWireError) -> QuotesInbound {
         let doc: JSONDocument
         do { doc = try JSONDocument(validating: payload) } catch {
             throw TradeWireError(code: .malformedResponse, detail: "quotes: \(error)")

@@ -7,14 +7,14 @@ public struct QuotesProduct: Sendable, Equatable {
 }
 
 /// An answer to a request.
-public enum QuotesResponse: Sendable {
+public enum QuotesResponse: Sendable, Equatable {
     case subscribed(status: QuotesStatus, timestamp: Int64, products: [QuotesProduct])
     case unsubscribed(status: QuotesStatus, timestamp: Int64, productNames: [String])
     case pong(msg: String, timestamp: Int64)
 }
 
 /// An error the stream reported (`{"op":"error",…}`).
-public struct QuotesError: Sendable, Error {
+public struct QuotesError: Sendable, Error, Equatable {
     public let opRequest: String?
     public let code: QuotesErrorCode
     public let msg: String
@@ -22,7 +22,7 @@ public struct QuotesError: Sendable, Error {
 }
 
 /// Every message the stream sends.
-public enum QuotesInbound: Sendable {
+public enum QuotesInbound: Sendable, Equatable {
     case response(QuotesResponse)
     case error(QuotesError)
     /// `pq`: decoded without allocation.

@@ -257,9 +257,9 @@ struct Bench: ParsableCommand {
             fields["floor_epoll_p50_us"] = fe.p50
             fields["ratio_epoll_p50"] = user.p50 / fe.p50
         }
-        if let kraken = subject?.client as? KrakenClient, let d = try loop.runSync({ kraken.latency.decodeStats(for: "add_order") }) {
-            // Warm-up included: the recorder keeps every ack since the connection opened.
-            print(String(format: "read -> ack decoded (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
+        if let d = try subject?.decodeStats(on: loop) {
+            // Warm-up included: the recorder keeps every answer since the connection opened.
+            print(String(format: "read -> answer decoded (part of send -> callback): p50 %.2f  p99 %.2f µs", d.p50, d.p99))
             fields["decode_p50_us"] = d.p50
         }
         if let s = subject, let sign = s.signP50Ns, let encode = s.encodeP50Ns {

@@ -67,6 +67,17 @@ struct BenchSubject {
     var encodeP50Ns: Double? = nil
     /// Binance SBE: the answer's decode (a `WebSocketResponse` around a `NewOrderAckResponse`), p50.
     var sbeDecodeP50Ns: Double? = nil
+
+    /// The client's own record of read -> answer decoded for the bench's request, read on its loop.
+    func decodeStats(on loop: EventLoop) throws -> LatencyStats? {
+        switch client {
+        case let c as KrakenClient: try loop.runSync { c.latency.decodeStats(for: KrakenMethod.addOrder.rawValue) }
+        case let c as BinanceClient: try loop.runSync { c.latency.decodeStats(for: BinanceMethod.orderPlace.rawValue) }
+        case let c as GatewayClient: try loop.runSync { c.latency.decodeStats(for: GatewayMethod.sendOrder.rawValue) }
+        case let c as QuotesClient: try loop.runSync { c.latency.decodeStats(for: QuotesOp.ping.rawValue) }
+        default: nil
+        }
+    }
 }
 
 /// The n-th client order id of a sender: a tag and a fixed-width count, so every sender's requests are the same

@@ -21,28 +21,11 @@ struct BinanceFastPathTests {
     }
     func general(_ s: String) -> BinanceResponse? { general(Array(s.utf8)) }
 
-    /// The docs' pretty-printed examples with the whitespace outside strings taken out, member order kept.
-    func compact(_ s: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var inString = false, escaped = false
-        for c in s {
-            if inString {
-                out.append(c)
-                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
-            } else if c == UInt8(ascii: "\"") {
-                inString = true
-                out.append(c)
-            } else if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 {
-                out.append(c)
-            }
-        }
-        return out
-    }
 
     @Test func theDocsSuccessfulAnswersTakeTheFastPathAndReadAsTheGeneralDecoderReadsThem() throws {
         for name in ["ws_order_place_response_ack", "ws_order_place_response_result", "ws_order_cancel_response", "ws_ping_response",
                      "ws_order_test_response"] {
-            let text = compact(try fixture("binance", name + ".json"))
+            let text = compactJSON(try fixture("binance", name + ".json"))
             let f = try #require(fast(text), "fast path refused \(name)")
             #expect(f == general(text), "\(name)")
         }
@@ -52,7 +35,7 @@ struct BinanceFastPathTests {
         #expect(a.rateLimits.map(\.interval) == ["ORDERS/SECOND/10", "ORDERS/DAY/1", "REQUEST_WEIGHT/MINUTE/1"])
         #expect(a.rateLimits.map(\.limit) == [50, 160_000, 6000] && a.reportsOrderCount)
         #expect(try a.orderReport().orderID == 12569099453)
-        let result = compact(try fixture("binance", "ws_order_place_response_result.json"))
+        let result = compactJSON(try fixture("binance", "ws_order_place_response_result.json"))
         let r = try #require(fast(result))
         #expect(r.orderStatus == "NEW" && r.executedQty == FixedDecimal("0") && r.clientOrderID == "4d96324ff9d44481926157ec08158a40")
     }
@@ -77,7 +60,7 @@ struct BinanceFastPathTests {
         ].map { Array($0.utf8) }
         for name in ["ws_order_place_response_full", "ws_error_400_insufficient_balance", "ws_error_429_too_many_orders",
                      "ws_execution_report", "ws_order_cancel_replace_error_409_cancel_failed"] {
-            others.append(compact(try fixture("binance", name + ".json")))
+            others.append(compactJSON(try fixture("binance", name + ".json")))
         }
         for t in others {
             let viaDecode = t.withUnsafeBytes { try? BinanceDecoder.decode($0) }
@@ -105,20 +88,6 @@ struct BinanceFastPathTests {
     /// Every prefix, and every byte replaced by each of a set of troublesome bytes: whatever the fast path still
     /// accepts, the general decoder reads the same way.
     @Test func noSingleByteChangeMakesTheTwoDecodersDisagree() {
-        let base = Array(Self.ack.utf8)
-        for n in 0..<base.count { #expect(fast(Array(base[..<n])) == nil) }
-        let swaps: [UInt8] = [0x00, 0x1F, 0x20, 0x22, 0x5C, 0x7F, 0x80, 0xC3, 0xFF, 0x2C, 0x3A, 0x7B, 0x7D, 0x5B, 0x5D,
-                              0x2D, 0x2E, 0x30, 0x39, 0x65, 0x61, 0x74, 0x66, 0x6E]
-        var accepted = 0
-        for i in 0..<base.count {
-            for b in swaps where b != base[i] {
-                var m = base
-                m[i] = b
-                guard let f = fast(m) else { continue }
-                accepted += 1
-                #expect(general(m) == f, "byte \(i) -> \(b)")
-            }
-        }
-        #expect(accepted > 100)    // changes inside texts and digits stay on the fast path
+        #expect(expectFastPathAgreesUnderMutation(Array(Self.ack.utf8), fast: fast, general: general) > 100)
     }
 }
