@@ -16,6 +16,7 @@ VENUES = ["kraken", "binance", "binance-sbe", "gateway", "quotes"]
 FIELDS = [("p50_us", "p50 µs", "{:.1f}"), ("p999_us", "p99.9 µs", "{:.1f}"), ("floor_spin_p50_us", "spin floor p50 µs", "{:.1f}"),
           ("ratio_spin_p50", "ratio spin p50", "{:.3f}"), ("ratio_spin_p999", "ratio spin p99.9", "{:.3f}"),
           ("ratio_blocking_p50", "ratio blocking p50", "{:.3f}"), ("own_p50_us", "own p50 µs", "{:.2f}"),
+          ("decode_p50_us", "decode p50 µs", "{:.2f}"), ("encode_p50_ns", "encode p50 ns", "{:.0f}"),
           ("sign_p50_ns", "sign p50 ns", "{:.0f}"), ("sbe_decode_p50_ns", "SBE decode p50 ns", "{:.0f}")]
 
 
