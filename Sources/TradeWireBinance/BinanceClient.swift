@@ -281,9 +281,13 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     }
 
     /// One warm-up pass: the last request encoded and signed again (a fresh timestamp, the session as it is), the last
-    /// answer decoded again. Nothing is sent; no request's state changes.
+    /// answer decoded again. Nothing is sent; no request's state changes. A request an Ed25519 or RSA key would sign is
+    /// not encoded again: those signatures take tens of µs, and an answer landing meanwhile would wait for it.
     private func warmUp() {
         warmer.run(encodeJSON: { r, id, w in
+            if r.security != .none && (r.security == .selfSigned || !session.loggedOn) {
+                guard case .hmac? = configuration.credentials?.key else { return }
+            }
             try? withRequestIDText(id) { (text) throws(TradeWireError) in
                 try BinanceEncoder.encode(r, id: text, params: params, credentials: configuration.credentials,
                                           loggedOn: session.loggedOn, timestampMs: Self.nowMs(), signer: preparedSigner(), into: &w)
@@ -292,8 +296,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
             if configuration.responseFormat == .sbe {
                 return (try? BinanceSBEAnswers.decode(bytes, recycling: &resultStorage)).map { UInt64(bitPattern: $0.orderID ?? 1) } ?? 0
             }
-            guard case .response(let r)? = try? BinanceDecoder.decode(bytes, recycling: &resultStorage) else { return 0 }
-            return UInt64(bitPattern: r.orderID ?? 1)
+            // The fast path only: the general decoder would allocate on every pass.
+            return BinanceResponseFastPath.decode(bytes, recycling: &resultStorage).map { UInt64(bitPattern: $0.orderID ?? 1) } ?? 0
         })
     }
 

@@ -20,8 +20,8 @@ public struct SBEHeader: Sendable, Equatable {
     }
 }
 
-/// A cursor over one SBE message. Its reads are inlinable: a venue module decodes an answer without a call per
-/// field, group or var data (an SBE ack decode spent a fifth of its time in those calls).
+/// A cursor over one SBE message. Its reads are inlinable, so a venue module's decoder need not make a
+/// cross-module call per field, group or var data (Binance's ack decode: 220 -> 208 ns).
 @frozen
 public struct SBEReader {
     public let bytes: UnsafeRawBufferPointer
