@@ -115,27 +115,30 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
     /// Is the current connection's session logged on (Ed25519 `session.logon`)? Loop thread.
     package var loggedOn: Bool { session.loggedOn }
 
+    // Loop-confined state read or written on every request carries @exclusivity(unchecked), as in KrakenClient:
+    // the runtime's access tracking showed up in the profile (`swift_beginAccess`), and no access to these spans a
+    // call that could reach another one.
     /// Connects, reconnects, replaces aging connections.
-    package private(set) var supervisor: ConnectionSupervisor!
+    @exclusivity(unchecked) package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<BinanceRequest, BinanceResponse>
-    private var session = BinanceSession()
+    @exclusivity(unchecked) private var session = BinanceSession()
     /// The credentials' key prepared once for signing (made on first use, on the loop).
-    private var signer: RequestSigner?
+    @exclusivity(unchecked) private var signer: RequestSigner?
     /// Where each request is encoded, and its params gathered: allocated once (loop thread).
     private let encodeBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 8)
     private let params = BinanceParams()
     /// Where answers keep their `result` (loop thread): reused once the caller lets go of an answer.
-    private var resultStorage = ByteRecycler()
+    @exclusivity(unchecked) private var resultStorage = ByteRecycler()
     /// Busy-poll loops: re-runs the order path in scratch while waiting (see `OrderPathWarmer`).
     @exclusivity(unchecked) private var warmer = OrderPathWarmer<BinanceRequest>()
     /// The loop's idle hook running the warmer, while a connection is open.
-    private var idleHandler: Int?
-    private var signerFailed = false
+    @exclusivity(unchecked) private var idleHandler: Int?
+    @exclusivity(unchecked) private var signerFailed = false
     /// Orders whose outcome is unknown; settled by `order.status` when their window ends.
     private let reconciler: OrderReconciler
     /// The `order.status` requests the reconciler asked for: request id → client order id.
-    private var statusQueries: [UInt64: String] = [:]
+    @exclusivity(unchecked) private var statusQueries: [UInt64: String] = [:]
 
     public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
                 logger: Logger = Logger(label: "tradewire.binance")) {

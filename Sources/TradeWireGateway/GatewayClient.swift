@@ -88,7 +88,10 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     private let connectionHub: StreamHub<ConnectionEvent>
     private let reconciliationHub: StreamHub<OrderReconciliation>
 
-    package private(set) var supervisor: ConnectionSupervisor!
+    // Loop-confined state read or written on every request carries @exclusivity(unchecked), as in KrakenClient:
+    // the runtime's access tracking showed up in the profile (`swift_beginAccess`), and no access to these spans a
+    // call that could reach another one.
+    @exclusivity(unchecked) package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     private let pending: PendingRequests<GatewayRequest, GatewayInbound>
     /// What to restore on a new connection.
@@ -98,14 +101,14 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
     private let reconciler: OrderReconciler
     /// Pending request ids per method (`GatewayMethod.allCases` order), oldest first: an answer that names no
     /// request (a pong, an error) is the oldest's. Kept allocated between requests.
-    private var fifo = [[UInt64]](repeating: [], count: GatewayMethod.allCases.count)
+    @exclusivity(unchecked) private var fifo = [[UInt64]](repeating: [], count: GatewayMethod.allCases.count)
     /// Pending orders by client order id: an ack names its order so.
-    private var byClientID: [ClientOrderID: UInt64] = [:]
+    @exclusivity(unchecked) private var byClientID: [ClientOrderID: UInt64] = [:]
     private var clientIDByOrder: [String: String] = [:]
     /// Busy-poll loops: re-runs the order path in scratch while waiting (see `OrderPathWarmer`).
     @exclusivity(unchecked) private var warmer = OrderPathWarmer<GatewayRequest>()
     /// The loop's idle hook running the warmer, while a connection is open.
-    private var idleHandler: Int?
+    @exclusivity(unchecked) private var idleHandler: Int?
 
     public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
                 logger: Logger = Logger(label: "tradewire.gateway")) {

@@ -96,18 +96,21 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     /// Products the stream confirmed (loop thread; `subscriptionCount()`/`subscribedProducts()` from any task).
     package private(set) var subscriptions: Set<String> = []
     private var requested = 0                 // names in subscribe requests still unanswered
-    package private(set) var supervisor: ConnectionSupervisor!
+    // Loop-confined state read or written on every request carries @exclusivity(unchecked), as in KrakenClient:
+    // the runtime's access tracking showed up in the profile (`swift_beginAccess`), and no access to these spans a
+    // call that could reach another one.
+    @exclusivity(unchecked) package private(set) var supervisor: ConnectionSupervisor!
     private var connection: WebSocketConnection? { supervisor.connection }
     /// Names to subscribe again after a reconnect, sent as the rate limit allows.
     private var toRestore: [String] = []
     private var restoreTimer: Int?
     private let pending: PendingRequests<QuotesRequest, QuotesResponse>
     /// Pending request ids per answer queue (`fifoSlot`), oldest first: the stream's answers name no request.
-    private var fifo: [[UInt64]] = [[], [], []]
+    @exclusivity(unchecked) private var fifo: [[UInt64]] = [[], [], []]
     /// Busy-poll loops: re-runs the request path in scratch while waiting (see `OrderPathWarmer`).
     @exclusivity(unchecked) private var warmer = OrderPathWarmer<QuotesRequest>()
     /// The loop's idle hook running the warmer, while a connection is open.
-    private var idleHandler: Int?
+    @exclusivity(unchecked) private var idleHandler: Int?
 
     /// The answers of one async request's parts; resumes its continuation once.
     final class AckGroup {
@@ -124,7 +127,7 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
         }
     }
     /// The async request being sent: its parts' completions go to it.
-    private var pendingGroup: AckGroup?
+    @exclusivity(unchecked) private var pendingGroup: AckGroup?
 
     public init(loop: EventLoop, configuration: Configuration, handlers: Handlers = Handlers(),
                 logger: Logger = Logger(label: "tradewire.quotes")) {
