@@ -13,6 +13,8 @@ package final class BinanceParams {
     enum Kind: UInt8 { case string, number, bool }
     struct Param {
         let name: StaticString
+        /// The name's first 8 bytes, big-endian (zero-padded): names order as these do, unless they tie.
+        let sortKey: UInt64
         let start: Int
         let count: Int
         let kind: Kind
@@ -51,8 +53,8 @@ package final class BinanceParams {
 
     private func append(_ name: StaticString, _ kind: Kind, number: Int64 = 0, _ bytes: UnsafeRawBufferPointer) {
         guard count < Self.capacity, used + bytes.count <= Self.textCapacity else { overflowed = true; return }
-        if bytes.count > 0 { (text + used).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-        params[count] = Param(name: name, start: used, count: bytes.count, kind: kind, number: number)
+        if bytes.count > 0 { copySmall(text + used, bytes.baseAddress!, bytes.count) }
+        params[count] = Param(name: name, sortKey: Self.sortKey(name), start: used, count: bytes.count, kind: kind, number: number)
         count += 1
         used += bytes.count
     }
@@ -115,7 +117,7 @@ package final class BinanceParams {
         // Insertion sort by name: a request has a handful of params, and this allocates nothing.
         for i in 0..<count {
             var at = i
-            while at > 0, Self.less(params[i].name, params[order[at - 1]].name) {
+            while at > 0, Self.less(params[i], params[order[at - 1]]) {
                 order[at] = order[at - 1]
                 at -= 1
             }
@@ -124,15 +126,31 @@ package final class BinanceParams {
         var n = 0
         for k in 0..<count {
             let p = params[order[k]]
+            // Small copies inline: a libc call per name and value was a tenth of an order's encode.
             if k > 0 { signing.storeBytes(of: UInt8(ascii: "&"), toByteOffset: n, as: UInt8.self); n += 1 }
-            (signing + n).copyMemory(from: p.name.utf8Start, byteCount: p.name.utf8CodeUnitCount)
+            copySmall(signing + n, p.name.utf8Start, p.name.utf8CodeUnitCount)
             n += p.name.utf8CodeUnitCount
             signing.storeBytes(of: UInt8(ascii: "="), toByteOffset: n, as: UInt8.self)
             n += 1
-            (signing + n).copyMemory(from: text + p.start, byteCount: p.count)
+            copySmall(signing + n, text + p.start, p.count)
             n += p.count
         }
         return try body(UnsafeRawBufferPointer(start: signing, count: n))
+    }
+
+    /// `name`'s first 8 bytes as a big-endian integer: comparing two keys compares those bytes in order.
+    static func sortKey(_ name: StaticString) -> UInt64 {
+        var key: UInt64 = 0
+        let p = name.utf8Start
+        for i in 0..<8 { key = key << 8 | UInt64(i < name.utf8CodeUnitCount ? p[i] : 0) }
+        return key
+    }
+
+    /// Byte order of the names, by their keys first (one compare decides for names that differ in their first
+    /// 8 bytes: the sort took a fifth of an order's encode comparing them byte by byte).
+    static func less(_ a: Param, _ b: Param) -> Bool {
+        if a.sortKey != b.sortKey { return a.sortKey < b.sortKey }
+        return less(a.name, b.name)
     }
 
     /// Byte order of the names (they are ASCII), as a sort of the strings orders them.

@@ -110,6 +110,18 @@ struct BinanceTests {
         for text in ["\(c)", String(reflecting: c), dumped] { #expect(!text.contains(Self.secret), "\(text)") }
     }
 
+    /// The signed text's params in a string sort's order, also for names that share their first 8 bytes (the sort
+    /// compares those as one integer, then the rest).
+    @Test func paramsSignInNameOrder() {
+        let p = BinanceParams()
+        let names: [StaticString] = ["cancelRestrictions", "cancelOrigClientOrderId", "symbol", "cancelOrderId", "cancelReplaceMode",
+                                     "cancelNewClientOrderId", "type", "typeX", "a", "timeInForce", "timestamp"]
+        for n in names { p.add(n, enumValue: "v") }
+        let text = p.withSigningText { String(decoding: $0, as: UTF8.self) }
+        let sorted = names.map { "\($0)" }.sorted().map { "\($0)=v" }.joined(separator: "&")
+        #expect(text == sorted)
+    }
+
     @Test(arguments: [#"{"id":"tw-1"}"#, #"{"status":200,"result":{}}"#, #"{"id":"tw-1","status":400}"#,
                       #"{"event":{"e":"executionReport","s":"X"}}"#, #"{"event":{"e":"executionReport","s":"X","c":"c","x":"NEW","X":"NEW","o":"LIMIT"}}"#, "{"])
     func badBinanceInputIsATypedError(_ text: String) {

@@ -3,9 +3,9 @@
 
 /// Copies `n` bytes. Up to 64 bytes (JSON keys, ids, timestamps) move as overlapping
 /// words instead of a call into libc's memmove, which costs more than the copy at
-/// these sizes on the order path.
-@inline(__always) @usableFromInline
-func copySmall(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ n: Int) {
+/// these sizes on the order path. Public for the venue modules' encoders.
+@inlinable @inline(__always)
+public func copySmall(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ n: Int) {
     switch n {
     case 33...64:
         let a = src.loadUnaligned(as: SIMD16<UInt8>.self), b = src.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)
