@@ -428,8 +428,6 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
         default:
             return
         }
-        // From the read that completed the message (its stamp is already taken): one clock read.
-        let decodeNs = MonotonicClock.nanoseconds() &- message.receivedAt
         switch inbound {
         case .executionReport(let r):
             if reconciler.isWatching {
@@ -454,6 +452,8 @@ public final class BinanceClient: WebSocketHandler, @unchecked Sendable {
                 logger.warning("Binance error without a request id", metadata: ["status": "\(r.status)", "code": "\(r.errorCode ?? 0)"])
             }
         case .response(let r):
+            // From the read that completed the message (its stamp is already taken): one clock read, for answers only.
+            let decodeNs = MonotonicClock.nanoseconds() &- message.receivedAt
             feedLimiter(r)
             guard let id = Self.requestID(r.id), let request = pending.request(id) else {
                 if reconciler.isWatching, let id = Self.requestID(r.id) {

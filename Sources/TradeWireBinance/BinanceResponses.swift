@@ -99,26 +99,21 @@ public struct BinanceResponse: Sendable, Equatable {
     /// `result` when it is an SBE message.
     var sbeResult: RecycledBytes? { resultFormat == .sbe ? result : nil }
 
-    /// An SBE result read in place.
-    static func parseSBE<T>(_ bytes: RecycledBytes, _ body: (UnsafeRawBufferPointer) throws(TradeWireError) -> T) throws(TradeWireError) -> T {
-        try bytes.withUnsafeBytes { (b) throws(TradeWireError) -> T in try body(b) }
-    }
-
     /// The order of an `order.place` (ACK/RESULT/FULL), `order.cancel` or `order.status` answer.
     public func orderReport() throws(TradeWireError) -> BinanceOrderReport {
-        if let sbe = sbeResult { return try Self.parseSBE(sbe, BinanceSBEAnswers.orderReport) }
+        if let sbe = sbeResult { return try sbe.withUnsafeBytes(BinanceSBEAnswers.orderReport) }
         return try Self.parse(jsonResult, "result is not an order") { v throws(TradeWireError) in try BinanceOrderReport.decode(v) }
     }
 
     /// An `order.cancel` answer: one order, or a whole order list when the order was part of one.
     public func cancelResult() throws(TradeWireError) -> BinanceCancelResult {
-        if let sbe = sbeResult { return .order(try Self.parseSBE(sbe, BinanceSBEAnswers.orderReport)) }
+        if let sbe = sbeResult { return .order(try sbe.withUnsafeBytes(BinanceSBEAnswers.orderReport)) }
         return try Self.parse(jsonResult, "result is not a cancel") { v throws(TradeWireError) in try BinanceCancelResult.decode(v) }
     }
 
     /// The orders of an `openOrders.status` answer.
     public func openOrderReports() throws(TradeWireError) -> [BinanceOrderReport] {
-        if let sbe = sbeResult { return try Self.parseSBE(sbe, BinanceSBEAnswers.orderReports) }
+        if let sbe = sbeResult { return try sbe.withUnsafeBytes(BinanceSBEAnswers.orderReports) }
         return try Self.parse(jsonResult, "result is not an order array") { v throws(TradeWireError) in
             guard v.kind == .array else { throw BinanceDecoder.malformed("result is not an order array") }
             var out: [BinanceOrderReport] = []
@@ -153,7 +148,7 @@ public struct BinanceResponse: Sendable, Equatable {
             guard let sbe = status == 200 ? result : errorDataSBE.map(RecycledBytes.init) else {
                 throw BinanceDecoder.malformed("no cancelReplace result")
             }
-            return try Self.parseSBE(sbe, BinanceSBEAnswers.cancelReplace)
+            return try sbe.withUnsafeBytes(BinanceSBEAnswers.cancelReplace)
         }
         return try Self.parse(status == 200 ? jsonResult : errorDataJSON.map { RecycledBytes(Array($0.utf8)) }, "no cancelReplace result") { v throws(TradeWireError) in
             try BinanceCancelReplaceResult.decode(v)

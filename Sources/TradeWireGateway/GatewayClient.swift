@@ -291,14 +291,12 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
             logger.warning("undecodable gateway message", metadata: ["error": "\(error)"])
             return
         }
-        // From the read that completed the message (its stamp is already taken): one clock read.
-        let decodeNs = MonotonicClock.nanoseconds() &- message.receivedAt
         switch inbound {
         case .connection: break
-        case .pong: answer(.ping, nil, inbound, at: message.receivedAt, decodeNs: decodeNs)
-        case .ordersSubscribed: answer(.ordersSubscribe, nil, inbound, at: message.receivedAt, decodeNs: decodeNs)
+        case .pong: answer(.ping, nil, inbound, at: message.receivedAt)
+        case .ordersSubscribed: answer(.ordersSubscribe, nil, inbound, at: message.receivedAt)
         case .orderAck(let ack):
-            answer(.sendOrder, ack.clientOrderID, inbound, at: message.receivedAt, decodeNs: decodeNs)
+            answer(.sendOrder, ack.clientOrderID, inbound, at: message.receivedAt)
             if idleHandler != nil { warmer.received(message.bytes) }
         case .orderReport(var r):
             if let cl = r.clientOrderID, let oid = r.orderID { clientIDByOrder[oid] = cl }
@@ -318,7 +316,7 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         case .error(let m):
             // The gateway's errors name no request: the oldest pending order or subscription takes it.
             if let id = fifo[GatewayMethod.ordersSubscribe.slot].first, pending.request(id) != nil, m.contains("account") {
-                answer(.ordersSubscribe, nil, nil, error: m, at: message.receivedAt, decodeNs: decodeNs)
+                answer(.ordersSubscribe, nil, nil, error: m, at: message.receivedAt)
             } else {
                 let v = VenueError(venue: "gateway", code: "error", message: m)
                 handlers.onError?(self, v)
@@ -327,8 +325,9 @@ public final class GatewayClient: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    private func answer(_ method: GatewayMethod, _ clientID: String?, _ response: GatewayInbound?, error: String? = nil, at recv: UInt64,
-                        decodeNs: UInt64) {
+    private func answer(_ method: GatewayMethod, _ clientID: String?, _ response: GatewayInbound?, error: String? = nil, at recv: UInt64) {
+        // Decoded just before this call, from the read that completed the message: one clock read, for answers only.
+        let decodeNs = MonotonicClock.nanoseconds() &- recv
         var id: UInt64?
         if let clientID, let key = ClientOrderID(clientID), let byID = byClientID[key] { id = byID }
         else {

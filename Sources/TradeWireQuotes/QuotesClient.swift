@@ -323,8 +323,6 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             logger.warning("undecodable quotes message", metadata: ["error": "\(error)"])
             return
         }
-        // From the read that completed the message (its stamp is already taken): one clock read.
-        let decodeNs = MonotonicClock.nanoseconds() &- message.receivedAt
         switch inbound {
         case .quote(let p, let q, let t):
             let quote = Quote(product: p, price: q, timestamp: t)
@@ -340,12 +338,12 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
             case .unsubscribed: op = .unsubscribe
             case .pong: op = .ping
             }
-            answer(op, .success(r), at: message.receivedAt, decodeNs: decodeNs)
+            answer(op, .success(r), at: message.receivedAt)
             if idleHandler != nil { warmer.received(message.bytes) }
         case .error(let e):
             let op: QuotesOp? = e.opRequest.flatMap { $0 == "unsubscribeAll" ? .unsubscribe : QuotesOp(rawValue: $0) }
             if let op, !fifo[Self.fifoSlot(op)].isEmpty {
-                answer(op, .failure(.venueRejected(VenueError(venue: "quotes", code: e.code.wireName, message: e.msg))), at: message.receivedAt, decodeNs: decodeNs)
+                answer(op, .failure(.venueRejected(VenueError(venue: "quotes", code: e.code.wireName, message: e.msg))), at: message.receivedAt)
             } else {
                 handlers.onError?(self, e)
                 errorHub.yield(e)
@@ -354,7 +352,9 @@ public final class QuotesClient: WebSocketHandler, @unchecked Sendable {
     }
 
     /// The oldest pending request of this operation gets the answer.
-    private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64, decodeNs: UInt64) {
+    private func answer(_ op: QuotesOp, _ result: Result<QuotesResponse, TradeWireError>, at recvNs: UInt64) {
+        // Decoded just before this call, from the read that completed the message: one clock read, for answers only.
+        let decodeNs = MonotonicClock.nanoseconds() &- recvNs
         let q = Self.fifoSlot(op)
         // Array's own members, not Collection's `first`/`removeFirst` (unspecialized, they allocate in debug builds).
         while !fifo[q].isEmpty {

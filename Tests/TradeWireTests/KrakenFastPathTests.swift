@@ -21,22 +21,7 @@ struct KrakenFastPathTests {
     }
 
     /// Whitespace outside strings removed: the fixtures as a venue puts them on the wire.
-    func compact(_ s: String) -> String {
-        var out = ""
-        var inString = false, escaped = false
-        for ch in s {
-            if inString {
-                out.append(ch)
-                if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { inString = false }
-            } else if ch == "\"" {
-                inString = true
-                out.append(ch)
-            } else if !ch.isWhitespace {
-                out.append(ch)
-            }
-        }
-        return out
-    }
+    func compact(_ s: String) -> String { String(decoding: compactJSON(Array(s.utf8)), as: UTF8.self) }
 
     @Test func theVenuesAcksTakeTheFastPathAndReadAsTheGeneralDecoderReadsThem() throws {
         var texts = [Self.ack,

@@ -6,24 +6,25 @@ import Testing
 /// same result; everything else goes to the general one.
 @Suite("Quotes fast path")
 struct QuotesFastPathTests {
-    /// The seed's documented shapes (§ 4, § 5, § 6) with values in their placeholders, as the venue writes them.
-    static let documented = [
-        #"{"op":"pq","productName":"DWC.4.20","quote":108.53,"timestamp":1511545528111}"#,
-        #"{"op":"hb","timestamp":1511545528111}"#,
-        #"{"op":"pong","timestamp":1511545528111,"msg":"1234"}"#,
-    ]
+    /// The seed's documented messages (§ 4 product quotes, § 5 heartbeats, § 6 ping-pong: the fixtures), compact as
+    /// the venue writes them on the wire.
+    static func documented() throws -> [[UInt8]] {
+        try ["ws_pq.json", "ws_hb.json", "ws_pong.json"].map { compactJSON(try fixture("quotes", $0)) }
+    }
 
     func fast(_ b: [UInt8]) -> QuotesInbound? { b.withUnsafeBytes { QuotesFastPath.decode($0) } }
     func general(_ b: [UInt8]) -> QuotesInbound? { b.withUnsafeBytes { try? QuotesDecoder.decodeGeneral($0) } }
 
     @Test func theDocumentedMessagesTakeTheFastPathAndReadAsTheGeneralDecoderReadsThem() throws {
-        for t in Self.documented.map({ Array($0.utf8) }) {
+        let documented = try Self.documented()
+        for t in documented {
             let f = try #require(fast(t), "fast path refused \(String(decoding: t, as: UTF8.self))")
             #expect(f == general(t))
         }
-        let pq = try #require(fast(Array(Self.documented[0].utf8)))
-        #expect(pq == .quote(product: InlineText("DWC.4.20"), quote: FixedDecimal("108.53")!, timestamp: 1_511_545_528_111))
-        #expect(fast(Array(Self.documented[2].utf8)) == .response(.pong(msg: "1234", timestamp: 1_511_545_528_111)))
+        let pq = try #require(fast(documented[0]))
+        #expect(pq == .quote(product: InlineText("DWC.4.20"), quote: FixedDecimal("123.45")!, timestamp: 1_587_838_905_842))
+        #expect(fast(documented[1]) == .heartbeat(timestamp: 1_587_838_905_842))
+        #expect(fast(documented[2]) == .response(.pong(msg: "1234", timestamp: 1_511_545_528_111)))
     }
 
     /// Everything but those shapes: the general decoder, through `decode`, with the same result.
@@ -51,8 +52,8 @@ struct QuotesFastPathTests {
 
     /// Every prefix, and every byte replaced by each of a set of troublesome bytes: whatever the fast path still
     /// accepts, the general decoder reads the same way.
-    @Test func noSingleByteChangeMakesTheTwoDecodersDisagree() {
-        for base in Self.documented.map({ Array($0.utf8) }) {
+    @Test func noSingleByteChangeMakesTheTwoDecodersDisagree() throws {
+        for base in try Self.documented() {
             #expect(expectFastPathAgreesUnderMutation(base, fast: fast, general: general) > 10)
         }
     }

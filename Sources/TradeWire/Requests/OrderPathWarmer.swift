@@ -5,7 +5,7 @@
 /// the next order then runs them cold. From the loop's idle hook (every few empty polls), a client runs `run`: it
 /// encodes the last request sent again and decodes the last answer received again, into scratch memory, with the C
 /// framing of both (`FramingWarmer`). Nothing is sent, nothing completes, nothing is allocated; an answer that lands
-/// meanwhile waits for one pass (well under a µs).
+/// meanwhile waits for one pass (under a µs for Kraken; Binance's pass, which signs, encodes in 1.17 µs).
 ///
 /// Measured on Kraken (alternating chunks of one run): encoding an `add_order` 0.37 -> 0.28 µs, the client's own
 /// share of a round trip 6-246 ns less at the median in each of twelve runs; the framing took another 16-41 ns off.

@@ -53,7 +53,15 @@ public struct RecycledBytes: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A buffer behind `RecycledBytes`. Written only by `ByteRecycler` while it holds the only reference.
+/// A buffer behind `RecycledBytes`.
+///
+/// `@unchecked Sendable`, and why that is sound: its mutable state (`base`, `capacity` and the bytes) is written in
+/// two places only, `reserve` and the copy in `RecycledBytes.init(_:copying:)`, both called by `ByteRecycler.keep`
+/// right after `isKnownUniquelyReferenced` found the recycler's the only reference (or on a new buffer no one else
+/// has seen). Every reader reaches the bytes through a `RecycledBytes` that holds a strong reference, so while any
+/// reader exists on any thread the buffer is not uniquely referenced and is not written. A reader on another thread
+/// lets go with an atomic release of its reference, which the uniqueness check then observes: the ordering
+/// `Array`'s copy-on-write relies on. The recycler itself is confined to one thread (not `Sendable`).
 final class ByteStorage: @unchecked Sendable {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
